@@ -1,0 +1,86 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One target per concern; dependencies point one way:
+/// Model ← Store ← StoreSQLite; Model, Regex, Store ← Engine ← HTTP ← Server ← CLI ← couchqueue.
+let package = Package(
+    name: "couchqueue",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "couchqueue", targets: ["couchqueue"]),
+        .library(name: "CouchQueueClient", targets: ["CouchQueueClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .target(name: "CouchQueueModel"),
+        .target(name: "CouchQueueRegex"),
+        .target(
+            name: "CouchQueueStore",
+            dependencies: ["CouchQueueModel"]
+        ),
+        .target(
+            name: "CouchQueueStoreSQLite",
+            dependencies: [
+                "CouchQueueStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueEngine",
+            dependencies: [
+                "CouchQueueModel", "CouchQueueRegex", "CouchQueueStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueHTTP",
+            dependencies: [
+                "CouchQueueEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueServer",
+            dependencies: [
+                "CouchQueueHTTP", "CouchQueueStoreSQLite",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueClient",
+            dependencies: [
+                "CouchQueueModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueCLI",
+            dependencies: [
+                "CouchQueueServer", "CouchQueueClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "couchqueue", dependencies: ["CouchQueueCLI"]),
+
+        .testTarget(name: "CouchQueueRegexTests", dependencies: ["CouchQueueRegex"]),
+        .testTarget(
+            name: "CouchQueueStoreTests",
+            dependencies: ["CouchQueueStore", "CouchQueueStoreSQLite"]
+        ),
+        .testTarget(
+            name: "CouchQueueEngineTests",
+            dependencies: ["CouchQueueEngine", "CouchQueueStoreSQLite"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

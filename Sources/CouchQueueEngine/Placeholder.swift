@@ -1,0 +1,4 @@
+import Logging
+import ServiceLifecycle
+import CouchQueueStore
+import CouchQueueRegex

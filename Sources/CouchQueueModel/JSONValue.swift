@@ -1,0 +1,118 @@
+import Foundation
+
+/// Any JSON value, as a task's `data` holds it.
+///
+/// Integers are kept apart from doubles so that ids such as `12345678901234567` survive a round
+/// trip unchanged.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The value at a dotted path (`user.email`) through nested objects, or nil when absent.
+    public func value(atPath path: some Collection<Substring>) -> JSONValue? {
+        var current = self
+        for key in path {
+            guard case .object(let members) = current, let next = members[String(key)] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let int = try? container.decode(Int64.self) {
+            self = .int(int)
+        } else if let double = try? container.decode(Double.self) {
+            self = .double(double)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+extension JSONValue {
+    /// Compact JSON with sorted keys: equal values have equal text, so it serves as the
+    /// identity of `data` for the singular rules and as the text that interests match.
+    public var canonicalText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a JSONValue cannot fail: it holds only encodable cases, and NaN never parses.
+        let data = (try? encoder.encode(self)) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Parses JSON text, refusing nesting deeper than `maxDepth` before the parser sees it.
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int) throws(JSONParseError) -> JSONValue {
+        guard JSONNesting.depth(of: bytes, limit: maxDepth) <= maxDepth else {
+            throw JSONParseError(message: "JSON is nested more than \(maxDepth) levels deep")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw JSONParseError(message: "the body is not valid JSON")
+        }
+    }
+}
+
+/// Why a JSON text was refused.
+public struct JSONParseError: Error, Sendable {
+    public let message: String
+}
+
+/// Counts bracket nesting without parsing, so a hostile body cannot drive a recursive parser deep.
+enum JSONNesting {
+    /// The deepest nesting in `bytes`, or `limit + 1` as soon as the limit is passed.
+    static func depth(of bytes: some Collection<UInt8>, limit: Int) -> Int {
+        var depth = 0, deepest = 0
+        var inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > limit { return deepest }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+}

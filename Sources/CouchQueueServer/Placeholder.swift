@@ -1,0 +1,2 @@
+import CouchQueueHTTP
+import CouchQueueStoreSQLite

@@ -1,0 +1,72 @@
+import CouchQueueModel
+
+/// Where queues, interests, workers and tasks live. Every method is one atomic domain
+/// operation: it happens entirely or not at all, and a method that answers has made its
+/// change durable.
+///
+/// Invariants every conforming store keeps (each is a named check in the conformance suite,
+/// `Tests/CouchQueueStoreTests/Conformance`, run against every store):
+/// - a task is started by at most one worker at a time, and a lease hands out a task only
+///   once it is due (`runAt <= now`);
+/// - a finish is accepted only from the worker holding the task, at the attempt it holds;
+/// - a worker's own scope `all` copies come before its queues, queues in priority order,
+///   oldest due task first (by `runAt`, then publication order);
+/// - `singularlyRun` tasks are not handed out while a twin (same queue, same data) is started;
+/// - bad input changes nothing: a method that throws has written nothing.
+///
+/// Time is always a parameter, so that tests never sleep.
+public protocol QueueStore: Sendable {
+    // MARK: Queues and interests
+
+    /// Creates the queue if needed and replaces its interests.
+    func setInterests(queue: String, interests: Interests, now: Double) async throws
+    /// Clears a queue's interests; `false` when the queue is unknown.
+    func clearInterests(queue: String) async throws -> Bool
+    /// Removes a queue, its interests and its waiting tasks; nil when the queue is unknown,
+    /// else how many tasks were removed. Started tasks stay with their workers.
+    func deleteQueue(queue: String) async throws -> Int?
+    /// Every queue that has interests, by name.
+    func allInterests() async throws -> [String: Interests]
+
+    // MARK: Workers
+
+    func registerWorker(_ params: RegisterWorkerParams) async throws
+    /// Records a sign of life, renews leases, and answers every task the worker holds.
+    /// Throws `StoreError.workerNotFound`.
+    func heartbeat(_ params: HeartbeatParams) async throws -> [String]
+    /// Deletes workers; their started tasks go back to their queues, their own copies are dropped.
+    func deleteWorkers(_ selection: WorkerSelection) async throws -> Int
+
+    // MARK: Tasks
+
+    /// Stores the copies of one publication that routing decided on.
+    func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask]
+    /// Hands the worker its next task, or nil. Throws `StoreError.workerNotFound`.
+    func leaseTask(_ params: LeaseParams) async throws -> QueueTask?
+    /// Records the outcome of a run. Throws `workerNotFound`, `taskNotFound` or `notLeased`.
+    func finishTask(_ params: FinishParams) async throws -> QueueTask
+
+    // MARK: Reads
+
+    func task(id: String, now: Double) async throws -> QueueTask?
+    func queueSummary(name: String, now: Double) async throws -> QueueSummary?
+    func queueOverviews(now: Double) async throws -> [QueueOverview]
+    /// The number of a worker's waiting copies; nil when the worker is unknown.
+    func workerQueueLength(workerId: String) async throws -> Int?
+    func workers() async throws -> [WorkerSummary]
+    func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage
+    /// Throws when the store cannot be reached.
+    func ping() async throws
+
+    // MARK: Maintenance (each returns how many rows it changed)
+
+    /// Returns tasks whose lease ran out to their queues.
+    func expireLeases(now: Double) async throws -> Int
+    /// Deletes workers that hold no task and were last seen before `lastSeenBefore`.
+    func reapWorkers(lastSeenBefore: Double) async throws -> Int
+    /// Deletes up to `limit` succeeded tasks that finished before `finishedBefore`.
+    func sweepSucceeded(finishedBefore: Double, limit: Int) async throws -> Int
+
+    /// Flushes and closes. Nothing may be called afterwards.
+    func close() async throws
+}

@@ -1,0 +1,101 @@
+import CouchQueueModel
+
+/// One publication's copies as routing decided them.
+public struct InsertTasksParams: Sendable {
+    public var publicationId: String
+    public var publisher: String
+    /// The task's data as canonical JSON text (`JSONValue.canonicalText`).
+    public var data: String
+    /// The interested queues; with scope `all`, each worker registered on one of them gets one
+    /// copy, named after the first of them in its priority order.
+    public var queues: [String]
+    public var scope: TaskScope
+    public var singularlyEnqueue: Bool
+    public var singularlyRun: Bool
+    public var runAt: Double
+    public var now: Double
+
+    public init(
+        publicationId: String, publisher: String, data: String, queues: [String], scope: TaskScope,
+        singularlyEnqueue: Bool, singularlyRun: Bool, runAt: Double, now: Double
+    ) {
+        self.publicationId = publicationId
+        self.publisher = publisher
+        self.data = data
+        self.queues = queues
+        self.scope = scope
+        self.singularlyEnqueue = singularlyEnqueue
+        self.singularlyRun = singularlyRun
+        self.runAt = runAt
+        self.now = now
+    }
+}
+
+public struct LeaseParams: Sendable {
+    public var workerId: String
+    public var now: Double
+    public var leaseExpiresAt: Double
+    public init(workerId: String, now: Double, leaseExpiresAt: Double) {
+        self.workerId = workerId
+        self.now = now
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+}
+
+public struct FinishParams: Sendable {
+    public var workerId: String
+    public var taskId: String
+    public var outcome: TaskOutcome
+    public var failReason: String?
+    public var reEnqueue: Bool
+    /// The attempt the worker holds; nil skips the fencing check.
+    public var attempt: Int?
+    public var now: Double
+
+    public init(
+        workerId: String, taskId: String, outcome: TaskOutcome, failReason: String?, reEnqueue: Bool,
+        attempt: Int?, now: Double
+    ) {
+        self.workerId = workerId
+        self.taskId = taskId
+        self.outcome = outcome
+        self.failReason = failReason
+        self.reEnqueue = reEnqueue
+        self.attempt = attempt
+        self.now = now
+    }
+}
+
+public struct RegisterWorkerParams: Sendable {
+    public var workerId: String
+    /// Queue names in priority order.
+    public var queues: [String]
+    public var now: Double
+    public init(workerId: String, queues: [String], now: Double) {
+        self.workerId = workerId
+        self.queues = queues
+        self.now = now
+    }
+}
+
+public struct HeartbeatParams: Sendable {
+    public var workerId: String
+    /// Renew only these leases; nil renews every lease the worker holds.
+    public var taskIds: [String]?
+    public var now: Double
+    public var leaseExpiresAt: Double
+    public init(workerId: String, taskIds: [String]?, now: Double, leaseExpiresAt: Double) {
+        self.workerId = workerId
+        self.taskIds = taskIds
+        self.now = now
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+}
+
+/// Which workers `deleteWorkers` removes.
+public enum WorkerSelection: Sendable, Equatable {
+    /// One worker; the store throws `StoreError.workerNotFound` when it is unknown.
+    case id(String)
+    /// Every worker registered on the queue (possibly none).
+    case queue(String)
+}

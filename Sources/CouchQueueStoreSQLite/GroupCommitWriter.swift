@@ -1,0 +1,89 @@
+import GRDB
+import Synchronization
+
+/// Runs the writes that arrive while a commit is under way together, in one transaction, so
+/// that concurrent requests share one commit and one disk sync (group commit).
+///
+/// Each write runs in its own savepoint: one that throws rolls back alone and fails alone,
+/// the others in the batch commit. No caller is answered before the batch's commit returns,
+/// so an answer always means "durable". Writes run on GRDB's serial writer queue, never on
+/// the caller's thread.
+final class GroupCommitWriter: Sendable {
+    /// A write waiting for the next batch: `run` applies it and returns how to answer its caller
+    /// once the batch commits; `fail` answers it when the batch's commit fails.
+    private struct Job: Sendable {
+        let run: @Sendable (Database) -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private struct Pending {
+        var jobs: [Job] = []
+        var flushScheduled = false
+    }
+
+    private let pool: DatabasePool
+    private let pending = Mutex(Pending())
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Runs `operation` atomically in the next batch and answers after that batch is durable.
+    func write<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let job = Job(
+                run: { db in
+                    do {
+                        var result: T?
+                        try db.inSavepoint {
+                            result = try operation(db)
+                            return .commit
+                        }
+                        let value = result!
+                        return { continuation.resume(returning: value) }
+                    } catch {
+                        return { continuation.resume(throwing: error) }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            enqueue(job)
+        }
+    }
+
+    /// Waits until every write enqueued so far has committed or failed.
+    func drain() async throws {
+        try await pool.writeWithoutTransaction { _ in }
+    }
+
+    private func enqueue(_ job: Job) {
+        let mustSchedule = pending.withLock { pending in
+            pending.jobs.append(job)
+            defer { pending.flushScheduled = true }
+            return !pending.flushScheduled
+        }
+        if mustSchedule {
+            pool.asyncWriteWithoutTransaction { db in self.flush(db) }
+        }
+    }
+
+    /// Takes every waiting job; jobs arriving meanwhile schedule the next flush behind this one.
+    private func flush(_ db: Database) {
+        let jobs = pending.withLock { pending in
+            defer { pending = Pending() }
+            return pending.jobs
+        }
+        var answers: [@Sendable () -> Void] = []
+        answers.reserveCapacity(jobs.count)
+        do {
+            try db.inTransaction(.immediate) {
+                for job in jobs { answers.append(job.run(db)) }
+                return .commit
+            }
+        } catch {
+            for job in jobs { job.fail(error) }
+            return
+        }
+        for answer in answers { answer() }
+    }
+}

@@ -1,0 +1,71 @@
+import GRDB
+
+/// The schema, one named migration per version. Never edit a shipped migration: add one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: queues, workers, tasks", migrate: v1)
+        return migrator
+    }
+
+    /// Stored task states are `queued` (waiting; shown as `scheduled` while `run_at` is in the
+    /// future), `started`, `succeeded` and `failed`. Every index that serves a hot path is
+    /// partial, over the rows that path can touch, so finished rows piling up cost nothing.
+    private static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE queues (
+                name TEXT PRIMARY KEY NOT NULL,
+                interests TEXT,
+                created_at REAL NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE workers (
+                id TEXT PRIMARY KEY NOT NULL,
+                queues TEXT NOT NULL,
+                registered_at REAL NOT NULL,
+                last_seen_at REAL NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX workers_last_seen ON workers(last_seen_at);
+
+            CREATE TABLE worker_queues (
+                queue TEXT NOT NULL,
+                worker_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                PRIMARY KEY (queue, worker_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX worker_queues_by_worker ON worker_queues(worker_id);
+
+            CREATE TABLE tasks (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                publication_id TEXT NOT NULL,
+                queue TEXT NOT NULL,
+                owner_id TEXT,
+                worker_id TEXT,
+                publisher TEXT NOT NULL,
+                data TEXT NOT NULL,
+                data_key INTEGER NOT NULL,
+                scope TEXT NOT NULL,
+                singularly_enqueue INTEGER NOT NULL,
+                singularly_run INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                run_at REAL NOT NULL,
+                created_at REAL NOT NULL,
+                started_at REAL,
+                finished_at REAL,
+                lease_expires_at REAL,
+                fail_reason TEXT
+            );
+            CREATE INDEX tasks_waiting ON tasks(queue, run_at, seq) WHERE state = 'queued' AND owner_id IS NULL;
+            CREATE INDEX tasks_owned ON tasks(owner_id, run_at, seq) WHERE state = 'queued' AND owner_id IS NOT NULL;
+            CREATE INDEX tasks_held ON tasks(worker_id) WHERE state = 'started';
+            CREATE INDEX tasks_leases ON tasks(lease_expires_at) WHERE state = 'started';
+            CREATE INDEX tasks_started_by_queue ON tasks(queue) WHERE state = 'started';
+            CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
+            CREATE INDEX tasks_failed ON tasks(finished_at, seq) WHERE state = 'failed';
+            CREATE INDEX tasks_failed_by_queue ON tasks(queue) WHERE state = 'failed';
+            CREATE INDEX tasks_succeeded ON tasks(finished_at) WHERE state = 'succeeded';
+            """)
+    }
+}

@@ -1,0 +1,45 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func finishTask(_ params: FinishParams) async throws -> QueueTask {
+        try await writer.write { db in
+            _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
+            guard
+                let held = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = ?"),
+                    arguments: [params.taskId])
+            else { throw StoreError.taskNotFound(params.taskId) }
+            let holder: String? = held["worker_id"]
+            let attempts: Int = held["attempts"]
+            guard held["state"] == "started", holder == params.workerId, params.attempt.map({ $0 == attempts }) ?? true else {
+                throw StoreError.notLeased(params.taskId)
+            }
+            let sql: String
+            let arguments: StatementArguments
+            switch (params.reEnqueue, params.outcome) {
+            case (true, _):
+                sql = """
+                    UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, run_at = ?,
+                        fail_reason = ? WHERE seq = ? RETURNING \(TaskRow.columns)
+                    """
+                arguments = [params.now, params.outcome == .fail ? params.failReason : nil, held["seq"]]
+            case (false, .success):
+                sql = """
+                    UPDATE tasks SET state = 'succeeded', lease_expires_at = NULL, finished_at = ?
+                    WHERE seq = ? RETURNING \(TaskRow.columns)
+                    """
+                arguments = [params.now, held["seq"]]
+            case (false, .fail):
+                sql = """
+                    UPDATE tasks SET state = 'failed', lease_expires_at = NULL, finished_at = ?, fail_reason = ?
+                    WHERE seq = ? RETURNING \(TaskRow.columns)
+                    """
+                arguments = [params.now, params.failReason, held["seq"]]
+            }
+            let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)!
+            return try TaskRow.decode(row, now: params.now)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func expireLeases(now: Double) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
+                    WHERE state = 'started' AND lease_expires_at <= ?
+                    """,
+                arguments: [now])
+            return db.changesCount
+        }
+    }
+
+    public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
+        try await writer.write { db in
+            let idle = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM workers w WHERE last_seen_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
+                    """,
+                arguments: [lastSeenBefore])
+            for id in idle { try Self.deleteWorker(db, id: id) }
+            return idle.count
+        }
+    }
+
+    public func sweepSucceeded(finishedBefore: Double, limit: Int) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM tasks WHERE seq IN (
+                        SELECT seq FROM tasks WHERE state = 'succeeded' AND finished_at < ? LIMIT ?)
+                    """,
+                arguments: [finishedBefore, limit])
+            return db.changesCount
+        }
+    }
+}

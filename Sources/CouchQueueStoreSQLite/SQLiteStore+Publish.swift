@@ -1,0 +1,71 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
+        try await writer.write { db in
+            let dataKey = DataFingerprint.of(params.data)
+            var published: [PublishedTask] = []
+            for copy in try Self.copies(db, params) {
+                if params.singularlyEnqueue,
+                    let twin = try Self.waitingTwin(db, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
+                {
+                    published.append(
+                        PublishedTask(id: twin, queue: copy.queue, workerId: copy.owner, state: Self.waitingState(params), duplicate: true))
+                    continue
+                }
+                let id = RandomID.make("t")
+                try db.cachedStatement(sql: """
+                    INSERT INTO tasks (id, publication_id, queue, owner_id, publisher, data, data_key, scope,
+                        singularly_enqueue, singularly_run, state, run_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                    """
+                ).execute(arguments: [
+                    id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
+                    params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now,
+                ])
+                published.append(
+                    PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: Self.waitingState(params), duplicate: false))
+            }
+            return published
+        }
+    }
+
+    private static func waitingState(_ params: InsertTasksParams) -> TaskState {
+        params.runAt > params.now ? .scheduled : .queued
+    }
+
+    /// Scope `any`: one copy per queue. Scope `all`: one per worker registered on any of the
+    /// queues, named after the first of them in that worker's priority order.
+    private static func copies(_ db: Database, _ params: InsertTasksParams) throws -> [(queue: String, owner: String?)] {
+        guard params.scope == .all else { return params.queues.map { ($0, nil) } }
+        guard !params.queues.isEmpty else { return [] }
+        let placeholders = databaseQuestionMarks(count: params.queues.count)
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT worker_id, queue, position FROM worker_queues WHERE queue IN (\(placeholders)) ORDER BY worker_id, position",
+            arguments: StatementArguments(params.queues))
+        var copies: [(queue: String, owner: String?)] = []
+        var lastWorker: String?
+        for row in rows {
+            let worker: String = row["worker_id"]
+            guard worker != lastWorker else { continue }
+            lastWorker = worker
+            copies.append((row["queue"], worker))
+        }
+        return copies
+    }
+
+    /// The id of a waiting task with the same queue, owner and data, if any.
+    private static func waitingTwin(_ db: Database, queue: String, owner: String?, data: String, dataKey: Int64) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT id FROM tasks
+                WHERE queue = ? AND data_key = ? AND state IN ('queued', 'started') AND state = 'queued'
+                    AND owner_id IS ? AND data = ?
+                ORDER BY seq LIMIT 1
+                """),
+            arguments: [queue, dataKey, owner, data])
+    }
+}

@@ -1,0 +1,44 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func setInterests(queue: String, interests: Interests, now: Double) async throws {
+        let text = Self.encodeJSON(interests)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO queues (name, interests, created_at) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
+                    """,
+                arguments: [queue, text, now])
+        }
+    }
+
+    public func clearInterests(queue: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE queues SET interests = NULL WHERE name = ?", arguments: [queue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteQueue(queue: String) async throws -> Int? {
+        try await writer.write { db -> Int? in
+            try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
+            guard db.changesCount > 0 else { return nil }
+            try db.execute(sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued'", arguments: [queue])
+            return db.changesCount
+        }
+    }
+
+    public func allInterests() async throws -> [String: Interests] {
+        try await pool.read { db in
+            var result: [String: Interests] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT name, interests FROM queues WHERE interests IS NOT NULL")
+            while let row = try rows.next() {
+                result[row["name"]] = try Self.decodeJSON(Interests.self, row["interests"])
+            }
+            return result
+        }
+    }
+}

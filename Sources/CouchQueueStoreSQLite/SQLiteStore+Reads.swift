@@ -1,0 +1,81 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func task(id: String, now: Double) async throws -> QueueTask? {
+        try await pool.read { db in try TaskRow.fetch(db, id: id, now: now) }
+    }
+
+    public func queueSummary(name: String, now: Double) async throws -> QueueSummary? {
+        try await pool.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM queues WHERE name = ?)", arguments: [name]) == true
+            else { return nil }
+            let counts = try Self.counts(db, queue: name, now: now)
+            return QueueSummary(name: name, length: counts.queued, scheduled: counts.scheduled, started: counts.started)
+        }
+    }
+
+    public func queueOverviews(now: Double) async throws -> [QueueOverview] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM queues ORDER BY name").map { name in
+                let counts = try Self.counts(db, queue: name, now: now)
+                let failed = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'failed'", arguments: [name]) ?? 0
+                let workers = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM worker_queues WHERE queue = ?", arguments: [name]) ?? 0
+                return QueueOverview(
+                    name: name, length: counts.queued, scheduled: counts.scheduled, started: counts.started,
+                    failed: failed, workers: workers)
+            }
+        }
+    }
+
+    /// Queue-level counts; scope `all` copies count in their workers' queues, not here.
+    private static func counts(_ db: Database, queue: String, now: Double) throws -> (queued: Int, scheduled: Int, started: Int) {
+        let waiting = "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL"
+        let queued = try Int.fetchOne(db, sql: waiting + " AND run_at <= ?", arguments: [queue, now]) ?? 0
+        let scheduled = try Int.fetchOne(db, sql: waiting + " AND run_at > ?", arguments: [queue, now]) ?? 0
+        let started = try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'started'", arguments: [queue]) ?? 0
+        return (queued, scheduled, started)
+    }
+
+    public func workerQueueLength(workerId: String) async throws -> Int? {
+        try await pool.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM workers WHERE id = ?)", arguments: [workerId]) == true
+            else { return nil }
+            return try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL",
+                arguments: [workerId]) ?? 0
+        }
+    }
+
+    public func workers() async throws -> [WorkerSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, queues, registered_at, last_seen_at FROM workers ORDER BY registered_at, id").map { row in
+                let id: String = row["id"]
+                let held = try String.fetchAll(
+                    db, sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq", arguments: [id])
+                return WorkerSummary(
+                    workerId: id, queues: try Self.decodeJSON([String].self, row["queues"]), tasks: held,
+                    registeredAt: row["registered_at"], lastSeenAt: row["last_seen_at"])
+            }
+        }
+    }
+
+    public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
+        try await pool.read { db in
+            let length = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'failed'") ?? 0
+            let tasks = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
+                    ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
+                    """,
+                arguments: [limit, offset]
+            ).map { try TaskRow.decode($0, now: now) }
+            return FailedQueuePage(length: length, tasks: tasks)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+extension SQLiteStore {
+    public func registerWorker(_ params: RegisterWorkerParams) async throws {
+        let queues = Self.encodeJSON(params.queues)
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO workers (id, queues, registered_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                arguments: [params.workerId, queues, params.now, params.now])
+            for (position, queue) in params.queues.enumerated() {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO worker_queues (queue, worker_id, position) VALUES (?, ?, ?)",
+                    arguments: [queue, params.workerId, position])
+            }
+        }
+    }
+
+    public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
+        try await writer.write { db in
+            _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
+            let held = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
+                arguments: [params.workerId])
+            let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
+            let renew = try db.cachedStatement(sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ?")
+            for id in renewed {
+                try renew.execute(arguments: [params.leaseExpiresAt, id])
+            }
+            return held
+        }
+    }
+
+    public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
+        try await writer.write { db in
+            let ids: [String]
+            switch selection {
+            case .id(let id):
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM workers WHERE id = ?)", arguments: [id]) == true
+                else { throw StoreError.workerNotFound(id) }
+                ids = [id]
+            case .queue(let queue):
+                ids = try String.fetchAll(db, sql: "SELECT worker_id FROM worker_queues WHERE queue = ?", arguments: [queue])
+            }
+            for id in ids { try Self.deleteWorker(db, id: id) }
+            return ids.count
+        }
+    }
+
+    /// Returns the worker's started tasks to their queues and drops its own copies.
+    static func deleteWorker(_ db: Database, id: String) throws {
+        try db.execute(
+            sql: "DELETE FROM tasks WHERE owner_id = ? AND state IN ('queued', 'started')", arguments: [id])
+        try db.execute(
+            sql: "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE worker_id = ? AND state = 'started'",
+            arguments: [id])
+        try db.execute(sql: "DELETE FROM worker_queues WHERE worker_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM workers WHERE id = ?", arguments: [id])
+    }
+}
