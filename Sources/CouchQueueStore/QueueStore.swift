@@ -54,6 +54,7 @@ public protocol QueueStore: Sendable {
     /// The number of a worker's waiting copies; nil when the worker is unknown.
     func workerQueueLength(workerId: String) async throws -> Int?
     func workers() async throws -> [WorkerSummary]
+    func worker(id: String) async throws -> WorkerSummary?
     func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage
     /// Throws when the store cannot be reached.
     func ping() async throws

@@ -53,15 +53,29 @@ extension SQLiteStore {
 
     public func workers() async throws -> [WorkerSummary] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, queues, registered_at, last_seen_at FROM workers ORDER BY registered_at, id").map { row in
-                let id: String = row["id"]
-                let held = try String.fetchAll(
-                    db, sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq", arguments: [id])
-                return WorkerSummary(
-                    workerId: id, queues: try Self.decodeJSON([String].self, row["queues"]), tasks: held,
-                    registeredAt: row["registered_at"], lastSeenAt: row["last_seen_at"])
+            try Row.fetchAll(db, sql: "SELECT \(Self.workerColumns) FROM workers ORDER BY registered_at, id").map {
+                try Self.workerSummary(db, $0)
             }
         }
+    }
+
+    public func worker(id: String) async throws -> WorkerSummary? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.workerColumns) FROM workers WHERE id = ?", arguments: [id]).map {
+                try Self.workerSummary(db, $0)
+            }
+        }
+    }
+
+    private static let workerColumns = "id, queues, registered_at, last_seen_at"
+
+    private static func workerSummary(_ db: Database, _ row: Row) throws -> WorkerSummary {
+        let id: String = row["id"]
+        let held = try String.fetchAll(
+            db, sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq", arguments: [id])
+        return WorkerSummary(
+            workerId: id, queues: try decodeJSON([String].self, row["queues"]), tasks: held,
+            registeredAt: row["registered_at"], lastSeenAt: row["last_seen_at"])
     }
 
     public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {

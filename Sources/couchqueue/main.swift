@@ -1,1 +1,3 @@
 import CouchQueueCLI
+
+await CouchQueueCommand.start()

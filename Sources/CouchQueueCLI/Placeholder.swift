@@ -1,3 +1,0 @@
-import ArgumentParser
-import CouchQueueServer
-import CouchQueueClient

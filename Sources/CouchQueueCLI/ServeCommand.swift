@@ -1,0 +1,92 @@
+import ArgumentParser
+import CouchQueueServer
+import Foundation
+import Logging
+
+/// `couchqueue serve`: runs the server until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the CouchQueue server.",
+        discussion: """
+            Every option can also be set by an environment variable (named in its help); the
+            command line wins. With --port 0 the server picks a free port and prints
+            "listening on http://HOST:PORT" first on standard output. Logs go to standard error.
+            """)
+
+    @Option(help: "Address to listen on (env COUCHQUEUE_HOST). [default: 127.0.0.1]")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env COUCHQUEUE_PORT). [default: 7878]")
+    var port: Int?
+
+    @Option(help: "sqlite:PATH or postgres://USER@HOST:PORT/DB (env COUCHQUEUE_STORE). [default: sqlite:couchqueue.sqlite]")
+    var store: String?
+
+    @Option(help: "Seconds before a silent worker that holds no task is removed (env COUCHQUEUE_WORKER_TIMEOUT). [default: 300]")
+    var workerTimeout: Double?
+
+    @Option(help: "Seconds a started task stays leased without a heartbeat (env COUCHQUEUE_LEASE_TIMEOUT). [default: 60]")
+    var leaseTimeout: Double?
+
+    @Option(help: "Seconds succeeded tasks stay readable by id (env COUCHQUEUE_RETENTION). [default: 86400]")
+    var retention: Double?
+
+    @Option(help: "Largest request body in bytes (env COUCHQUEUE_BODY_LIMIT). [default: 1048576]")
+    var bodyLimit: Int?
+
+    @Option(help: "Seconds a connection may wait for a whole request before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
+    var idleTimeout: Double?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env COUCHQUEUE_LOG_LEVEL). [default: info]")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration = try resolve()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        try await CouchQueueServer.run(configuration, logger: Logger(label: "couchqueue"))
+    }
+
+    /// Flag, else environment variable, else default; every value checked.
+    func resolve() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = host ?? EnvironmentDefault.value("COUCHQUEUE_HOST") ?? configuration.host
+        configuration.port = try port ?? parse("COUCHQUEUE_PORT", Int.init) ?? configuration.port
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be from 0 to 65535") }
+        if let text = store ?? EnvironmentDefault.value("COUCHQUEUE_STORE") {
+            guard let location = StoreLocation(text) else {
+                throw ValidationError("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB, not \(text)")
+            }
+            configuration.store = location
+        }
+        configuration.engine.workerTimeout = try positive("--worker-timeout", workerTimeout, "COUCHQUEUE_WORKER_TIMEOUT") ?? configuration.engine.workerTimeout
+        configuration.engine.leaseTimeout = try positive("--lease-timeout", leaseTimeout, "COUCHQUEUE_LEASE_TIMEOUT") ?? configuration.engine.leaseTimeout
+        configuration.engine.retention = try positive("--retention", retention, "COUCHQUEUE_RETENTION") ?? configuration.engine.retention
+        configuration.http.idleTimeout = try positive("--idle-timeout", idleTimeout, "COUCHQUEUE_IDLE_TIMEOUT") ?? configuration.http.idleTimeout
+        if let limit = try bodyLimit ?? parse("COUCHQUEUE_BODY_LIMIT", Int.init) {
+            guard limit > 0 else { throw ValidationError("--body-limit must be a positive number of bytes") }
+            configuration.http.bodyLimit = limit
+        }
+        if let level = logLevel ?? EnvironmentDefault.value("COUCHQUEUE_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("--log-level \(level) is not a level") }
+            configuration.logLevel = parsed
+        }
+        return configuration
+    }
+
+    private func parse<T>(_ variable: String, _ convert: (String) -> T?) throws -> T? {
+        guard let text = EnvironmentDefault.value(variable) else { return nil }
+        guard let value = convert(text) else { throw ValidationError("\(variable)=\(text) is not a valid value") }
+        return value
+    }
+
+    private func positive(_ flag: String, _ value: Double?, _ variable: String) throws -> Double? {
+        guard let seconds = try value ?? parse(variable, Double.init) else { return nil }
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("\(flag) must be a positive number of seconds") }
+        return seconds
+    }
+}

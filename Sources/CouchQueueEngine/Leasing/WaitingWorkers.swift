@@ -1,0 +1,74 @@
+import ServiceLifecycle
+import Synchronization
+
+/// Lease requests parked until work may be there for them (`GET /task?wait=`).
+///
+/// A waiter names keys (its queues and its own worker id); a publish wakes the waiters of the
+/// keys it stored under, and rare events (expired leases, deleted workers) wake everyone. A
+/// waiter also wakes at its deadline: `run()` checks deadlines on a short tick, so that no
+/// waiter needs a timer of its own. On shutdown every waiter is woken and no new one parks.
+public final class WaitingWorkers: Service, Sendable {
+    private struct Waiter {
+        let keys: [String]
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var waiters: [UInt64: Waiter] = [:]
+        var nextID: UInt64 = 0
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let tick: Duration = .milliseconds(50)
+
+    /// Returns when one of `keys` is woken, at `deadline`, or at shutdown.
+    func wait(for keys: [String], until deadline: ContinuousClock.Instant) async {
+        await withCheckedContinuation { continuation in
+            let parked = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.nextID += 1
+                state.waiters[state.nextID] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
+                return true
+            }
+            if !parked { continuation.resume() }
+        }
+    }
+
+    /// Wakes the waiters that named any of `keys`.
+    func wake(_ keys: [String]) {
+        guard !keys.isEmpty else { return }
+        let keySet = Set(keys)
+        resume { waiter in waiter.keys.contains(where: keySet.contains) }
+    }
+
+    func wakeAll() {
+        resume { _ in true }
+    }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    public func run() async {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !isClosed {
+                try? await Task.sleep(for: tick)
+                let now = ContinuousClock.now
+                resume { $0.deadline <= now }
+            }
+        } onGracefulShutdown: {
+            self.state.withLock { $0.closed = true }
+            self.wakeAll()
+        }
+        state.withLock { $0.closed = true }
+        wakeAll()
+    }
+
+    private func resume(where shouldWake: (Waiter) -> Bool) {
+        let woken = state.withLock { state -> [Waiter] in
+            let ids = state.waiters.filter { shouldWake($0.value) }.map(\.key)
+            return ids.compactMap { state.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in woken { waiter.continuation.resume() }
+    }
+}

@@ -1,0 +1,53 @@
+import CouchQueueStore
+import Logging
+import ServiceLifecycle
+
+/// What one maintenance pass changed.
+public struct MaintenanceReport: Sendable, Equatable {
+    public var expiredLeases = 0
+    public var reapedWorkers = 0
+    public var sweptTasks = 0
+}
+
+/// Returns expired leases to their queues, removes silent idle workers and sweeps succeeded
+/// tasks past retention: a timer around `runOnce(now:)`. Each step is one atomic store
+/// operation, so any number of servers may run it at once.
+///
+/// The server's service group runs it; it stops on graceful shutdown.
+public struct MaintenanceService: Service {
+    let store: any QueueStore
+    let options: EngineOptions
+    let waitingWorkers: WaitingWorkers
+    let logger: Logger
+    /// Rows swept per pass, so a large backlog never holds the writer for long.
+    let sweepBatch = 1000
+
+    public func run() async throws {
+        let interval = Duration.milliseconds(Int64(options.maintenanceInterval * 1000))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let report = try await runOnce(now: options.now())
+                if report != MaintenanceReport() {
+                    logger.debug("maintenance", metadata: [
+                        "couchqueue.leases.expired": "\(report.expiredLeases)",
+                        "couchqueue.workers.reaped": "\(report.reapedWorkers)",
+                        "couchqueue.tasks.swept": "\(report.sweptTasks)",
+                    ])
+                }
+            } catch {
+                logger.error("maintenance failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One pass; returns what it changed.
+    public func runOnce(now: Double) async throws -> MaintenanceReport {
+        var report = MaintenanceReport()
+        report.expiredLeases = try await store.expireLeases(now: now)
+        report.reapedWorkers = try await store.reapWorkers(lastSeenBefore: now - options.workerTimeout)
+        report.sweptTasks = try await store.sweepSucceeded(finishedBefore: now - options.retention, limit: sweepBatch)
+        if report.expiredLeases > 0 || report.reapedWorkers > 0 { waitingWorkers.wakeAll() }
+        return report
+    }
+}

@@ -1,4 +1,0 @@
-import Logging
-import ServiceLifecycle
-import CouchQueueStore
-import CouchQueueRegex

@@ -1,0 +1,62 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Stores the publications that were answered before routing (`fastPost`), a bounded number
+/// at a time so they share group commits. On graceful shutdown it takes nothing new and
+/// finishes what it holds before `run()` returns.
+///
+/// The server's service group must run it, ordered so that the HTTP server stops first.
+public final class FastPostQueue: Service, Sendable {
+    typealias Work = @Sendable () async throws -> Void
+
+    private let stream: AsyncStream<(work: Work, publicationId: String)>
+    private let continuation: AsyncStream<(work: Work, publicationId: String)>.Continuation
+    private let logger: Logger
+    private let failures = Atomic<Int>(0)
+    /// How many publications are stored at once.
+    private let concurrency = 64
+
+    init(logger: Logger) {
+        (stream, continuation) = AsyncStream.makeStream()
+        self.logger = logger
+    }
+
+    /// How many accepted publications failed to be stored since start.
+    public var failureCount: Int { failures.load(ordering: .relaxed) }
+
+    /// False when the queue no longer accepts work (shutting down).
+    func submit(_ work: @escaping Work, publicationId: String) -> Bool {
+        if case .enqueued = continuation.yield((work, publicationId)) { return true }
+        return false
+    }
+
+    public func run() async {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                for await item in stream {
+                    if running == concurrency {
+                        await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    group.addTask { await self.perform(item.work, publicationId: item.publicationId) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.continuation.finish()
+        }
+    }
+
+    private func perform(_ work: Work, publicationId: String) async {
+        do {
+            try await work()
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            logger.error("a fastPost publication was not stored", metadata: [
+                "couchqueue.publication.id": "\(publicationId)", "error": "\(error)",
+            ])
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import CouchQueueModel
+import CouchQueueStore
+import Logging
+
+extension QueueEngine {
+    /// Routes and stores a publication; answers once every copy is durable.
+    public func publish(_ publication: Publication) async throws -> PublishResponse {
+        try validate(publication)
+        let id = RandomID.make("p")
+        return PublishResponse(id: id, tasks: try await store(publication, id: id))
+    }
+
+    /// Validates, then answers at once; routing and storing happen in the fast-post service.
+    public func publishLater(_ publication: Publication) throws -> FastPublishResponse {
+        try validate(publication)
+        let id = RandomID.make("p")
+        guard fastPosts.submit({ _ = try await self.store(publication, id: id) }, publicationId: id) else {
+            throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
+        }
+        return FastPublishResponse(id: id)
+    }
+
+    private func validate(_ publication: Publication) throws(EngineError) {
+        guard !publication.publisher.isEmpty, publication.publisher.utf8.count <= 1024 else {
+            throw EngineError(.badRequest, "publisher must be a non-empty string of at most 1024 bytes")
+        }
+        guard publication.data.objectValue != nil else {
+            throw EngineError(.badRequest, "data must be a JSON object")
+        }
+        if let runAt = publication.runAt, !runAt.isFinite {
+            throw EngineError(.badRequest, "runAt must be a finite unix time in seconds")
+        }
+    }
+
+    private func store(_ publication: Publication, id: String) async throws -> [PublishedTask] {
+        let queues = router.route(publication.data)
+        guard !queues.isEmpty else { return [] }
+        let now = self.now
+        let published = try await store.insertTasks(
+            InsertTasksParams(
+                publicationId: id, publisher: publication.publisher, data: publication.data.canonicalText,
+                queues: queues, scope: publication.scope, singularlyEnqueue: publication.singularlyEnqueue,
+                singularlyRun: publication.singularlyRun, runAt: publication.runAt ?? now, now: now))
+        waitingWorkers.wake(published.map { $0.workerId ?? $0.queue })
+        return published
+    }
+}

@@ -1,0 +1,52 @@
+import CouchQueueModel
+import CouchQueueStore
+import Logging
+
+/// The queue's domain: routing, publishing, leasing, finishing, workers and interests.
+///
+/// The HTTP layer decodes a request, calls one method here and encodes the answer; the engine
+/// validates, routes and calls the store, which owns every piece of state.
+public final class QueueEngine: Sendable {
+    let store: any QueueStore
+    let options: EngineOptions
+    let logger: Logger
+    let router = InterestRouter()
+    /// Workers waiting in `GET /task?wait=`; run it as a service.
+    public let waitingWorkers = WaitingWorkers()
+    /// Publications answered early (`fastPost`); run it as a service.
+    public let fastPosts: FastPostQueue
+
+    public init(store: any QueueStore, options: EngineOptions = EngineOptions(), logger: Logger) {
+        self.store = store
+        self.options = options
+        self.logger = logger
+        self.fastPosts = FastPostQueue(logger: logger)
+    }
+
+    /// Loads every queue's interests from the store; call once before serving.
+    public func start() async throws {
+        var compiled: [String: CompiledInterests] = [:]
+        for (queue, interests) in try await store.allInterests() {
+            do {
+                compiled[queue] = try CompiledInterests(interests)
+            } catch {
+                logger.error("stored interests no longer compile; the queue receives nothing", metadata: [
+                    "couchqueue.queue": "\(queue)", "error": "\(error)",
+                ])
+            }
+        }
+        router.replaceAll(compiled)
+    }
+
+    /// Answers when the store can be reached.
+    public func health() async throws {
+        try await store.ping()
+    }
+
+    /// A maintenance service over this engine's store, to run in the service group.
+    public func maintenance() -> MaintenanceService {
+        MaintenanceService(store: store, options: options, waitingWorkers: waitingWorkers, logger: logger)
+    }
+
+    var now: Double { options.now() }
+}

@@ -1,0 +1,31 @@
+import CouchQueueModel
+import CouchQueueStore
+
+extension QueueEngine {
+    /// Creates the queue if needed and replaces its interests (`PUT /interest`).
+    public func setInterests(queue: String, interests: Interests) async throws -> InterestsSet {
+        try QueueName.validate([queue], code: .badRequest)
+        let compiled = try CompiledInterests(interests)
+        try await store.setInterests(queue: queue, interests: interests, now: now)
+        router.set(queue, compiled)
+        return InterestsSet(queue: queue, interests: interests)
+    }
+
+    /// Removes a queue's interests; it stays and receives nothing new (`DELETE /interest`).
+    public func clearInterests(queue: String) async throws -> QueueDeletion {
+        guard try await store.clearInterests(queue: queue) else { throw Self.unknownQueue(queue) }
+        router.set(queue, nil)
+        return QueueDeletion(queue: queue, tasksDeleted: nil)
+    }
+
+    /// Removes a queue, its interests and its waiting tasks (`DELETE /queue`).
+    public func deleteQueue(queue: String) async throws -> QueueDeletion {
+        guard let removed = try await store.deleteQueue(queue: queue) else { throw Self.unknownQueue(queue) }
+        router.set(queue, nil)
+        return QueueDeletion(queue: queue, tasksDeleted: removed)
+    }
+
+    static func unknownQueue(_ queue: String) -> EngineError {
+        EngineError(.queueNotFound, "no queue is named \"\(queue.prefix(140))\"")
+    }
+}

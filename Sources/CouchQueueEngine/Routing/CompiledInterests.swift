@@ -1,0 +1,50 @@
+import CouchQueueModel
+import CouchQueueRegex
+
+/// A queue's interests with every pattern compiled, built once when the interests are set.
+struct CompiledInterests: Sendable {
+    struct FieldPattern: Sendable {
+        /// `user.email` as `["user", "email"]`.
+        let path: [Substring]
+        let regex: LinearRegex
+    }
+
+    /// nil: interested in everything (`"*"`).
+    let fields: [FieldPattern]?
+
+    /// Compiles and validates, naming the field at fault.
+    init(_ interests: Interests) throws(EngineError) {
+        switch interests {
+        case .everything:
+            fields = nil
+        case .fields(let pairs):
+            guard !pairs.isEmpty else { throw EngineError(.invalidInterest, "interests must be \"*\" or a non-empty object") }
+            var compiled: [FieldPattern] = []
+            for (field, pattern) in pairs.sorted(by: { $0.key < $1.key }) {
+                let path = field.split(separator: ".", omittingEmptySubsequences: false)
+                guard !field.isEmpty, field.utf8.count <= 1024, !path.contains(where: \.isEmpty) else {
+                    throw EngineError(.invalidInterest, "interest field \"\(field.prefix(64))\" is not a field name or dotted path")
+                }
+                do {
+                    compiled.append(FieldPattern(path: path, regex: try LinearRegex(pattern)))
+                } catch {
+                    throw EngineError(.invalidInterest, "interest field \"\(field)\": invalid pattern: \(error.message)")
+                }
+            }
+            fields = compiled
+        }
+    }
+
+    /// True when any field pattern finds a match in the field's text (a string as it is,
+    /// anything else as compact JSON); a missing or null field never matches.
+    func matches(_ data: JSONValue) -> Bool {
+        guard let fields else { return true }
+        return fields.contains { field in
+            switch data.value(atPath: field.path) {
+            case nil, .null?: false
+            case .string(let text)?: field.regex.matches(text)
+            case let other?: field.regex.matches(other.canonicalText)
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import CouchQueueEngine
+import CouchQueueModel
+import CouchQueueStore
+import Hummingbird
+
+/// An error as the contract writes it: a status and `{"error": {"code", "message"}}`.
+///
+/// `init(_:)` is the one place where engine, store and HTTP-layer errors become HTTP.
+public struct APIError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+
+    /// Translates any error; an unexpected one becomes a 500 that reveals nothing internal.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as EngineError:
+            self = Self.translate(error)
+        case let error as StoreError:
+            self = Self.translate(error)
+        default:
+            self = APIError(.internalServerError, "internal_error", "the server failed to handle the request; it was logged")
+        }
+    }
+
+    var isServerError: Bool { status.code >= 500 }
+
+    private static func translate(_ error: EngineError) -> APIError {
+        switch error.code {
+        case .badRequest: APIError(.badRequest, "bad_request", error.message)
+        case .invalidInterest: APIError(.badRequest, "invalid_interest", error.message)
+        case .invalidQueues: APIError(.badRequest, "invalid_queues", error.message)
+        case .queueNotFound: APIError(.notFound, "queue_not_found", error.message)
+        case .unavailable: APIError(.serviceUnavailable, "unavailable", error.message)
+        }
+    }
+
+    private static func translate(_ error: StoreError) -> APIError {
+        switch error.code {
+        case .workerNotFound:
+            APIError(.notFound, "worker_not_found", "no worker \(error.id): it was deleted or reaped, or never registered; register again with PUT /worker")
+        case .taskNotFound:
+            APIError(.notFound, "task_not_found", "no task \(error.id)")
+        case .notLeased:
+            APIError(.conflict, "not_leased", "task \(error.id) is not started by this worker at this attempt: its lease was lost or it was finished")
+        }
+    }
+
+    /// The response; `closeConnection` when the request's body was left unread.
+    func response(closeConnection: Bool) -> Response {
+        var response = JSONResponse.make(status: status, body: ErrorResponse(code: code, message: message))
+        if closeConnection { response.headers[.connection] = "close" }
+        return response
+    }
+}

@@ -1,0 +1,125 @@
+import CouchQueueModel
+
+/// A request's parameters from the query string and the body (the body wins), read with the
+/// contract's typing: query and form values are text (JSON-valued ones as JSON text), JSON
+/// body values keep their JSON type and a wrong type is refused, never converted.
+struct RequestParameters: Sendable {
+    enum Value: Sendable {
+        case text(String)
+        case json(JSONValue)
+    }
+
+    private(set) var values: [String: Value] = [:]
+    /// The deepest JSON nesting accepted in JSON text values.
+    let maxJSONDepth: Int
+
+    init(maxJSONDepth: Int) {
+        self.maxJSONDepth = maxJSONDepth
+    }
+
+    mutating func merge(_ other: [String: Value]) {
+        values.merge(other) { _, body in body }
+    }
+
+    func has(_ name: String) -> Bool { values[name] != nil }
+
+    /// A string; JSON null and empty text count as absent.
+    func string(_ name: String) throws(APIError) -> String? {
+        switch values[name] {
+        case nil, .json(.null)?: return nil
+        case .text(let text)?: return text.isEmpty ? nil : text
+        case .json(.string(let text))?: return text
+        case .json?: throw .badRequest("\(name) must be a string")
+        }
+    }
+
+    func requiredString(_ name: String) throws(APIError) -> String {
+        guard let value = try string(name), !value.isEmpty else { throw .badRequest("\(name) is required") }
+        return value
+    }
+
+    /// `true/false/1/0/yes/no` in text, a JSON boolean in a JSON body.
+    func bool(_ name: String) throws(APIError) -> Bool? {
+        switch values[name] {
+        case nil, .json(.null)?: return nil
+        case .json(.bool(let value))?: return value
+        case .text(let text)?:
+            switch text.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            case "": return nil
+            default: throw .badRequest("\(name) must be a boolean: true, false, 1, 0, yes or no")
+            }
+        case .json?: throw .badRequest("\(name) must be a boolean")
+        }
+    }
+
+    func double(_ name: String) throws(APIError) -> Double? {
+        switch values[name] {
+        case nil, .json(.null)?: return nil
+        case .json(.int(let value))?: return Double(value)
+        case .json(.double(let value))?: return value
+        case .text(let text)?:
+            guard !text.isEmpty else { return nil }
+            guard let value = Double(text), value.isFinite else { throw .badRequest("\(name) must be a number") }
+            return value
+        case .json?: throw .badRequest("\(name) must be a number")
+        }
+    }
+
+    func int(_ name: String) throws(APIError) -> Int? {
+        guard let value = try double(name) else { return nil }
+        guard value.rounded() == value, abs(value) < 1e15 else { throw .badRequest("\(name) must be a whole number") }
+        return Int(value)
+    }
+
+    /// A JSON value: as is from a JSON body, parsed from JSON text otherwise.
+    func json(_ name: String) throws(APIError) -> JSONValue? {
+        switch values[name] {
+        case nil: return nil
+        case .json(let value)?: return value
+        case .text(let text)?:
+            guard !text.isEmpty else { return nil }
+            do {
+                return try JSONValue.parse(Array(text.utf8), maxDepth: maxJSONDepth)
+            } catch {
+                throw .badRequest("\(name) must be JSON text: \(error.message)")
+            }
+        }
+    }
+
+    /// A list given as a JSON array of strings or as comma-separated text.
+    func list(_ name: String) throws(APIError) -> [String]? {
+        switch values[name] {
+        case nil, .json(.null)?: return nil
+        case .json(.string(let text))?: return Self.split(text)
+        case .text(let text)?:
+            if text.hasPrefix("[") { return try strings(try json(name), name) }
+            return Self.split(text)
+        case .json(let value)?: return try strings(value, name)
+        }
+    }
+
+    /// A value from a closed set (`scope`, `state`).
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _: T.Type) throws(APIError) -> T? where T.RawValue == String {
+        guard let text = try string(name) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw .badRequest("\(name) must be one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    private func strings(_ value: JSONValue?, _ name: String) throws(APIError) -> [String] {
+        guard case .array(let items)? = value else { throw .badRequest("\(name) must be a list of strings") }
+        var result: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw .badRequest("\(name) must be a list of strings") }
+            result.append(text)
+        }
+        return result
+    }
+
+    private static func split(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,79 @@
+import Hummingbird
+
+/// Every operation of the API, by its action name. Each answers on its route and, for
+/// action-style clients, on `/api/ACTION` and `/api?action=ACTION`.
+enum Action: String, CaseIterable, Sendable {
+    case taskCreate, taskGet, taskUpdate
+    case workerRegister, workerHeartbeat, workerDelete
+    case interestCreate, interestDelete
+    case queueDelete
+    case status
+    case health
+
+    /// The route's own method and path.
+    var route: (method: HTTPRequest.Method, path: String) {
+        switch self {
+        case .taskCreate: (.put, "/task")
+        case .taskGet: (.get, "/task")
+        case .taskUpdate: (.post, "/task")
+        case .workerRegister: (.put, "/worker")
+        case .workerHeartbeat: (.post, "/worker")
+        case .workerDelete: (.delete, "/worker")
+        case .interestCreate: (.put, "/interest")
+        case .interestDelete: (.delete, "/interest")
+        case .queueDelete: (.delete, "/queue")
+        case .status: (.get, "/status")
+        case .health: (.get, "/health")
+        }
+    }
+
+    /// Reads change nothing, so cross-site requests may make them.
+    var changesState: Bool {
+        self != .status && self != .health
+    }
+
+    /// Under an action name: the route's own method or POST; GET only for reads and leases.
+    func acceptsUnderActionName(_ method: HTTPRequest.Method) -> Bool {
+        method == .post || (method == route.method && method != .get) || (method == .get && [.taskGet, .status, .health].contains(self))
+    }
+
+    private static let byRoute: [String: [HTTPRequest.Method: Action]] = Dictionary(
+        grouping: allCases, by: { $0.route.path }
+    ).mapValues { actions in Dictionary(uniqueKeysWithValues: actions.map { ($0.route.method, $0) }) }
+
+    /// How a request names its action.
+    enum Resolution {
+        case action(Action)
+        /// `/api?action=…`: the name is a parameter, read with the body.
+        case actionParameter
+    }
+
+    /// Resolves a path and method, or throws the contract's 404 / 405.
+    static func resolve(method: HTTPRequest.Method, path: String) throws(APIError) -> Resolution {
+        if path == "/api" {
+            return .actionParameter
+        }
+        if path.hasPrefix("/api/") {
+            return .action(try named(String(path.dropFirst(5)), method: method))
+        }
+        guard let methods = byRoute[path] else {
+            throw APIError(.notFound, "not_found", "no route \(path.prefix(200)); see the API reference")
+        }
+        guard let action = methods[method] else {
+            let allowed = methods.keys.map(\.rawValue).sorted().joined(separator: ", ")
+            throw APIError(.methodNotAllowed, "method_not_allowed", "\(path) answers \(allowed), not \(method.rawValue)")
+        }
+        return .action(action)
+    }
+
+    /// The action called `name`, if it accepts `method` under its name.
+    static func named(_ name: String, method: HTTPRequest.Method) throws(APIError) -> Action {
+        guard let action = Action(rawValue: name) else {
+            throw APIError(.notFound, "unknown_action", "no action is named \"\(name.prefix(100))\"")
+        }
+        guard action.acceptsUnderActionName(method) else {
+            throw APIError(.methodNotAllowed, "method_not_allowed", "action \(name) answers \(action.route.method.rawValue) or POST, not \(method.rawValue)")
+        }
+        return action
+    }
+}

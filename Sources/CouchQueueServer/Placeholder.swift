@@ -1,2 +1,0 @@
-import CouchQueueHTTP
-import CouchQueueStoreSQLite
