@@ -1,0 +1,73 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum FinishChecks {
+    typealias F = StoreFixture
+
+    /// A worker holding a freshly leased task.
+    static func leased(_ f: F) async throws -> (worker: String, task: QueueTask) {
+        try await f.publish(["a"])
+        let worker = try await f.worker(["a"])
+        return (worker, try #require(try await f.lease(worker)))
+    }
+
+    static let all = [
+        StoreCheck("successMovesTaskToSucceeded") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            let done = try await f.finish(worker, task.id, now: F.t0 + 2)
+            #expect(done.state == .succeeded && done.finishedAt == F.t0 + 2)
+            #expect(try await f.state(task.id) == .succeeded)
+        },
+        StoreCheck("failMovesTaskToFailedQueueWithReason") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            let failed = try await f.finish(worker, task.id, .fail, failReason: "boom")
+            #expect(failed.state == .failed && failed.failReason == "boom" && failed.attempts == 1)
+            let page = try await store.failedTasks(offset: 0, limit: 10, now: F.t0)
+            #expect(page.length == 1 && page.tasks.map(\.id) == [task.id])
+        },
+        StoreCheck("reEnqueueReturnsTheSameTaskToItsQueue") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            let back = try await f.finish(worker, task.id, .fail, reEnqueue: true, failReason: "later")
+            #expect(back.id == task.id && back.state == .queued && back.workerId == nil)
+            #expect(try await store.failedTasks(offset: 0, limit: 10, now: F.t0).length == 0)
+            let again = try #require(try await f.lease(worker))
+            #expect(again.id == task.id && again.attempts == 2)
+            #expect(try await f.finish(worker, task.id, reEnqueue: true).state == .queued)
+        },
+        StoreCheck("finishFromAnotherWorkerIsNotLeased") { store in
+            let f = F(store)
+            let (_, task) = try await leased(f)
+            let other = try await f.worker(["a"])
+            await expectStoreError(.notLeased) { try await f.finish(other, task.id) }
+            #expect(try await f.state(task.id) == .started)
+        },
+        StoreCheck("finishAtAStaleAttemptIsNotLeased") { store in
+            let f = F(store)
+            let (first, task) = try await leased(f)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+            let second = try await f.worker(["a"])
+            let retaken = try #require(try await f.lease(second, now: F.t0 + F.lease))
+            #expect(retaken.id == task.id && retaken.attempts == 2)
+            await expectStoreError(.notLeased) { try await f.finish(first, task.id, attempt: 1) }
+            await expectStoreError(.notLeased) { try await f.finish(second, task.id, attempt: 1) }
+            #expect(try await f.finish(second, task.id, attempt: 2).state == .succeeded)
+        },
+        StoreCheck("finishedTaskCannotBeFinishedAgain") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            try await f.finish(worker, task.id)
+            await expectStoreError(.notLeased) { try await f.finish(worker, task.id, .fail) }
+            #expect(try await f.state(task.id) == .succeeded)
+        },
+        StoreCheck("finishOfUnknownTaskOrByUnknownWorkerIsRefused") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            await expectStoreError(.taskNotFound) { try await f.finish(worker, "t_nothing") }
+            await expectStoreError(.workerNotFound) { try await f.finish("w_nobody", task.id) }
+        },
+    ]
+}

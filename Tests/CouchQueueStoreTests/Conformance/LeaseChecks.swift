@@ -1,0 +1,72 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum LeaseChecks {
+    typealias F = StoreFixture
+    static let all = [
+        StoreCheck("leaseHandsOutOldestDueFirstThenPublicationOrder") { store in
+            let f = F(store)
+            let late = try await f.publish(["a"], runAt: F.t0 - 1)[0].id
+            let early = try await f.publish(["a"], runAt: F.t0 - 3)[0].id
+            let sameA = try await f.publish(["a"], runAt: F.t0 - 2)[0].id
+            let sameB = try await f.publish(["a"], runAt: F.t0 - 2)[0].id
+            let worker = try await f.worker(["a"])
+            var order: [String] = []
+            while let task = try await f.lease(worker) { order.append(task.id) }
+            #expect(order == [early, sameA, sameB, late])
+        },
+        StoreCheck("leaseFollowsQueuePriority") { store in
+            let f = F(store)
+            let low = try await f.publish(["low"])[0].id
+            let high = try await f.publish(["high"])[0].id
+            let worker = try await f.worker(["high", "low"])
+            #expect(try await f.lease(worker)?.id == high)
+            #expect(try await f.lease(worker)?.id == low)
+        },
+        StoreCheck("ownCopiesComeBeforeQueues") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let shared = try await f.publish(["a"])[0].id
+            let own = try await f.publish(["a"], scope: .all)[0].id
+            #expect(try await f.lease(worker)?.id == own)
+            #expect(try await f.lease(worker)?.id == shared)
+        },
+        StoreCheck("leaseMarksStartedAndCountsAttempts") { store in
+            let f = F(store)
+            let id = try await f.publish(["a"])[0].id
+            let worker = try await f.worker(["a"])
+            let task = try #require(try await f.lease(worker, now: F.t0 + 1))
+            #expect(task.id == id && task.state == .started && task.workerId == worker)
+            #expect(task.attempts == 1 && task.startedAt == F.t0 + 1)
+            #expect(try await f.lease(worker) == nil)
+        },
+        StoreCheck("concurrentLeasesNeverShareATask") { store in
+            let f = F(store)
+            for _ in 0..<10 { try await f.publish(["a"]) }
+            var workers: [String] = []
+            for _ in 0..<20 { workers.append(try await f.worker(["a"])) }
+            let leased = try await withThrowingTaskGroup(of: String?.self) { group in
+                for worker in workers { group.addTask { try await f.lease(worker)?.id } }
+                return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+            }
+            #expect(leased.count == 10)
+            #expect(Set(leased).count == 10)
+        },
+        StoreCheck("singularlyRunHoldsBackOnlyStartedTwins") { store in
+            let f = F(store)
+            let x1 = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            let x2 = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            let y = try await f.publish(["a"], data: #"{"y":1}"#, singularlyRun: true)[0].id
+            let worker = try await f.worker(["a"])
+            #expect(try await f.lease(worker)?.id == x1)
+            #expect(try await f.lease(worker)?.id == y)
+            #expect(try await f.lease(worker) == nil)
+            try await f.finish(worker, x1)
+            #expect(try await f.lease(worker)?.id == x2)
+        },
+        StoreCheck("leaseByUnknownWorkerIsRefused") { store in
+            await expectStoreError(.workerNotFound) { _ = try await F(store).lease("w_nobody") }
+        },
+    ]
+}

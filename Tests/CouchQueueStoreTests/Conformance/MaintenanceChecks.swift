@@ -1,0 +1,51 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum MaintenanceChecks {
+    typealias F = StoreFixture
+    static let all = [
+        StoreCheck("expiredLeasesReturnTasksToTheirQueue") { store in
+            let f = F(store)
+            try await f.publish(["a"])
+            let worker = try await f.worker(["a"])
+            let task = try #require(try await f.lease(worker)).id
+            #expect(try await store.expireLeases(now: F.t0 + F.lease - 1) == 0)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+            let back = try #require(try await store.task(id: task, now: F.t0))
+            #expect(back.state == .queued && back.workerId == nil && back.attempts == 1)
+        },
+        StoreCheck("reapingRemovesOnlySilentWorkersHoldingNothing") { store in
+            let f = F(store)
+            let silentIdle = try await f.worker(["a"])
+            let silentBusy = try await f.worker(["a"])
+            let recent = try await f.worker(["a"], now: F.t0 + 100)
+            try await f.publish(["a"])
+            _ = try #require(try await f.lease(silentBusy))
+            #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 1)
+            let left = Set(try await store.workers().map(\.workerId))
+            #expect(left == [silentBusy, recent])
+            await expectStoreError(.workerNotFound) { _ = try await f.lease(silentIdle) }
+        },
+        StoreCheck("leaseCountsAsASignOfLife") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            _ = try await f.lease(worker, now: F.t0 + 100)
+            #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 0)
+            #expect(try await store.worker(id: worker)?.lastSeenAt == F.t0 + 100)
+        },
+        StoreCheck("sweepDeletesSucceededTasksPastRetentionInBatches") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            for _ in 0..<3 { try await f.publish(["a"]) }
+            while let task = try await f.lease(worker) { try await f.finish(worker, task.id, now: F.t0 + 1) }
+            try await f.publish(["a"])
+            let failed = try #require(try await f.lease(worker)).id
+            try await f.finish(worker, failed, .fail, now: F.t0 + 1)
+            #expect(try await store.sweepSucceeded(finishedBefore: F.t0 + 1, limit: 10) == 0)
+            #expect(try await store.sweepSucceeded(finishedBefore: F.t0 + 2, limit: 2) == 2)
+            #expect(try await store.sweepSucceeded(finishedBefore: F.t0 + 2, limit: 2) == 1)
+            #expect(try await f.state(failed) == .failed, "failed tasks stay in the failed queue")
+        },
+    ]
+}

@@ -1,0 +1,57 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum PublishChecks {
+    typealias F = StoreFixture
+    static let all = [
+        StoreCheck("publishStoresOneCopyPerQueue") { store in
+            let f = F(store)
+            let tasks = try await f.publish(["a", "b"], data: #"{"email":"x@y"}"#)
+            #expect(tasks.map(\.queue) == ["a", "b"])
+            #expect(Set(tasks.map(\.id)).count == 2)
+            #expect(tasks.allSatisfy { $0.state == .queued && !$0.duplicate && $0.workerId == nil })
+            let stored = try #require(try await store.task(id: tasks[0].id, now: F.t0))
+            #expect(stored.data == .object(["email": .string("x@y")]))
+            #expect(stored.publisher == "tests" && stored.queue == "a" && stored.attempts == 0)
+            #expect(stored.state == .queued && stored.createdAt == F.t0 && stored.startedAt == nil)
+        },
+        StoreCheck("futureTaskIsScheduledUntilDueAndNotHandedOutBefore") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let task = try #require(try await f.publish(["a"], runAt: F.t0 + 10).first)
+            #expect(task.state == .scheduled)
+            #expect(try await f.state(task.id) == .scheduled)
+            #expect(try await f.lease(worker) == nil)
+            #expect(try await f.state(task.id, now: F.t0 + 10) == .queued)
+            #expect(try await f.lease(worker, now: F.t0 + 10)?.id == task.id)
+        },
+        StoreCheck("scopeAllGivesEachWorkerOneCopyInItsFirstInterestedQueue") { store in
+            let f = F(store)
+            let w1 = try await f.worker(["a"])
+            let w2 = try await f.worker(["b", "a"])
+            _ = try await f.worker(["c"])
+            let copies = try await f.publish(["a", "b"], scope: .all)
+            let byWorker = Dictionary(uniqueKeysWithValues: copies.map { ($0.workerId!, $0.queue) })
+            #expect(byWorker == [w1: "a", w2: "b"])
+            #expect(try await store.workerQueueLength(workerId: w2) == 1)
+            #expect(try await store.queueSummary(name: "a", now: F.t0) == nil)
+        },
+        StoreCheck("scopeAllWithNoWorkerCreatesNothing") { store in
+            let copies = try await F(store).publish(["a"], scope: .all)
+            #expect(copies.isEmpty)
+        },
+        StoreCheck("singularlyEnqueueAnswersTheWaitingTwin") { store in
+            let f = F(store)
+            let first = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
+            let again = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
+            #expect(again.duplicate && again.id == first.id)
+            let other = try #require(try await f.publish(["a"], data: #"{"x":2}"#, singularlyEnqueue: true).first)
+            #expect(!other.duplicate && other.id != first.id)
+            let worker = try await f.worker(["a"])
+            #expect(try await f.lease(worker)?.id == first.id)
+            let afterStart = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
+            #expect(!afterStart.duplicate, "a started task is not waiting, so it is no twin")
+        },
+    ]
+}

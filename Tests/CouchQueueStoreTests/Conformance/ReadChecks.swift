@@ -1,0 +1,61 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum ReadChecks {
+    typealias F = StoreFixture
+    static let all = [
+        StoreCheck("queueCountsSplitQueuedScheduledAndStarted") { store in
+            let f = F(store)
+            try await f.interested("a")
+            let worker = try await f.worker(["a"])
+            for _ in 0..<3 { try await f.publish(["a"]) }
+            try await f.publish(["a"], runAt: F.t0 + 5)
+            try await f.publish(["a"], scope: .all)
+            _ = try await f.lease(worker)
+            _ = try await f.lease(worker)
+            #expect(try await store.queueSummary(name: "a", now: F.t0) == QueueSummary(name: "a", length: 2, scheduled: 1, started: 2))
+            #expect(try await store.queueSummary(name: "a", now: F.t0 + 5) == QueueSummary(name: "a", length: 3, scheduled: 0, started: 2))
+            #expect(try await store.queueSummary(name: "none", now: F.t0) == nil)
+        },
+        StoreCheck("queueOverviewsCountFailedTasksAndWorkers") { store in
+            let f = F(store)
+            try await f.interested("a")
+            try await f.interested("b")
+            let worker = try await f.worker(["a"])
+            try await f.publish(["a"])
+            let task = try #require(try await f.lease(worker)).id
+            try await f.finish(worker, task, .fail)
+            let overviews = try await store.queueOverviews(now: F.t0)
+            #expect(overviews == [
+                QueueOverview(name: "a", length: 0, scheduled: 0, started: 0, failed: 1, workers: 1),
+                QueueOverview(name: "b", length: 0, scheduled: 0, started: 0, failed: 0, workers: 0),
+            ])
+        },
+        StoreCheck("workersShowTheirQueuesAndHeldTasks") { store in
+            let f = F(store)
+            let worker = try await f.worker(["b", "a"], now: F.t0 - 1)
+            try await f.publish(["a"])
+            let task = try #require(try await f.lease(worker)).id
+            let summary = try #require(try await store.worker(id: worker))
+            #expect(summary.queues == ["b", "a"] && summary.tasks == [task] && summary.status == .working)
+            #expect(summary.registeredAt == F.t0 - 1 && summary.lastSeenAt == F.t0)
+            #expect(try await store.worker(id: "w_nobody") == nil)
+            #expect(try await store.workerQueueLength(workerId: "w_nobody") == nil)
+        },
+        StoreCheck("failedQueueIsNewestFirstAndPaged") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            var failed: [String] = []
+            for i in 0..<5 {
+                try await f.publish(["a"])
+                let task = try #require(try await f.lease(worker)).id
+                try await f.finish(worker, task, .fail, now: F.t0 + Double(i))
+                failed.append(task)
+            }
+            let page = try await store.failedTasks(offset: 1, limit: 2, now: F.t0)
+            #expect(page.length == 5)
+            #expect(page.tasks.map(\.id) == [failed[3], failed[2]])
+        },
+    ]
+}

@@ -1,0 +1,58 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+enum WorkerChecks {
+    typealias F = StoreFixture
+    static let all = [
+        StoreCheck("heartbeatRenewsListedLeasesAndAnswersEveryHeldTask") { store in
+            let f = F(store)
+            try await f.publish(["a"])
+            try await f.publish(["a"])
+            let worker = try await f.worker(["a"])
+            let t1 = try #require(try await f.lease(worker)).id
+            let t2 = try #require(try await f.lease(worker)).id
+            let held = try await store.heartbeat(
+                HeartbeatParams(workerId: worker, taskIds: [t1, "t_unknown"], now: F.t0 + 50, leaseExpiresAt: F.t0 + 110))
+            #expect(Set(held) == [t1, t2])
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+            #expect(try await f.state(t1) == .started)
+            #expect(try await f.state(t2) == .queued)
+        },
+        StoreCheck("heartbeatWithoutListRenewsEveryLease") { store in
+            let f = F(store)
+            try await f.publish(["a"])
+            let worker = try await f.worker(["a"])
+            let task = try #require(try await f.lease(worker)).id
+            _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: nil, now: F.t0 + 50, leaseExpiresAt: F.t0 + 110))
+            #expect(try await store.expireLeases(now: F.t0 + 100) == 0)
+            #expect(try await f.state(task) == .started)
+        },
+        StoreCheck("heartbeatOfUnknownWorkerIsRefused") { store in
+            await expectStoreError(.workerNotFound) {
+                _ = try await store.heartbeat(HeartbeatParams(workerId: "w_nobody", taskIds: nil, now: F.t0, leaseExpiresAt: F.t0))
+            }
+        },
+        StoreCheck("deletedWorkerReturnsStartedTasksAndDropsItsCopies") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            try await f.publish(["a"])
+            let started = try #require(try await f.lease(worker)).id
+            let copy = try await f.publish(["a"], scope: .all)[0].id
+            #expect(try await store.deleteWorkers(.id(worker)) == 1)
+            #expect(try await f.state(started) == .queued)
+            #expect(try await store.task(id: copy, now: F.t0) == nil)
+            await expectStoreError(.workerNotFound) { _ = try await f.lease(worker) }
+            await expectStoreError(.workerNotFound) { _ = try await store.deleteWorkers(.id(worker)) }
+        },
+        StoreCheck("deleteWorkersOnQueueCountsThem") { store in
+            let f = F(store)
+            _ = try await f.worker(["a", "b"])
+            _ = try await f.worker(["b"])
+            let other = try await f.worker(["c"])
+            #expect(try await store.deleteWorkers(.queue("b")) == 2)
+            #expect(try await store.deleteWorkers(.queue("b")) == 0)
+            #expect(try await store.workers().map(\.workerId) == [other])
+        },
+    ]
+}

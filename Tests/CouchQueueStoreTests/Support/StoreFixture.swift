@@ -1,0 +1,67 @@
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+/// Short spellings for the store operations the checks repeat. Time is explicit: `t0` is an
+/// arbitrary fixed instant and checks move it by hand.
+struct StoreFixture {
+    let store: any QueueStore
+    static let t0 = 1_000_000.0
+    static let lease = 60.0
+
+    init(_ store: any QueueStore) {
+        self.store = store
+    }
+
+    @discardableResult
+    func publish(
+        _ queues: [String], data: String = #"{"k":1}"#, scope: TaskScope = .any, singularlyEnqueue: Bool = false,
+        singularlyRun: Bool = false, runAt: Double? = nil, now: Double = t0
+    ) async throws -> [PublishedTask] {
+        try await store.insertTasks(
+            InsertTasksParams(
+                publicationId: RandomID.make("p"), publisher: "tests", data: data, queues: queues, scope: scope,
+                singularlyEnqueue: singularlyEnqueue, singularlyRun: singularlyRun, runAt: runAt ?? now, now: now))
+    }
+
+    func worker(_ queues: [String], now: Double = t0) async throws -> String {
+        let id = RandomID.make("w")
+        try await store.registerWorker(RegisterWorkerParams(workerId: id, queues: queues, now: now))
+        return id
+    }
+
+    func lease(_ worker: String, now: Double = t0) async throws -> QueueTask? {
+        try await store.leaseTask(LeaseParams(workerId: worker, now: now, leaseExpiresAt: now + Self.lease))
+    }
+
+    @discardableResult
+    func finish(
+        _ worker: String, _ task: String, _ outcome: TaskOutcome = .success, reEnqueue: Bool = false,
+        attempt: Int? = nil, failReason: String? = nil, now: Double = t0
+    ) async throws -> QueueTask {
+        try await store.finishTask(
+            FinishParams(
+                workerId: worker, taskId: task, outcome: outcome, failReason: failReason, reEnqueue: reEnqueue,
+                attempt: attempt, now: now))
+    }
+
+    func interested(_ queue: String) async throws {
+        try await store.setInterests(queue: queue, interests: .everything, now: Self.t0)
+    }
+
+    func state(_ task: String, now: Double = t0) async throws -> TaskState? {
+        try await store.task(id: task, now: now)?.state
+    }
+}
+
+/// Asserts that `body` throws this store error.
+func expectStoreError(_ expected: StoreError.Code, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected \(expected), but nothing was thrown")
+    } catch let error as StoreError {
+        #expect(error.code == expected)
+    } catch {
+        Issue.record("expected \(expected), got \(error)")
+    }
+}
