@@ -1,0 +1,130 @@
+import CouchQueueEngine
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+@Suite struct QueueEngineTests {
+    private func emailTask(_ email: String = "a@b.c") -> Publication {
+        Publication(publisher: "tests", data: .object(["email": .string(email)]))
+    }
+
+    @Test func publishCopiesTheTaskIntoEachInterestedQueue() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
+        _ = try await h.engine.setInterests(queue: "audit", interests: .everything)
+        _ = try await h.engine.setInterests(queue: "sms", interests: .fields(["phone": "."]))
+        let published = try await h.engine.publish(emailTask())
+        #expect(published.tasks.map(\.queue) == ["audit", "emails"])
+        #expect(published.id.hasPrefix("p_"))
+        try await h.close()
+    }
+
+    @Test func aTaskNobodyWantsIsDropped() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "sms", interests: .fields(["phone": "."]))
+        #expect(try await h.engine.publish(emailTask()).tasks.isEmpty)
+        #expect(try await h.store.queueSummary(name: "sms", now: h.now)?.length == 0)
+        try await h.close()
+    }
+
+    @Test func clearedInterestsStopRoutingAndInterestsReloadOnStart() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
+        let restarted = QueueEngine(store: h.store, logger: .init(label: "tests"))
+        try await restarted.start()
+        #expect(try await restarted.publish(emailTask()).tasks.count == 1)
+        _ = try await restarted.clearInterests(queue: "emails")
+        #expect(try await restarted.publish(emailTask()).tasks.isEmpty)
+        try await h.close()
+    }
+
+    @Test func invalidPublicationsAreRefusedAndStoreNothing() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "all", interests: .everything)
+        await #expect(throws: EngineError.self) { try await h.engine.publish(Publication(publisher: "", data: .object([:]))) }
+        await #expect(throws: EngineError.self) { try await h.engine.publish(Publication(publisher: "p", data: .array([]))) }
+        await #expect(throws: EngineError.self) { try await h.engine.publish(Publication(publisher: "p", data: .object([:]), runAt: .infinity)) }
+        #expect(try await h.store.queueSummary(name: "all", now: h.now)?.length == 0)
+        try await h.close()
+    }
+
+    @Test func workerQueuesAreValidated() async throws {
+        let h = try EngineHarness()
+        for queues in [[], ["*"], ["bad name"], [String(repeating: "q", count: 129)]] {
+            await #expect {
+                try await h.engine.registerWorker(queues: queues)
+            } throws: { ($0 as? EngineError)?.code == .invalidQueues }
+        }
+        let registered = try await h.engine.registerWorker(queues: ["high", "low", "high"])
+        #expect(registered.queues == ["high", "low"])
+        try await h.close()
+    }
+
+    @Test func aWaitingLeaseWakesWhenATaskArrives() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
+        let worker = try await h.engine.registerWorker(queues: ["emails"]).workerId
+        async let leased = h.engine.lease(workerId: worker, wait: 20)
+        try await Task.sleep(for: .milliseconds(200))
+        let published = try await h.engine.publish(emailTask())
+        #expect(try await leased?.id == published.tasks.first?.id)
+        try await h.close()
+    }
+
+    @Test func leaseTimeoutAndMaintenanceReturnATask() async throws {
+        let h = try EngineHarness { $0.leaseTimeout = 10 }
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        _ = try await h.engine.publish(emailTask())
+        let task = try #require(try await h.engine.lease(workerId: worker))
+        let maintenance = h.engine.maintenance()
+        #expect(try await maintenance.runOnce(now: h.now + 9.9).expiredLeases == 0)
+        #expect(try await maintenance.runOnce(now: h.now + 10).expiredLeases == 1)
+        h.advance(10)
+        #expect(try await h.engine.lease(workerId: worker)?.attempts == 2)
+        await #expect(throws: StoreError.notLeased(task.id)) {
+            try await h.engine.finish(workerId: worker, taskId: task.id, outcome: .success, failReason: nil, reEnqueue: false, attempt: 1)
+        }
+        try await h.close()
+    }
+
+    @Test func heartbeatsPushTheLeaseForward() async throws {
+        let h = try EngineHarness { $0.leaseTimeout = 10 }
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        _ = try await h.engine.publish(emailTask())
+        let task = try #require(try await h.engine.lease(workerId: worker))
+        h.advance(8)
+        #expect(try await h.engine.heartbeat(workerId: worker, taskIds: nil).tasks == [task.id])
+        #expect(try await h.engine.maintenance().runOnce(now: h.now + 9).expiredLeases == 0)
+        try await h.close()
+    }
+
+    @Test func fastPostStoresAfterAnswering() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let accepted = try h.engine.publishLater(emailTask())
+        #expect(accepted.accepted && accepted.id.hasPrefix("p_"))
+        let service = Task { await h.engine.fastPosts.run() }
+        var length = 0
+        for _ in 0..<100 where length == 0 {
+            try await Task.sleep(for: .milliseconds(20))
+            length = try await h.store.queueSummary(name: "q", now: h.now)?.length ?? 0
+        }
+        #expect(length == 1)
+        service.cancel()
+        try await h.close()
+    }
+
+    @Test func statusRefusesUnknownPartsWholly() async throws {
+        let h = try EngineHarness()
+        var query = StatusQuery()
+        query.queues = true
+        query.queue = "missing"
+        await #expect { try await h.engine.status(query) } throws: { ($0 as? EngineError)?.code == .queueNotFound }
+        query.queue = nil
+        query.task = "t_missing"
+        await #expect(throws: StoreError.taskNotFound("t_missing")) { try await h.engine.status(query) }
+        try await h.close()
+    }
+}

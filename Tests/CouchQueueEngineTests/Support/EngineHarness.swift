@@ -1,0 +1,41 @@
+import CouchQueueEngine
+import CouchQueueStoreSQLite
+import Foundation
+import Logging
+import Synchronization
+
+/// An engine over a fresh SQLite file, with a clock the test moves by hand.
+final class EngineHarness: Sendable {
+    let engine: QueueEngine
+    let store: SQLiteStore
+    private let directory: URL
+    private let clock = TestClock()
+
+    init(configure: (inout EngineOptions) -> Void = { _ in }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cq-engine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("q.sqlite").path)
+        var options = EngineOptions()
+        options.now = { [clock] in clock.now }
+        configure(&options)
+        engine = QueueEngine(store: store, options: options, logger: Logger(label: "tests"))
+    }
+
+    var now: Double { clock.now }
+
+    func advance(_ seconds: Double) {
+        clock.advance(seconds)
+    }
+
+    func close() async throws {
+        try await store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Time that moves only when a test says so.
+final class TestClock: Sendable {
+    private let time = Mutex(1_000_000.0)
+    var now: Double { time.withLock { $0 } }
+    func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+}
