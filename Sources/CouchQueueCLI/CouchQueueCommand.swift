@@ -5,7 +5,7 @@ public struct CouchQueueCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "couchqueue",
         abstract: "A task queue that any program speaks to over HTTP and JSON.",
-        subcommands: [ServeCommand.self])
+        subcommands: [ServeCommand.self, BenchCommand.self])
 
     public init() {}
 

@@ -1,0 +1,64 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CouchQueueClient
+
+/// `couchqueue bench`: drives a running server over real HTTP and prints each phase's
+/// throughput and latency.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a running CouchQueue server over HTTP.",
+        discussion: """
+            Phases: publish (C connections publish N tasks), drain (C workers lease and finish
+            them), mixed (C/2 publishers and C/2 long-polling workers, latency from publish to
+            receipt). With --backlog, B tasks are first left waiting in another queue, to show
+            that publish and lease costs do not grow with the queue's size. Tasks are durable
+            publishes, as in ../shared/bench.
+            """)
+
+    @Option(help: "The server's address.")
+    var url = "http://127.0.0.1:7878"
+
+    @Option(name: .shortAndLong, help: "Tasks per phase.")
+    var tasks = 20_000
+
+    @Option(name: [.customShort("c"), .long], help: "Concurrent connections.")
+    var connections = 16
+
+    @Option(help: "Tasks left waiting in a separate queue before the phases run.")
+    var backlog = 0
+
+    @Option(help: "Comma-separated phases to run: publish, drain, mixed.")
+    var phases = "publish,drain,mixed"
+
+    func validate() throws {
+        guard tasks > 0, connections >= 2, backlog >= 0 else {
+            throw ValidationError("--tasks must be positive, --connections at least 2, --backlog 0 or more")
+        }
+    }
+
+    func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let runner = BenchRunner(client: CouchQueueClient(baseURL: url, http: http), tasks: tasks, connections: connections)
+        do {
+            try await runner.prepare(backlog: backlog)
+            for phase in phases.split(separator: ",") {
+                let result: PhaseResult
+                switch phase {
+                case "publish": result = try await runner.publish()
+                case "drain": result = try await runner.drain()
+                case "mixed": result = try await runner.mixed()
+                default: throw ValidationError("unknown phase \(phase)")
+                }
+                print(result.line)
+            }
+            try await runner.cleanUp()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+}
