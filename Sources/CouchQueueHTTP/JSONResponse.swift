@@ -1,13 +1,11 @@
-import Foundation
+import CouchQueueModel
 import Hummingbird
 
 /// Writes the JSON answers; every response of the API is a JSON object.
 enum JSONResponse {
     static func make(status: HTTPResponse.Status, body: some Encodable) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // The wire types encode plain values only; a failure here is a programming error.
-        let data = (try? encoder.encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
+        let data = (try? JSONValueEncoder.encode(body)) ?? Array(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
         return Response(
             status: status,
             headers: [.contentType: "application/json"],

@@ -34,12 +34,7 @@ final class GroupCommitWriter: Sendable {
             let job = Job(
                 run: { db in
                     do {
-                        var result: T?
-                        try db.inSavepoint {
-                            result = try operation(db)
-                            return .commit
-                        }
-                        let value = result!
+                        let value = try Savepoint.run(db, operation)
                         return { continuation.resume(returning: value) }
                     } catch {
                         return { continuation.resume(throwing: error) }

@@ -11,8 +11,8 @@ extension SQLiteStore {
                 if params.singularlyEnqueue,
                     let twin = try Self.waitingTwin(db, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
                 {
-                    published.append(
-                        PublishedTask(id: twin, queue: copy.queue, workerId: copy.owner, state: Self.waitingState(params), duplicate: true))
+                    let state: TaskState = twin.runAt > params.now ? .scheduled : .queued
+                    published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
                     continue
                 }
                 let id = RandomID.make("t")
@@ -57,15 +57,18 @@ extension SQLiteStore {
         return copies
     }
 
-    /// The id of a waiting task with the same queue, owner and data, if any.
-    private static func waitingTwin(_ db: Database, queue: String, owner: String?, data: String, dataKey: Int64) throws -> String? {
-        try String.fetchOne(
+    /// A waiting task with the same queue, owner and data, if any.
+    private static func waitingTwin(
+        _ db: Database, queue: String, owner: String?, data: String, dataKey: Int64
+    ) throws -> (id: String, runAt: Double)? {
+        try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT id FROM tasks
+                SELECT id, run_at FROM tasks
                 WHERE queue = ? AND data_key = ? AND state IN ('queued', 'started') AND state = 'queued'
                     AND owner_id IS ? AND data = ?
                 ORDER BY seq LIMIT 1
                 """),
-            arguments: [queue, dataKey, owner, data])
+            arguments: [queue, dataKey, owner, data]
+        ).map { ($0["id"], $0["run_at"]) }
     }
 }

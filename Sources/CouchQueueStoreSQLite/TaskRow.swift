@@ -10,30 +10,31 @@ enum TaskRow {
         singularly_run, state, attempts, run_at, created_at, started_at, finished_at, fail_reason
         """
 
-    /// A waiting task whose `run_at` is still ahead shows as `scheduled`.
+    /// A waiting task whose `run_at` is still ahead shows as `scheduled`. Columns are read by
+    /// position, in the order of `columns`: this runs for every task handed out.
     static func decode(_ row: Row, now: Double) throws -> QueueTask {
-        let stored: String = row["state"]
-        let runAt: Double = row["run_at"]
-        var state = TaskState(rawValue: stored) ?? .queued
+        let runAt: Double = row[12]
+        var state = TaskState(rawValue: row[10]) ?? .queued
         if state == .queued && runAt > now { state = .scheduled }
-        let dataText: String = row["data"]
+        let data: String = row[6]
+        let worker: String? = row[4]
         return QueueTask(
-            id: row["id"],
-            publicationId: row["publication_id"],
-            queue: row["queue"],
-            workerId: row["worker_id"] ?? row["owner_id"],
-            publisher: row["publisher"],
-            data: try JSONValue.parse(Array(dataText.utf8), maxDepth: .max),
-            scope: TaskScope(rawValue: row["scope"]) ?? .any,
-            singularlyEnqueue: row["singularly_enqueue"],
-            singularlyRun: row["singularly_run"],
+            id: row[0],
+            publicationId: row[1],
+            queue: row[2],
+            workerId: worker ?? row[3],
+            publisher: row[5],
+            data: try JSONValue.parse(data.utf8, maxDepth: .max),
+            scope: TaskScope(rawValue: row[7]) ?? .any,
+            singularlyEnqueue: row[8],
+            singularlyRun: row[9],
             state: state,
-            attempts: row["attempts"],
+            attempts: row[11],
             runAt: runAt,
-            createdAt: row["created_at"],
-            startedAt: row["started_at"],
-            finishedAt: row["finished_at"],
-            failReason: row["fail_reason"]
+            createdAt: row[13],
+            startedAt: row[14],
+            finishedAt: row[15],
+            failReason: row[16]
         )
     }
 

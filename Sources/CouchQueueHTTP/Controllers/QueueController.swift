@@ -22,6 +22,7 @@ enum QueueController {
         guard let value = try parameters.json("interests") else {
             throw APIError.badRequest("interests is required: \"*\" or an object of field: regex pairs")
         }
+        if value == .string("*") { return .everything }
         guard case .object(let members) = value else {
             throw APIError(.badRequest, "invalid_interest", "interests must be \"*\" or an object of field: regex pairs")
         }

@@ -53,5 +53,11 @@ enum PublishChecks {
             let afterStart = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
             #expect(!afterStart.duplicate, "a started task is not waiting, so it is no twin")
         },
+        StoreCheck("singularlyEnqueueReportsTheTwinsOwnState") { store in
+            let f = F(store)
+            let scheduled = try #require(try await f.publish(["a"], singularlyEnqueue: true, runAt: F.t0 + 60).first)
+            let twin = try #require(try await f.publish(["a"], singularlyEnqueue: true).first)
+            #expect(twin.duplicate && twin.id == scheduled.id && twin.state == .scheduled)
+        },
     ]
 }

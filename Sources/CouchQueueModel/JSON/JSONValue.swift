@@ -1,5 +1,3 @@
-import Foundation
-
 /// Any JSON value, as a task's `data` holds it.
 ///
 /// Integers are kept apart from doubles so that ids such as `12345678901234567` survive a round
@@ -67,52 +65,18 @@ extension JSONValue {
     /// Compact JSON with sorted keys: equal values have equal text, so it serves as the
     /// identity of `data` for the singular rules and as the text that interests match.
     public var canonicalText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: it holds only encodable cases, and NaN never parses.
-        let data = (try? encoder.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var bytes: [UInt8] = []
+        JSONWriter.write(self, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Parses JSON text, refusing nesting deeper than `maxDepth` before the parser sees it.
+    /// Parses JSON text strictly, refusing nesting deeper than `maxDepth`.
     public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int) throws(JSONParseError) -> JSONValue {
-        guard JSONNesting.depth(of: bytes, limit: maxDepth) <= maxDepth else {
-            throw JSONParseError(message: "JSON is nested more than \(maxDepth) levels deep")
-        }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch {
-            throw JSONParseError(message: "the body is not valid JSON")
-        }
+        try JSONParser.parse(Array(bytes), maxDepth: maxDepth)
     }
 }
 
 /// Why a JSON text was refused.
 public struct JSONParseError: Error, Sendable {
     public let message: String
-}
-
-/// Counts bracket nesting without parsing, so a hostile body cannot drive a recursive parser deep.
-enum JSONNesting {
-    /// The deepest nesting in `bytes`, or `limit + 1` as soon as the limit is passed.
-    static func depth(of bytes: some Collection<UInt8>, limit: Int) -> Int {
-        var depth = 0, deepest = 0
-        var inString = false, escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-                if deepest > limit { return deepest }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
-        }
-        return deepest
-    }
 }

@@ -1,0 +1,27 @@
+/// A compiled RE2-syntax pattern, matched in time linear in the input.
+///
+/// The syntax is RE2's (Go's `regexp`, Rust's `regex`), matched over Unicode scalars as an
+/// unanchored search, by a Pike VM: no backtracking, so no pattern can make a match slow.
+/// Refused at compile time, with a message saying why: whatever RE2 refuses
+/// (backreferences, lookaround, `a**`, counts above 1000, …), plus `\C` (any byte) and
+/// script classes such as `\p{Greek}`, which RE2 accepts; patterns over 4096 bytes, over
+/// 20,000 instructions once repetitions are expanded, or nested over 250 levels deep.
+public struct LinearRegex: Sendable {
+    public let pattern: String
+    let program: Program
+
+    public init(_ pattern: String) throws(RegexSyntaxError) {
+        program = try Compiler.compile(Parser.parse(pattern))
+        self.pattern = pattern
+    }
+
+    /// Unanchored search: true when the pattern matches somewhere in `text`.
+    public func matches(_ text: String) -> Bool {
+        search(text).matched
+    }
+
+    /// The search along with the VM's step count, which tests use to show linear work.
+    func search(_ text: String) -> (matched: Bool, steps: Int) {
+        PikeVM(program: program).search(text)
+    }
+}

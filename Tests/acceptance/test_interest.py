@@ -1,0 +1,286 @@
+"""PUT /interest and DELETE /interest, and the interest comparison rules: "*", OR of
+`field: regex` pairs, dotted fields, null and missing fields, compact JSON of non-strings,
+unanchored RE2 search, (?i); invalid patterns (backreferences, lookaround, empty object,
+non-string) are refused with 400 invalid_interest naming the field and store nothing."""
+
+import pytest
+
+from support.client import Client, assert_error, assert_json_content_type, uid
+
+
+def routed_to(client, data):
+    """Publish data and answer the set of queues that got a copy."""
+    body = client.publish(data)
+    return {t["queue"] for t in body["tasks"]}
+
+
+def test_create_answers_201_and_status_lists_it(client):
+    tag = uid()
+    q = f"emails-{tag}"
+    interests = {f"email{tag}": r"^.*@example\.com$", f"user{tag}.kind": "(?i)vip"}
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": interests})
+    assert r.status == 201, r
+    assert_json_content_type(r)
+    assert r.body["queue"] == q and r.body["interests"] == interests, r
+    assert client.status(interests=True)["interests"][q] == interests
+    qs = client.queue_status(q)
+    assert (qs["name"], qs["length"], qs["scheduled"], qs["started"]) == (q, 0, 0, 0)
+
+
+def test_put_replaces_the_interests(client):
+    q = f"r-{uid()}"
+    old, new = uid(), uid()
+    client.set_interest(q, {"t": f"^{old}$"})
+    assert routed_to(client, {"t": old}) == {q}
+    client.set_interest(q, {"t": f"^{new}$"})
+    assert client.status(interests=True)["interests"][q] == {"t": f"^{new}$"}
+    assert routed_to(client, {"t": old}) == set()
+    assert routed_to(client, {"t": new}) == {q}
+    assert client.queue_status(q)["length"] == 2
+
+
+def test_interests_as_json_text_in_query_and_form(client):
+    tag = uid()
+    q1, q2 = f"qq-{tag}", f"qf-{tag}"
+    r = client.api("PUT", "/interest", params={"queue": q1, "interests": f'{{"t": "^{tag}$"}}'})
+    assert r.status == 201, r
+    r = client.api("PUT", "/interest", form={"queue": q2, "interests": f'{{"t": "^{tag}$"}}'})
+    assert r.status == 201, r
+    assert routed_to(client, {"t": tag}) == {q1, q2}
+
+
+def test_or_semantics_any_pair_matches(client):
+    tag = uid()
+    q = f"or-{tag}"
+    client.set_interest(q, {f"a{tag}": "^x$", f"b{tag}": "^y$"})
+    assert routed_to(client, {f"a{tag}": "x"}) == {q}
+    assert routed_to(client, {f"b{tag}": "y"}) == {q}
+    assert routed_to(client, {f"a{tag}": "no", f"b{tag}": "y"}) == {q}
+    assert routed_to(client, {f"a{tag}": "no", f"b{tag}": "no"}) == set()
+
+
+def test_search_is_unanchored(client):
+    tag = uid()
+    q = f"un-{tag}"
+    client.set_interest(q, {f"f{tag}": "ell"})
+    assert routed_to(client, {f"f{tag}": "hello world"}) == {q}
+    assert routed_to(client, {f"f{tag}": "help"}) == set()
+
+
+def test_anchors_classes_alternation_repetition_groups(client):
+    tag = uid()
+    q = f"re-{tag}"
+    client.set_interest(q, {f"f{tag}": r"^(ab|cd)[0-9]{2,3}\d?-[[:alpha:]]+\.x$"})
+    assert routed_to(client, {f"f{tag}": "ab12-zz.x"}) == {q}
+    assert routed_to(client, {f"f{tag}": "cd1234-q.x"}) == {q}
+    assert routed_to(client, {f"f{tag}": "ab1-zz.x"}) == set()
+    assert routed_to(client, {f"f{tag}": "xab12-zz.x"}) == set()
+
+
+def test_case_insensitive_flag(client):
+    tag = uid()
+    q = f"ci-{tag}"
+    client.set_interest(q, {f"f{tag}": "(?i)^hello$"})
+    assert routed_to(client, {f"f{tag}": "HeLLo"}) == {q}
+    q2 = f"cs-{tag}"
+    client.set_interest(q2, {f"g{tag}": "^hello$"})
+    assert routed_to(client, {f"g{tag}": "HELLO"}) == set()
+
+
+def test_dotted_field_reaches_into_nested_objects(client):
+    tag = uid()
+    q = f"dot-{tag}"
+    client.set_interest(q, {f"user{tag}.email": r"@example\.com$"})
+    assert routed_to(client, {f"user{tag}": {"email": "evan@example.com"}}) == {q}
+    assert routed_to(client, {f"user{tag}": {"email": "evan@other.org"}}) == set()
+    assert routed_to(client, {f"user{tag}": "evan@example.com"}) == set()
+    q2 = f"deep-{tag}"
+    client.set_interest(q2, {f"a{tag}.b.c": "^deep$"})
+    assert routed_to(client, {f"a{tag}": {"b": {"c": "deep"}}}) == {q2}
+
+
+def test_missing_and_null_fields_never_match(client):
+    tag = uid()
+    q = f"null-{tag}"
+    client.set_interest(q, {f"f{tag}": ".*", f"g{tag}.h": ".*"})
+    assert routed_to(client, {f"f{tag}": None}) == set()
+    assert routed_to(client, {f"g{tag}": {"h": None}}) == set()
+    assert routed_to(client, {f"g{tag}": None}) == set()
+    assert routed_to(client, {f"other{tag}": "x"}) == set()
+    assert routed_to(client, {f"f{tag}": ""}) == {q}
+
+
+@pytest.mark.parametrize("value,pattern", [
+    (42, "^42$"),
+    (-1.5, r"^-1\.5$"),
+    (True, "^true$"),
+    (False, "^false$"),
+    (["x", "y"], r'^\["x","y"\]$'),
+    ({"a": 1}, r'^\{"a":1\}$'),
+    ({"a": [1, {"b": "c"}]}, r'^\{"a":\[1,\{"b":"c"\}\]\}$'),
+])
+def test_non_strings_are_matched_as_compact_json(client, value, pattern):
+    tag = uid()
+    q = f"json-{tag}"
+    client.set_interest(q, {f"f{tag}": pattern})
+    assert routed_to(client, {f"f{tag}": value}) == {q}
+
+
+def test_strings_are_matched_without_json_quotes(client):
+    tag = uid()
+    q = f"str-{tag}"
+    client.set_interest(q, {f"f{tag}": '^abc$'})
+    assert routed_to(client, {f"f{tag}": "abc"}) == {q}
+    q2 = f"quoted-{tag}"
+    client.set_interest(q2, {f"g{tag}": '^"abc"$'})
+    assert routed_to(client, {f"g{tag}": "abc"}) == set()
+
+
+# --------------------------------------------------------------------------- refused patterns
+
+@pytest.mark.parametrize("pattern", [
+    r"(a)\1",          # backreference
+    r"(?=a)",          # lookahead
+    r"a(?!b)",         # negative lookahead
+    r"(?<=a)b",        # lookbehind
+    r"(?<!a)b",        # negative lookbehind
+    r"(?>a+)",         # atomic group
+    "(",               # unbalanced
+    "[a-",             # unterminated class
+    "a{2,1}",          # bad repetition
+])
+def test_pattern_outside_re2_is_invalid_interest_and_stores_nothing(client, pattern):
+    tag = uid()
+    q = f"bad-{tag}"
+    field = f"field_{tag}"
+    before = client.status(interests=True)["interests"]
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": {field: pattern}})
+    assert_error(r, 400, "invalid_interest", field)
+    after = client.status(interests=True)["interests"]
+    assert q not in after
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert_error(client.api("GET", "/status", params={"queue": q}), 404, "queue_not_found")
+
+
+def test_one_bad_field_refuses_all_and_keeps_the_old_interests(client):
+    q = f"keep-{uid()}"
+    tag = uid()
+    client.set_interest(q, {"t": f"^{tag}$"})
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": {"good": "^a", "bad_field": r"(a)\1"}})
+    assert_error(r, 400, "invalid_interest", "bad_field")
+    assert client.status(interests=True)["interests"][q] == {"t": f"^{tag}$"}
+    assert routed_to(client, {"t": tag}) == {q}
+
+
+@pytest.mark.parametrize("interests,field", [
+    ({}, None),
+    ({"num_field": 5}, "num_field"),
+    ({"null_field": None}, "null_field"),
+    ({"list_field": ["a"]}, "list_field"),
+])
+def test_empty_object_and_non_string_patterns_are_invalid_interest(client, interests, field):
+    q = f"ns-{uid()}"
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": interests})
+    assert_error(r, 400, "invalid_interest", field)
+    assert q not in client.status(interests=True)["interests"]
+
+
+@pytest.mark.parametrize("interests", [5, ["t"], "not-star", True])
+def test_interests_of_the_wrong_shape_are_400(client, interests):
+    q = f"shape-{uid()}"
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": interests})
+    assert r.status == 400, r
+    assert r.body["error"]["code"] in ("bad_request", "invalid_interest"), r
+    assert "interests" in r.body["error"]["message"], r
+    assert q not in client.status(interests=True)["interests"]
+
+
+def test_malformed_json_text_in_query_is_400(client):
+    q = f"mj-{uid()}"
+    r = client.api("PUT", "/interest", params={"queue": q, "interests": '{"t": '})
+    assert r.status == 400, r
+    assert r.body["error"]["code"] in ("bad_request", "invalid_interest"), r
+    assert "interests" in r.body["error"]["message"], r
+
+
+def test_missing_params_are_400(client):
+    assert_error(client.api("PUT", "/interest", json={"queue": f"m-{uid()}"}), 400, "bad_request", "interests")
+    assert_error(client.api("PUT", "/interest", json={"interests": {"a": "b"}}), 400, "bad_request", "queue")
+
+
+def test_pattern_may_be_long_and_unicode(client):
+    tag = uid()
+    q = f"uni-{tag}"
+    client.set_interest(q, {f"f{tag}": "^(?:é|ü|✓)+" + "x?" * 50 + "$"})
+    assert routed_to(client, {f"f{tag}": "éü✓✓"}) == {q}
+
+
+# ----------------------------------------------------------------------------- DELETE /interest
+
+def test_delete_interest_keeps_queue_and_tasks_but_routes_nothing_new(client):
+    topic = client.topic()
+    client.publish_one(topic.data())
+    r = client.api("DELETE", "/interest", params={"queue": topic.queue})
+    assert r.status == 200, r
+    assert_json_content_type(r)
+    assert r.body["queue"] == topic.queue and r.body["deleted"] is True
+    assert client.queue_status(topic.queue)["length"] == 1
+    assert client.status(interests=True)["interests"].get(topic.queue) in (None, {}), \
+        "a queue without interests must not show any"
+    assert routed_to(client, topic.data()) == set()
+    assert client.queue_status(topic.queue)["length"] == 1
+    w = client.register(topic.queue)
+    assert client.lease(w) is not None
+
+
+def test_delete_interest_unknown_queue_is_404(client):
+    assert_error(client.api("DELETE", "/interest", json={"queue": f"nope-{uid()}"}), 404, "queue_not_found")
+
+
+def test_delete_interest_missing_queue_is_400(client):
+    assert_error(client.api("DELETE", "/interest"), 400, "bad_request", "queue")
+
+
+# ------------------------------------------------------------------ "*" (on a private server)
+
+@pytest.fixture(scope="module")
+def star(spawn):
+    c = Client(spawn("star"))
+    yield c
+    c.close()
+
+
+def test_star_matches_everything_including_empty_data(star):
+    tag = uid()
+    qstar, qfield = f"all-{tag}", f"field-{tag}"
+    r = star.api("PUT", "/interest", json={"queue": qstar, "interests": "*"})
+    assert r.status == 201, r
+    assert r.body["interests"] == "*"
+    star.set_interest(qfield, {"x": ".*"})
+    assert star.status(interests=True)["interests"][qstar] == "*"
+    assert routed_to(star, {}) == {qstar}
+    assert routed_to(star, {"x": "anything"}) == {qstar, qfield}
+    assert routed_to(star, {"y": [1, 2]}) == {qstar}
+    assert star.queue_status(qstar)["length"] == 3
+    r = star.api("PUT", "/task", json={"publisher": "p", "data": {}})
+    assert r.status == 201 and [t["queue"] for t in r.body["tasks"]] == [qstar], r
+    star.api("DELETE", "/queue", params={"queue": qstar})
+
+
+def test_star_from_form_and_query(star):
+    tag = uid()
+    for i, how in enumerate(("form", "params")):
+        q = f"s{i}-{tag}"
+        r = star.api("PUT", "/interest", **{how: {"queue": q, "interests": '"*"'}})
+        assert r.status == 201, r
+        assert star.status(interests=True)["interests"][q] == "*"
+        assert star.api("DELETE", "/queue", params={"queue": q}).status == 200
+
+
+def test_delete_interest_of_star_queue(star):
+    q = f"ds-{uid()}"
+    star.set_interest(q, "*")
+    assert routed_to(star, {"a": 1}) == {q}
+    assert star.api("DELETE", "/interest", params={"queue": q}).status == 200
+    assert routed_to(star, {"a": 1}) == set()
+    assert star.queue_status(q)["length"] == 1

@@ -1,0 +1,298 @@
+"""Limits and abuse: body limit (413 payload_too_large for a 20 MiB Content-Length answered before
+the body is sent, chunked bodies, `--body-limit`), deeply nested JSON (400, no crash), slow
+clients (slowloris) and idle connections not blocking others, and catastrophic-backtracking
+patterns matched in linear time while the server keeps answering."""
+
+import json
+import threading
+import time
+
+import pytest
+import requests
+
+from support.client import Client, assert_error, uid
+from support.rawhttp import connect, read_response, request_head, send_tolerant
+
+MIB = 1024 * 1024
+
+
+def assert_413(resp):
+    assert resp.status == 413, resp
+    body = resp.body
+    assert isinstance(body, dict) and body.get("error", {}).get("code") == "payload_too_large", resp
+    assert isinstance(body["error"].get("message"), str) and body["error"]["message"], resp
+    assert resp.headers.get("content-type", "").split(";")[0].strip() == "application/json", resp
+
+
+def still_serving(srv):
+    r = requests.get(srv.url("/health"), timeout=5)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def json_prefix(tag, size):
+    start = b'{"publisher": "p", "data": {"t": "' + tag.encode() + b'", "pad": "'
+    return start + b"a" * (size - len(start))
+
+
+# --------------------------------------------------------------------------- body limit
+
+def test_20_mib_content_length_is_refused_before_the_body_is_sent(client, server):
+    topic = client.topic()
+    sock = connect(server)
+    try:
+        head = request_head("PUT", "/task", server, {"Content-Type": "application/json",
+                                                      "Content-Length": str(20 * MIB)})
+        send_tolerant(sock, head)
+        send_tolerant(sock, json_prefix(topic.tag, 64 * 1024))  # 64 KiB of the announced 20 MiB
+        started = time.monotonic()
+        resp = read_response(sock, timeout=10)
+        assert time.monotonic() - started < 10
+    finally:
+        sock.close()
+    assert_413(resp)
+    assert client.queue_status(topic.queue)["length"] == 0
+    still_serving(server)
+
+
+def test_chunked_body_over_the_limit_is_413(client, server):
+    topic = client.topic()
+    chunk = b"a" * (64 * 1024)
+    payload = json_prefix(topic.tag, 1024)
+    parts = [b"%x\r\n" % len(payload) + payload + b"\r\n"]
+    parts += [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * 32  # 2 MiB
+    parts.append(b'2\r\n"}\r\n1\r\n}\r\n0\r\n\r\n')
+    sock = connect(server)
+    try:
+        send_tolerant(sock, request_head("PUT", "/task", server, {"Content-Type": "application/json",
+                                                                  "Transfer-Encoding": "chunked"}))
+        send_tolerant(sock, b"".join(parts))
+        resp = read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert_413(resp)
+    assert client.queue_status(topic.queue)["length"] == 0
+    still_serving(server)
+
+
+def test_content_length_just_over_one_mib_is_413(client, server):
+    topic = client.topic()
+    body = json_prefix(topic.tag, MIB + 1024 - 3) + b'"}}'
+    sock = connect(server)
+    try:
+        send_tolerant(sock, request_head("PUT", "/task", server, {"Content-Type": "application/json",
+                                                                  "Content-Length": str(len(body))}))
+        send_tolerant(sock, body)
+        resp = read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert_413(resp)
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
+def test_body_under_one_mib_is_accepted(client):
+    topic = client.topic()
+    pad = "b" * (MIB - 4096)
+    r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data(pad=pad)}, timeout=30)
+    assert r.status == 201, r
+    assert client.get_task(r.body["tasks"][0]["id"])["data"]["pad"] == pad
+
+
+def test_configured_body_limit(make_server):
+    srv = make_server(extra_args=["--body-limit", "2048"])
+    c = Client(srv)
+    topic = c.topic()
+    small = json.dumps({"publisher": "p", "data": topic.data(pad="x" * 900)}).encode()
+    assert 900 < len(small) <= 1024
+    r = c.api("PUT", "/task", data=small, headers={"Content-Type": "application/json"})
+    assert r.status == 201, r
+    big = json.dumps({"publisher": "p", "data": topic.data(pad="y" * 4000)}).encode()
+    assert len(big) > 4000
+    sock = connect(srv)
+    try:
+        send_tolerant(sock, request_head("PUT", "/task", srv, {"Content-Type": "application/json",
+                                                               "Content-Length": str(len(big))}) + big)
+        resp = read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert_413(resp)
+    form = f"publisher=p&data={'z' * 4096}".encode()
+    sock = connect(srv)
+    try:
+        send_tolerant(sock, request_head("PUT", "/task", srv, {
+            "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"})
+            + b"%x\r\n" % len(form) + form + b"\r\n0\r\n\r\n")
+        resp = read_response(sock, timeout=10)
+    finally:
+        sock.close()
+    assert_413(resp)
+    assert c.queue_status(topic.queue)["length"] == 1
+
+
+# --------------------------------------------------------------------------- nested JSON
+
+DEPTH = 10_000
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * DEPTH + b"]" * DEPTH,
+    b"[" * DEPTH,
+    b'{"publisher": "p", "data": ' + b"[" * DEPTH + b"]" * DEPTH + b"}",
+    b'{"publisher": "p", "data": ' + b'{"a": ' * DEPTH,
+], ids=["array", "unclosed-array", "data-array", "unclosed-object"])
+def test_deeply_nested_json_is_400_not_a_crash(client, server, body):
+    r = client.api("PUT", "/task", data=body, headers={"Content-Type": "application/json"}, timeout=20)
+    assert_error(r, 400, "bad_request")
+    still_serving(server)
+
+
+def test_deeply_nested_valid_data_is_not_a_crash(client, server):
+    topic = client.topic()
+    inner = b'{"a": ' * DEPTH + b"1" + b"}" * DEPTH
+    body = b'{"publisher": "p", "data": {"t": "' + topic.tag.encode() + b'", "deep": ' + inner + b"}}"
+    r = client.api("PUT", "/task", data=body, headers={"Content-Type": "application/json"}, timeout=20)
+    assert r.status in (201, 400), r
+    if r.status == 400:
+        assert r.body["error"]["code"] == "bad_request", r
+    still_serving(server)
+    r = client.api("PUT", "/task", form={"publisher": "p", "data": "[" * DEPTH + "]" * DEPTH}, timeout=20)
+    assert_error(r, 400, "bad_request", "data")
+    still_serving(server)
+
+
+# --------------------------------------------------------------------------- slow clients
+
+def test_slowloris_and_idle_connections_do_not_block_others(server):
+    idle = [connect(server) for _ in range(20)]
+    drips = [connect(server) for _ in range(5)]
+    request = request_head("PUT", "/task", server, {"Content-Type": "application/json",
+                                                     "Content-Length": "100", "X-Slow": "x" * 40})
+    stop = threading.Event()
+
+    def drip():
+        for i in range(len(request)):
+            if stop.is_set():
+                return
+            for s in drips:
+                try:
+                    s.send(request[i:i + 1])
+                except OSError:
+                    pass
+            stop.wait(1.0)
+
+    th = threading.Thread(target=drip, daemon=True)
+    th.start()
+    try:
+        time.sleep(0.5)
+        latencies = []
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            start = time.monotonic()
+            r = requests.get(server.url("/health"), timeout=3, headers={"Connection": "close"})
+            latencies.append(time.monotonic() - start)
+            assert r.status_code == 200 and r.json()["status"] == "ok"
+            c = Client(server, timeout=3)
+            topic = c.topic()
+            assert c.publish_one(topic.data())
+            c.close()
+            time.sleep(0.2)
+        assert len(latencies) >= 3
+    finally:
+        stop.set()
+        th.join(3)
+        for s in idle + drips:
+            s.close()
+    still_serving(server)
+
+
+# ----------------------------------------------------------------- catastrophic patterns
+
+@pytest.fixture
+def redos(make_server, request):
+    srv = make_server()
+    c = Client(srv)
+    yield c
+    c.close()
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and srv.running():
+        srv.kill9()  # a server stuck in a backtracking match would not stop in time
+
+
+def timed_publish(c, body):
+    """PUT /task with a generous 10 s timeout; None when no answer came in time."""
+    try:
+        return c.api("PUT", "/task", json=body, timeout=10)
+    except requests.Timeout:
+        return None
+
+
+class HealthProbe:
+    """Calls GET /health in a loop from another thread while a test does something heavy."""
+
+    def __init__(self, srv):
+        self.srv, self.results, self.stop = srv, [], threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        c = Client(self.srv, timeout=5)
+        while not self.stop.is_set():
+            start = time.monotonic()
+            try:
+                self.results.append((c.api("GET", "/health").status, time.monotonic() - start))
+            except requests.RequestException as e:
+                self.results.append((repr(e), time.monotonic() - start))
+            self.stop.wait(0.05)
+
+    def __enter__(self):
+        self.thread.start()
+        time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(10)
+
+
+def test_catastrophic_pattern_is_matched_in_linear_time(redos):
+    tag = uid()
+    q = f"redos-{tag}"
+    redos.set_interest(q, {"s": "(a+)+$"})
+    evil = "a" * 100_000 + "!"
+    with HealthProbe(redos.server) as probe:
+        r1 = timed_publish(redos, {"publisher": "p", "data": {"s": evil}})
+        r2 = timed_publish(redos, {"publisher": "p", "data": {"s": "a" * 100_000}}) if r1 else None
+        time.sleep(0.3)
+    health = probe.results
+    assert r1 is not None, (f"PUT /task with data {{\"s\": \"a\"*100000+\"!\"}} against (a+)+$ got no answer "
+                            f"within 10 s (not linear time); health probes meanwhile: {health[:5]}")
+    assert r1.status == 200 and r1.body["tasks"] == [], r1
+    assert r2 is not None and r2.status == 201 and [t["queue"] for t in r2.body["tasks"]] == [q], r2
+    assert health, "no health request was made"
+    assert all(status == 200 for status, _ in health), health
+
+
+def test_catastrophic_patterns_on_many_fields(redos):
+    tag = uid()
+    q = f"redos-many-{tag}"
+    interests = {"s1": "(a+)+$", "s2": "^(a|aa)+$", "s3": "(.*a){20}$", "n.s": "(a+)+$",
+                 "n.m.s": "(a+)+b", "arr": "(a+)+$"}
+    redos.set_interest(q, interests)
+    evil = "a" * 100_000 + "!"
+    data = {"s1": evil, "s2": evil, "s3": evil, "n": {"s": evil, "m": {"s": evil}}, "arr": [evil]}
+    with HealthProbe(redos.server) as probe:
+        r1 = timed_publish(redos, {"publisher": "p", "data": data})
+        r2 = timed_publish(redos, {"publisher": "p", "data": data, "fastPost": True}) if r1 else None
+        time.sleep(0.5)
+    health = probe.results
+    assert r1 is not None, f"publish got no answer within 10 s; health probes meanwhile: {health[:5]}"
+    assert r1.status == 200 and r1.body["tasks"] == [], r1
+    assert r2 is not None and r2.status == 202, r2
+    assert len(health) >= 2 and all(status == 200 for status, _ in health), health
+    assert redos.api("GET", "/health", timeout=5).status == 200
+
+
+def test_refused_patterns_leave_interests_unchanged(redos):
+    before = redos.status(interests=True)["interests"]
+    for field, pattern in (("backref_field", r"(a)\1"), ("lookahead_field", "(?=a)")):
+        r = redos.api("PUT", "/interest", json={"queue": f"bad-{uid()}", "interests": {field: pattern}})
+        assert_error(r, 400, "invalid_interest", field)
+    assert redos.status(interests=True)["interests"] == before

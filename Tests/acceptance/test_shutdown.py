@@ -1,0 +1,122 @@
+"""Clean shutdown: SIGTERM and SIGINT make the server exit with status 0; an in-flight
+long-poll still gets its answer; acknowledged work survives a clean stop and restart."""
+
+import signal
+import threading
+import time
+
+import pytest
+import requests
+
+from support.client import Client
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_exits_with_status_zero(make_server, sig):
+    srv = make_server()
+    c = Client(srv)
+    assert c.api("GET", "/health").status == 200
+    c.topic()
+    srv.send_signal(sig)
+    assert srv.wait(15) == 0, srv.log_tail()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(srv.url("/health"), timeout=2)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_in_flight_long_poll_is_answered(make_server, sig):
+    srv = make_server()
+    c = Client(srv)
+    topic = c.topic()
+    w = c.register(topic.queue)
+    result = {}
+
+    def waiter():
+        try:
+            result["resp"] = Client(srv, timeout=20).api("GET", "/task", params={"workerId": w, "wait": "5"})
+        except Exception as e:  # noqa: BLE001
+            result["error"] = e
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    time.sleep(0.5)
+    assert th.is_alive(), f"the long-poll answered before any signal: {result}"
+    srv.send_signal(sig)
+    th.join(15)
+    rc = srv.wait(15)
+    assert "error" not in result, f"the in-flight request was cut off: {result['error']!r}"
+    r = result["resp"]
+    assert r.status == 200 and "task" in r.body and r.body["task"] is None, r
+    assert rc == 0, srv.log_tail()
+
+
+def test_in_flight_publishes_are_answered_and_acknowledged_ones_survive(make_server):
+    srv = make_server()
+    c = Client(srv)
+    topic = c.topic()
+    acked, errors, bad = [], [], []
+    stop = threading.Event()
+
+    def publisher(n):
+        pc = Client(srv, timeout=10)
+        i = 0
+        while not stop.is_set():
+            try:
+                r = pc.api("PUT", "/task", json={"publisher": f"p{n}", "data": topic.data(p=n, i=i)})
+            except requests.RequestException as e:
+                errors.append(e)
+                return
+            if r.status == 201:
+                acked.append(r.body["tasks"][0]["id"])
+            elif r.status != 503:
+                bad.append(r)
+            i += 1
+
+    threads = [threading.Thread(target=publisher, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.8)
+    rc = srv.terminate(15)
+    stop.set()
+    for t in threads:
+        t.join(15)
+    assert rc == 0, srv.log_tail()
+    assert not bad, bad
+    assert len(acked) > 0
+    srv.restart()
+    c = Client(srv)
+    for tid in acked:
+        t = c.get_task(tid)
+        assert t["state"] == "queued" and t["queue"] == topic.queue
+    assert c.queue_status(topic.queue)["length"] >= len(acked)
+
+
+def test_state_survives_a_clean_restart(make_server):
+    srv = make_server()
+    c = Client(srv)
+    topic = c.topic()
+    tid = c.publish_one(topic.data(x=1))
+    w = c.register(topic.queue)
+    waiting = c.publish_one(topic.data(x=2))
+    assert c.lease(w)["id"] == tid
+    assert srv.terminate() == 0
+    srv.restart()
+    c = Client(srv)
+    assert c.status(interests=True)["interests"][topic.queue] == {"t": f"^{topic.tag}$"}
+    t = c.get_task(tid)
+    assert (t["state"], t["workerId"], t["attempts"]) == ("started", w, 1)
+    assert c.get_task(waiting)["state"] == "queued"
+    assert w in c.workers()
+    assert c.finish(w, tid)["state"] == "succeeded"
+    assert c.lease(w)["id"] == waiting
+
+
+def test_default_store_is_couchqueue_sqlite_in_the_current_folder(make_server):
+    srv = make_server(default_store=True, extra_args=["--host", "127.0.0.1"])
+    c = Client(srv)
+    topic = c.topic()
+    tid = c.publish_one(topic.data())
+    assert srv.store_path.exists(), f"no {srv.store_path.name} in the server's current folder"
+    assert srv.terminate() == 0
+    srv.restart()
+    assert Client(srv).get_task(tid)["state"] == "queued"

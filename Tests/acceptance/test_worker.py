@@ -1,0 +1,217 @@
+"""PUT /worker (register), POST /worker (heartbeat answer and errors), DELETE /worker (by id,
+by queue; tasks go back, the worker is gone), and the workers section of GET /status."""
+
+import time
+
+import pytest
+
+from support.client import assert_error, assert_json_content_type, is_number, uid
+
+
+def test_register_with_json_array(client):
+    tag = uid()
+    r = client.api("PUT", "/worker", json={"queues": [f"high-{tag}", f"low-{tag}"]})
+    assert r.status == 201, r
+    assert_json_content_type(r)
+    assert isinstance(r.body["workerId"], str) and r.body["workerId"]
+    assert r.body["queues"] == [f"high-{tag}", f"low-{tag}"]
+
+
+def test_register_with_comma_separated_string(client):
+    tag = uid()
+    r = client.api("PUT", "/worker", json={"queues": f"high-{tag},low-{tag}"})
+    assert r.status == 201, r
+    assert r.body["queues"] == [f"high-{tag}", f"low-{tag}"]
+
+
+def test_register_from_query_json_text_and_form(client):
+    tag = uid()
+    r = client.api("PUT", "/worker", params={"queues": f'["a-{tag}","b-{tag}"]'})
+    assert r.status == 201, r
+    assert r.body["queues"] == [f"a-{tag}", f"b-{tag}"]
+    r = client.api("PUT", "/worker", params={"queues": f"a-{tag},b-{tag}"})
+    assert r.status == 201, r
+    assert r.body["queues"] == [f"a-{tag}", f"b-{tag}"]
+    r = client.api("PUT", "/worker", form={"queues": f"c-{tag},d-{tag}"})
+    assert r.status == 201, r
+    assert r.body["queues"] == [f"c-{tag}", f"d-{tag}"]
+    r = client.api("PUT", "/worker", form={"queues": f'["e-{tag}"]'})
+    assert r.status == 201, r
+    assert r.body["queues"] == [f"e-{tag}"]
+
+
+def test_each_registration_is_a_new_worker(client):
+    q = f"q-{uid()}"
+    ids = {client.register(q) for _ in range(3)}
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize("queues", ["*", ["*"], "a,*", ["a", "*"]])
+def test_star_is_not_a_queue(client, queues):
+    tag = uid()
+    qs = [q.replace("a", f"a-{tag}") for q in queues] if isinstance(queues, list) else queues.replace("a", f"a-{tag}")
+    r = client.api("PUT", "/worker", json={"queues": qs})
+    assert_error(r, 400, "invalid_queues")
+    assert not [w for w in client.workers().values() if f"a-{tag}" in w["queues"]]
+
+
+@pytest.mark.parametrize("queues", ["", [], "good,bad name", ["good", "sl/ash"], ["x" * 129], ["é"]])
+def test_invalid_queue_lists_are_400_and_register_nothing(client, queues):
+    tag = uid()
+    qs = [q.replace("good", f"good-{tag}") for q in queues] if isinstance(queues, list) \
+        else queues.replace("good", f"good-{tag}")
+    r = client.api("PUT", "/worker", json={"queues": qs})
+    assert r.status == 400, r
+    assert r.body["error"]["code"] in ("invalid_queues", "bad_request"), r
+    assert_json_content_type(r)
+    assert not [w for w in client.workers().values() if f"good-{tag}" in w["queues"]]
+
+
+def test_missing_queues_is_400_naming_it(client):
+    r = client.api("PUT", "/worker", json={})
+    assert_error(r, 400, "bad_request", "queues")
+
+
+def test_wrong_type_queues_is_400_naming_it(client):
+    r = client.api("PUT", "/worker", json={"queues": 5})
+    assert_error(r, 400, "bad_request", "queues")
+
+
+# ------------------------------------------------------------------------------ heartbeat
+
+def test_heartbeat_answers_worker_and_held_tasks(client):
+    topic = client.topic()
+    t1 = client.publish_one(topic.data(i=1))
+    t2 = client.publish_one(topic.data(i=2))
+    w = client.register(topic.queue)
+    r = client.api("POST", "/worker", json={"workerId": w})
+    assert r.status == 200, r
+    assert_json_content_type(r)
+    assert r.body["workerId"] == w and r.body["tasks"] == [], r
+    client.lease(w)
+    client.lease(w)
+    assert sorted(client.heartbeat(w)) == sorted([t1, t2])
+    client.finish(w, t1)
+    assert client.heartbeat(w) == [t2]
+
+
+def test_heartbeat_unknown_worker_is_404(client):
+    r = client.api("POST", "/worker", json={"workerId": f"w_{uid()}{uid()}"})
+    assert_error(r, 404, "worker_not_found")
+
+
+def test_heartbeat_missing_worker_id_is_400(client):
+    r = client.api("POST", "/worker", json={})
+    assert_error(r, 400, "bad_request", "workerId")
+
+
+def test_heartbeat_with_tasks_in_query_and_form(client):
+    topic = client.topic()
+    t1 = client.publish_one(topic.data())
+    w = client.register(topic.queue)
+    client.lease(w)
+    r = client.api("POST", "/worker", params={"workerId": w, "tasks": f'["{t1}"]'})
+    assert r.status == 200 and r.body["tasks"] == [t1], r
+    r = client.api("POST", "/worker", form={"workerId": w, "tasks": f"{t1},t_not_mine"})
+    assert r.status == 200 and r.body["tasks"] == [t1], r
+
+
+# --------------------------------------------------------------------------------- delete
+
+def test_delete_worker_returns_its_tasks_and_forgets_it(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    w = client.register(topic.queue)
+    assert client.lease(w)["id"] == tid
+    r = client.api("DELETE", "/worker", params={"workerId": w})
+    assert r.status == 200, r
+    assert_json_content_type(r)
+    assert r.body["deleted"] == 1
+    task = client.get_task(tid)
+    assert task["state"] == "queued" and task["workerId"] is None, task
+    assert client.queue_status(topic.queue)["length"] == 1
+    assert_error(client.api("GET", "/task", params={"workerId": w}), 404, "worker_not_found")
+    assert_error(client.api("POST", "/worker", json={"workerId": w}), 404, "worker_not_found")
+    assert_error(client.api("POST", "/task", json={"workerId": w, "taskId": tid, "state": "success"}),
+                 404, "worker_not_found")
+    assert_error(client.api("DELETE", "/worker", params={"workerId": w}), 404, "worker_not_found")
+    assert w not in client.workers()
+    w2 = client.register(topic.queue)
+    again = client.lease(w2)
+    assert again["id"] == tid and again["attempts"] == 2
+
+
+def test_delete_workers_by_queue(client):
+    tag = uid()
+    q, other = f"q-{tag}", f"o-{tag}"
+    w1, w2 = client.register(q), client.register(other, q)
+    w3 = client.register(other)
+    r = client.api("DELETE", "/worker", params={"queue": q})
+    assert r.status == 200, r
+    assert r.body["deleted"] == 2
+    workers = client.workers()
+    assert w1 not in workers and w2 not in workers and w3 in workers
+    assert client.heartbeat(w3) == []
+
+
+def test_delete_by_queue_without_workers_is_zero(client):
+    r = client.api("DELETE", "/worker", json={"queue": f"empty-{uid()}"})
+    assert r.status == 200, r
+    assert r.body["deleted"] == 0
+
+
+def test_delete_unknown_worker_is_404(client):
+    r = client.api("DELETE", "/worker", params={"workerId": f"w_{uid()}{uid()}"})
+    assert_error(r, 404, "worker_not_found")
+
+
+def test_delete_without_worker_or_queue_is_400(client):
+    r = client.api("DELETE", "/worker")
+    assert r.status == 400, r
+    assert r.body["error"]["code"] == "bad_request"
+
+
+def test_deleted_worker_started_tasks_go_back_even_with_several(client):
+    topic = client.topic()
+    ids = {client.publish_one(topic.data(i=i)) for i in range(3)}
+    w = client.register(topic.queue)
+    for _ in range(3):
+        client.lease(w)
+    assert client.api("DELETE", "/worker", json={"workerId": w}).body["deleted"] == 1
+    qs = client.queue_status(topic.queue)
+    assert (qs["length"], qs["started"]) == (3, 0), qs
+    assert all(client.get_task(t)["state"] == "queued" for t in ids)
+
+
+# --------------------------------------------------------------------------------- status
+
+def test_workers_status_lists_idle_and_working(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    before = time.time()
+    w_idle = client.register(topic.queue)
+    w_busy = client.register(topic.queue, f"second-{topic.tag}")
+    client.lease(w_busy)
+    workers = client.workers()
+    idle, busy = workers[w_idle], workers[w_busy]
+    for w in (idle, busy):
+        assert {"workerId", "queues", "status", "tasks", "registeredAt", "lastSeenAt"} <= set(w), w
+        assert is_number(w["registeredAt"]) and is_number(w["lastSeenAt"])
+        assert before - 2 <= w["registeredAt"] <= w["lastSeenAt"] + 0.001 <= time.time() + 2
+    assert idle["status"] == "idle" and idle["tasks"] == [] and idle["queues"] == [topic.queue]
+    assert busy["status"] == "working" and busy["tasks"] == [tid]
+    assert busy["queues"] == [topic.queue, f"second-{topic.tag}"]
+
+
+def test_last_seen_advances_on_calls(client):
+    topic = client.topic()
+    w = client.register(topic.queue)
+    first = client.workers()[w]["lastSeenAt"]
+    time.sleep(0.3)
+    client.lease(w)
+    second = client.workers()[w]["lastSeenAt"]
+    assert second >= first + 0.2, (first, second)
+    time.sleep(0.3)
+    client.heartbeat(w)
+    third = client.workers()[w]["lastSeenAt"]
+    assert third >= second + 0.2, (second, third)
