@@ -20,6 +20,13 @@ public struct LinearRegex: Sendable {
         search(text).matched
     }
 
+    /// At most how many VM steps a search of a text of `utf8Count` bytes takes, so that a
+    /// caller can refuse work too large to do within one request. Linear in the text, with
+    /// the program's size as the factor (a literal is a substring search).
+    public func workBound(utf8Count: Int) -> Int {
+        program.isLiteral ? utf8Count : 2 * program.instructions.count * (utf8Count + 1)
+    }
+
     /// The search along with the VM's step count, which tests use to show linear work.
     func search(_ text: String) -> (matched: Bool, steps: Int) {
         PikeVM(program: program).search(text)

@@ -7,14 +7,15 @@ extension QueueEngine {
     public func publish(_ publication: Publication) async throws -> PublishResponse {
         try validate(publication)
         let id = RandomID.make("p")
-        return PublishResponse(id: id, tasks: try await store(publication, id: id))
+        return PublishResponse(id: id, tasks: try await store(publication, queues: try router.route(publication.data), id: id))
     }
 
     /// Validates, then answers at once; routing and storing happen in the fast-post service.
     public func publishLater(_ publication: Publication) throws -> FastPublishResponse {
         try validate(publication)
         let id = RandomID.make("p")
-        guard fastPosts.submit({ _ = try await self.store(publication, id: id) }, publicationId: id) else {
+        let work: FastPostQueue.Work = { _ = try await self.store(publication, queues: try self.router.route(publication.data), id: id) }
+        guard fastPosts.submit(work, publicationId: id) else {
             throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }
         return FastPublishResponse(id: id)
@@ -32,8 +33,7 @@ extension QueueEngine {
         }
     }
 
-    private func store(_ publication: Publication, id: String) async throws -> [PublishedTask] {
-        let queues = router.route(publication.data)
+    private func store(_ publication: Publication, queues: [String], id: String) async throws -> [PublishedTask] {
         guard !queues.isEmpty else { return [] }
         let now = self.now
         let published = try await store.insertTasks(

@@ -35,15 +35,16 @@ struct CompiledInterests: Sendable {
         }
     }
 
-    /// True when any field pattern finds a match in the field's text (a string as it is,
-    /// anything else as compact JSON); a missing or null field never matches.
-    func matches(_ data: JSONValue) -> Bool {
-        guard let fields else { return true }
-        return fields.contains { field in
+    /// The (pattern, text) pairs that decide this queue's interest in `data`: a string field
+    /// as it is, anything else as compact JSON; a missing or null field takes no part.
+    /// nil when the queue wants everything.
+    func candidates(_ data: JSONValue) -> [(regex: LinearRegex, text: String)]? {
+        guard let fields else { return nil }
+        return fields.compactMap { field in
             switch data.value(atPath: field.path) {
-            case nil, .null?: false
-            case .string(let text)?: field.regex.matches(text)
-            case let other?: field.regex.matches(other.canonicalText)
+            case nil, .null?: nil
+            case .string(let text)?: (field.regex, text)
+            case let other?: (field.regex, other.canonicalText)
             }
         }
     }

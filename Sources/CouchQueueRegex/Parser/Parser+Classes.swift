@@ -46,8 +46,8 @@ extension Parser {
         if negated { name.removeFirst() }
         guard let set = ASCIIClasses.posix(name) else {
             throw error(
-                "unknown POSIX class \(text(position..<close + 2)): use one such as [:alpha:], [:digit:] or [:space:]",
-                at: position)
+                "unknown POSIX class \(text(position..<close + 2))", at: position,
+                hint: "use one such as [:alpha:], [:digit:] or [:space:]")
         }
         position = close + 2
         return namedClass(set, negated: negated)
@@ -63,7 +63,8 @@ extension Parser {
         let high = try parseClassCharacter(classStart: classStart)
         guard low <= high else {
             throw error(
-                "invalid character class range \(text(start..<position)): the end is below the start", at: start)
+                "invalid character class range \(text(start..<position))", at: start, hint: "the end is below the start"
+            )
         }
         return low...high
     }

@@ -11,7 +11,7 @@ extension Parser {
             push(.assertion(assertions[scalars[position + 1]]!))
             position += 2
         case "C":
-            throw error("\\C (any byte) is not supported; use . to match any character", at: position)
+            throw error("\\C (any byte) is not supported", at: position, hint: "use . to match any character")
         case "p", "P":
             push(.set(try parseUnicodeClass()))
         case let letter? where ASCIIClasses.perl(letter) != nil:
@@ -49,7 +49,7 @@ extension Parser {
         var name: String
         switch peek() {
         case nil:
-            throw error("\\p needs a class name, such as \\pL or \\p{Lu}", at: start)
+            throw error("\\p without a class name", at: start, hint: "write one such as \\pL or \\p{Lu}")
         case "{":
             guard let close = scalars[position...].firstIndex(of: "}") else {
                 throw error("missing closing } in \(text(start..<scalars.count))", at: start)
@@ -66,9 +66,9 @@ extension Parser {
         }
         guard let set = GeneralCategories.scalars(named: name) else {
             throw error(
-                "unknown Unicode class \(text(start..<position)): use a general category such as \\p{L} or \\p{Lu}, "
-                    + "or \\p{Any} (script names such as \\p{Greek} are not supported)",
-                at: start)
+                "unknown Unicode class \(text(start..<position))", at: start,
+                hint: "use a general category such as \\p{L} or \\p{Lu}, or \\p{Any} "
+                    + "(script names such as \\p{Greek} are not supported)")
         }
         return namedClass(set, negated: negated)
     }
@@ -85,7 +85,7 @@ extension Parser {
     mutating func parseLiteralEscape() throws(RegexSyntaxError) -> UInt32 {
         let start = position
         guard let escaped = peek(1) else {
-            throw error("trailing \\ at the end of the pattern", at: start)
+            throw error("trailing \\", at: start, hint: "write a literal backslash as \\\\")
         }
         position += 2
         switch escaped {
@@ -105,7 +105,7 @@ extension Parser {
         case "t": return 0x09
         case "v": return 0x0B
         case "Z":
-            throw error("\\Z is not supported (RE2 syntax); use \\z for the end of the text", at: start)
+            throw error("\\Z is not supported (RE2 syntax)", at: start, hint: "use \\z for the end of the text")
         default:
             guard escaped.isASCII, !escaped.properties.isAlphabetic, !("0"..."9").contains(escaped) else {
                 throw error("invalid escape sequence \(text(start..<position))", at: start)
@@ -152,7 +152,8 @@ extension Parser {
 
     private func invalidHex(escapeStart start: Int) -> RegexSyntaxError {
         error(
-            "invalid escape sequence \(text(start..<position + 1)): use \\xHH or \\x{H…} up to \\x{10FFFF}", at: start)
+            "invalid escape sequence \(text(start..<position + 1))", at: start,
+            hint: "use \\xHH or \\x{H…} up to \\x{10FFFF}")
     }
 
     private static func hexValue(_ scalar: Unicode.Scalar) -> UInt32? {

@@ -39,9 +39,7 @@ extension Parser {
         }
         let name = scalars[nameStart..<close]
         guard !name.isEmpty, name.allSatisfy(Self.isCaptureNameScalar) else {
-            throw error(
-                "invalid group name in \(text(open..<close + 1)): use letters, digits and _",
-                at: open)
+            throw error("invalid group name in \(text(open..<close + 1))", at: open, hint: "use letters, digits and _")
         }
         openGroup(savingFlags: flags, at: open)
         position = close + 1
@@ -82,16 +80,15 @@ extension Parser {
                 continue
             case ":", ")":
                 guard !negated || sawFlag else {
-                    throw error("flag group \(text(open..<position)) has a - with no flags after it", at: open)
+                    throw error("missing flags after - in \(text(open..<position))", at: open, hint: "write e.g. (?-i)")
                 }
                 if scalar == ":" { openGroup(savingFlags: flags, at: open) }
                 flags = newFlags
                 return
             default:
                 throw error(
-                    "invalid or unsupported group syntax \(text(open..<position)): "
-                        + "RE2 allows (?:…), (?P<name>…), (?<name>…) and the flags i, m, s, U",
-                    at: open)
+                    "invalid or unsupported group syntax \(text(open..<position))", at: open,
+                    hint: "RE2 allows (?:…), (?P<name>…), (?<name>…) and the flags i, m, s, U")
             }
             sawFlag = true
         }

@@ -33,14 +33,15 @@ extension Parser {
         let operatorText = text(operatorRange)
         if let previous = previousRepetitionStart {
             let stacked = text(previous..<operatorRange.upperBound)
-            throw error("bad repetition operator \(stacked): repetition operators cannot be stacked", at: previous)
+            throw error(
+                "bad repetition operator \(stacked)", at: previous, hint: "repetition operators cannot be stacked")
         }
         let isCounted = scalars[operatorRange.lowerBound] == "{"
         let largest = bounds.max ?? bounds.min
         if isCounted, bounds.min > Self.maxRepeat || largest > Self.maxRepeat || largest < bounds.min {
             throw error(
-                "invalid repetition size \(operatorText): counts must be at most \(Self.maxRepeat), minimum first",
-                at: operatorRange.lowerBound)
+                "invalid repetition size \(operatorText)", at: operatorRange.lowerBound,
+                hint: "counts must be at most \(Self.maxRepeat), minimum first")
         }
         let last = groups.count - 1
         guard let operand = groups[last].items.popLast() else {
@@ -54,8 +55,8 @@ extension Parser {
         )
         guard repeated.countProduct <= Self.maxRepeat else {
             throw error(
-                "invalid repetition size \(operatorText): nested counts multiply to more than \(Self.maxRepeat)",
-                at: operatorRange.lowerBound)
+                "invalid repetition size \(operatorText)", at: operatorRange.lowerBound,
+                hint: "nested counts multiply to more than \(Self.maxRepeat)")
         }
         try checkNesting(repeated)
         groups[last].items.append(repeated)

@@ -132,7 +132,7 @@ struct Parser {
 
     private mutating func closeGroup() throws(RegexSyntaxError) {
         guard groups.count > 1 else {
-            throw error("unexpected ): there is no open group to close", at: position)
+            throw error("unexpected )", at: position, hint: "there is no open group to close")
         }
         let term = try finishGroup()
         groups[groups.count - 1].items.append(term)
@@ -161,7 +161,7 @@ struct Parser {
 
     func checkNesting(_ term: Term) throws(RegexSyntaxError) {
         guard term.height <= Self.maxNesting else {
-            throw error("pattern nests too deeply (more than \(Self.maxNesting) levels)", at: position)
+            throw error("pattern nests too deeply", at: position, hint: "the limit is \(Self.maxNesting) levels")
         }
     }
 
@@ -179,8 +179,9 @@ struct Parser {
         return result
     }
 
-    /// An error whose message names where in the pattern (in Unicode scalars) it occurred.
-    func error(_ message: String, at offset: Int) -> RegexSyntaxError {
-        RegexSyntaxError("\(message) at offset \(offset)")
+    /// An error naming the problem, where in the pattern (in Unicode scalars) it is, and
+    /// what to do about it when that is not obvious.
+    func error(_ problem: String, at offset: Int, hint: String? = nil) -> RegexSyntaxError {
+        RegexSyntaxError("\(problem) at offset \(offset)" + (hint.map { ": \($0)" } ?? ""))
     }
 }

@@ -1,0 +1,71 @@
+import CouchQueueModel
+import Foundation
+import Testing
+
+@Suite struct JSONTests {
+    private func parse(_ text: String, maxDepth: Int = 64) throws -> JSONValue {
+        try JSONValue.parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    @Test func parsesEveryKindOfValue() throws {
+        let value = try parse(#" {"a": [1, -2.5, 1e3, true, false, null], "b": {"c": "d"}, "e": ""} "#)
+        #expect(value == .object([
+            "a": .array([.int(1), .double(-2.5), .double(1000), .bool(true), .bool(false), .null]),
+            "b": .object(["c": .string("d")]),
+            "e": .string(""),
+        ]))
+    }
+
+    @Test func keepsLargeIntegersExact() throws {
+        #expect(try parse("12345678901234567") == .int(12_345_678_901_234_567))
+        #expect(try parse("12345678901234567").canonicalText == "12345678901234567")
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        #expect(try parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#) == .string("a\"b\\c/d\n\té😀"))
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "tru", "nul", "\"a", "'a'",
+        "{a:1}", "[1] [2]", "\"\u{01}\"", #""\x""#, #""\ud800""#, "NaN", "1e999", "\"\\u12\"",
+    ])
+    func refusesWhatRFC8259Refuses(_ text: String) {
+        #expect(throws: JSONParseError.self) { try parse(text) }
+    }
+
+    @Test func refusesNestingPastTheLimitWithoutRecursingThere() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.self) { try parse(deep) }
+        #expect(try parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)) != .null)
+        #expect(throws: JSONParseError.self) { try parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)) }
+    }
+
+    @Test func canonicalTextSortsKeysAndIsCompact() throws {
+        #expect(try parse(#"{"b": 1, "a": {"d": [1, 2], "c": "x"}}"#).canonicalText == #"{"a":{"c":"x","d":[1,2]},"b":1}"#)
+        #expect(JSONValue.string("q\"\\\n\u{01}/é").canonicalText == #""q\"\\\n\u0001/é""#)
+    }
+
+    @Test func canonicalTextReadsBackAsTheSameValue() throws {
+        let value = try parse(#"{"x": [0.1, 1.0, -0.0, 1e-7, 3.14159, "ü\u0000"], "y": {"z": null}}"#)
+        #expect(try parse(value.canonicalText) == value)
+    }
+
+    @Test func encoderWritesTheWireShapesWithNulls() throws {
+        let task = QueueTask(
+            id: "t_1", publicationId: "p_1", queue: "q", workerId: nil, publisher: "me", data: .object(["k": .int(1)]),
+            scope: .any, singularlyEnqueue: false, singularlyRun: true, state: .queued, attempts: 0, runAt: 1.5,
+            createdAt: 1.5, startedAt: nil, finishedAt: nil, failReason: nil)
+        let bytes = try JSONValueEncoder.encode(TaskResponse(task: task))
+        let decoded = try JSONDecoder().decode(TaskResponse.self, from: Data(bytes))
+        #expect(decoded.task == task)
+        let object = try parse(String(decoding: bytes, as: UTF8.self)).objectValue?["task"]?.objectValue
+        #expect(object?["workerId"] == .null && object?["failReason"] == .null && object?.count == 16)
+        #expect(try JSONValueEncoder.encode(TaskResponse(task: nil)) == Array(#"{"task":null}"#.utf8))
+    }
+
+    @Test func encoderLeavesOutAbsentStatusSections() throws {
+        var status = StatusResponse()
+        status.queue = QueueSummary(name: "q", length: 1, scheduled: 0, started: 2)
+        #expect(try JSONValueEncoder.encode(status) == Array(#"{"queue":{"length":1,"name":"q","scheduled":0,"started":2}}"#.utf8))
+    }
+}
