@@ -75,7 +75,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "couchqueue", dependencies: ["CouchQueueCLI"]),
+        .executableTarget(
+            name: "couchqueue",
+            dependencies: [
+                "CouchQueueCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         .testTarget(
             name: "CouchQueueRegexTests",

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteStore {
     public func finishTask(_ params: FinishParams) async throws -> QueueTask {
         try await writer.write { db in
-            _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
+            try Self.requireWorker(db, id: params.workerId)
             guard
                 let held = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = ?"),

@@ -27,6 +27,12 @@ extension SQLiteStore {
         }
     }
 
+    /// Throws `workerNotFound` unless the worker exists.
+    static func requireWorker(_ db: Database, id: String) throws {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM workers WHERE id = ?)"), arguments: [id]) == true
+        else { throw StoreError.workerNotFound(id) }
+    }
+
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
     static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
         guard
@@ -34,7 +40,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ? RETURNING queues"),
                 arguments: [now, id])
         else { throw StoreError.workerNotFound(id) }
-        return try decodeJSON([String].self, queues)
+        return try decodeQueueList(queues)
     }
 
     /// Where a lease looks for due waiting tasks, oldest first.

@@ -37,8 +37,7 @@ extension SQLiteStore {
             let ids: [String]
             switch selection {
             case .id(let id):
-                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM workers WHERE id = ?)", arguments: [id]) == true
-                else { throw StoreError.workerNotFound(id) }
+                try Self.requireWorker(db, id: id)
                 ids = [id]
             case .queue(let queue):
                 ids = try String.fetchAll(db, sql: "SELECT worker_id FROM worker_queues WHERE queue = ?", arguments: [queue])

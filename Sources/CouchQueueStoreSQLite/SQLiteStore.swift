@@ -46,4 +46,10 @@ extension SQLiteStore {
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
+
+    /// A worker's queue list, read on every lease: parsed without Foundation's decoder.
+    static func decodeQueueList(_ text: String) throws -> [String] {
+        guard case .array(let items) = try JSONValue.parse(text.utf8, maxDepth: 1) else { return [] }
+        return items.compactMap { if case .string(let name) = $0 { name } else { nil } }
+    }
 }
