@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// One target per concern; dependencies point one way:
-/// Model ← Store ← StoreSQLite; Model, Regex, Store ← Engine ← HTTP ← Server ← CLI ← couchqueue.
+/// Model ← Store ← StoreSQLite, StorePostgres; Model, Regex, Store ← Engine ← HTTP ← Server ← CLI ← couchqueue.
 let package = Package(
     name: "couchqueue",
     platforms: [.macOS(.v15)],
@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "CouchQueueModel"),
@@ -34,6 +35,15 @@ let package = Package(
                 "CouchQueueStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "CouchQueueStorePostgres",
+            dependencies: [
+                "CouchQueueStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -57,7 +67,7 @@ let package = Package(
         .target(
             name: "CouchQueueServer",
             dependencies: [
-                "CouchQueueHTTP", "CouchQueueStoreSQLite",
+                "CouchQueueHTTP", "CouchQueueStoreSQLite", "CouchQueueStorePostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -92,7 +102,10 @@ let package = Package(
         .testTarget(name: "CouchQueueModelTests", dependencies: ["CouchQueueModel"]),
         .testTarget(
             name: "CouchQueueStoreTests",
-            dependencies: ["CouchQueueStore", "CouchQueueStoreSQLite"]
+            dependencies: [
+                "CouchQueueStore", "CouchQueueStoreSQLite", "CouchQueueStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "CouchQueueEngineTests",

@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "sqlite:PATH or postgres://USER@HOST:PORT/DB (env COUCHQUEUE_STORE). [default: sqlite:couchqueue.sqlite]")
     var store: String?
 
+    @Option(help: "Connections to PostgreSQL per server (env COUCHQUEUE_POSTGRES_POOL_SIZE). [default: 10]")
+    var postgresPoolSize: Int?
+
     @Option(help: "Seconds before a silent worker that holds no task is removed (env COUCHQUEUE_WORKER_TIMEOUT). [default: 300]")
     var workerTimeout: Double?
 
@@ -62,6 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB, not \(text)")
             }
             configuration.store = location
+        }
+        if let size = try postgresPoolSize ?? parse("COUCHQUEUE_POSTGRES_POOL_SIZE", Int.init) {
+            guard (1...1000).contains(size) else { throw ValidationError("--postgres-pool-size must be from 1 to 1000") }
+            configuration.postgresPoolSize = size
         }
         configuration.engine.workerTimeout = try positive("--worker-timeout", workerTimeout, "COUCHQUEUE_WORKER_TIMEOUT") ?? configuration.engine.workerTimeout
         configuration.engine.leaseTimeout = try positive("--lease-timeout", leaseTimeout, "COUCHQUEUE_LEASE_TIMEOUT") ?? configuration.engine.leaseTimeout

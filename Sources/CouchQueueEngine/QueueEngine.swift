@@ -23,8 +23,11 @@ public final class QueueEngine: Sendable {
         self.fastPosts = FastPostQueue(logger: logger)
     }
 
-    /// Loads every queue's interests from the store; call once before serving.
-    public func start() async throws {
+    /// Loads every queue's interests from the store: once before serving, and again whenever
+    /// another server may have changed them.
+    public func reloadInterests() async throws {
+        // The version is read first: a change made meanwhile leaves the router a version behind.
+        let version = try await store.interestsVersion()
         var compiled: [String: CompiledInterests] = [:]
         for (queue, interests) in try await store.allInterests() {
             do {
@@ -35,7 +38,13 @@ public final class QueueEngine: Sendable {
                 ])
             }
         }
-        router.replaceAll(compiled)
+        router.replaceAll(compiled, version: version)
+    }
+
+    /// Reloads interests when another server changed them since they were loaded, so an
+    /// interest registered anywhere applies to the next publish here.
+    func refreshInterestsIfStale() async throws {
+        if !router.isCurrent(try await store.interestsVersion()) { try await reloadInterests() }
     }
 
     /// Answers when the store can be reached.
@@ -46,6 +55,11 @@ public final class QueueEngine: Sendable {
     /// A maintenance service over this engine's store, to run in the service group.
     public func maintenance() -> MaintenanceService {
         MaintenanceService(store: store, options: options, waitingWorkers: waitingWorkers, logger: logger)
+    }
+
+    /// The service that applies changes announced by other servers, to run in the service group.
+    public func storeChanges() -> StoreChangesService {
+        StoreChangesService(engine: self)
     }
 
     var now: Double { options.now() }

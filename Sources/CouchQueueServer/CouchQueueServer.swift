@@ -1,6 +1,7 @@
 import CouchQueueEngine
 import CouchQueueHTTP
 import CouchQueueStore
+import CouchQueueStorePostgres
 import CouchQueueStoreSQLite
 import Foundation
 import Hummingbird
@@ -12,26 +13,35 @@ public enum CouchQueueServer {
     /// Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flight,
     /// stores what `fastPost` accepted, and closes the store.
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
-        let store = try openStore(configuration.store)
+        switch configuration.store {
+        case .sqlite(let path):
+            try await serve(store: try SQLiteStore(path: path), configuration, logger: logger)
+        case .postgres(let url):
+            let store = PostgresStore(
+                location: try PostgresLocation(url: url), poolSize: configuration.postgresPoolSize, logger: logger)
+            // The client and its listener run around the server, so the store works from its
+            // migrations to the last request of a graceful shutdown.
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await store.client.run() }
+                group.addTask { await store.listener.run() }
+                try await store.migrate()
+                try await serve(store: store, configuration, logger: logger)
+                group.cancelAll()
+            }
+        }
+        logger.info("stopped")
+    }
+
+    private static func serve(store: any QueueStore, _ configuration: ServerConfiguration, logger: Logger) async throws {
         let engine = QueueEngine(store: store, options: configuration.engine, logger: logger)
         do {
-            try await engine.start()
+            try await engine.reloadInterests()
             try await serve(engine, configuration, logger: logger)
         } catch {
             try? await store.close()
             throw error
         }
         try await store.close()
-        logger.info("stopped")
-    }
-
-    static func openStore(_ location: StoreLocation) throws -> any QueueStore {
-        switch location {
-        case .sqlite(let path):
-            return try SQLiteStore(path: path)
-        case .postgres:
-            throw ServerError("the PostgreSQL store is not in this build yet; use --store sqlite:PATH")
-        }
     }
 
     private static func serve(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) async throws {
@@ -49,15 +59,11 @@ public enum CouchQueueServer {
             logger: logger)
         // Shutdown runs in reverse order: parked lease requests are released first, then the
         // HTTP server finishes its requests, then accepted fastPost publications are stored.
-        let services: [any Service] = [engine.maintenance(), engine.fastPosts, application, engine.waitingWorkers]
+        let services: [any Service] = [
+            engine.maintenance(), engine.storeChanges(), engine.fastPosts, application, engine.waitingWorkers,
+        ]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
-}
-
-/// A server that cannot start, with a sentence saying why.
-public struct ServerError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     /// 0 picks a free port; the server prints the one it got.
     public var port = 7878
     public var store = StoreLocation.sqlite(path: "couchqueue.sqlite")
+    /// Connections each server keeps to PostgreSQL.
+    public var postgresPoolSize = 10
     public var engine = EngineOptions()
     public var http = HTTPOptions()
     public var logLevel = Logger.Level.info

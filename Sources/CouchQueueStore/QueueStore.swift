@@ -27,6 +27,10 @@ public protocol QueueStore: Sendable {
     func deleteQueue(queue: String) async throws -> Int?
     /// Every queue that has interests, by name.
     func allInterests() async throws -> [String: Interests]
+    /// A number that grows whenever any server changes any queue's interests, so a server
+    /// can tell, before routing, that the interests it holds are stale. A store only one
+    /// server uses may answer a constant: that server sees every change itself.
+    func interestsVersion() async throws -> Int64
 
     // MARK: Workers
 
@@ -58,6 +62,10 @@ public protocol QueueStore: Sendable {
     func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage
     /// Throws when the store cannot be reached.
     func ping() async throws
+
+    /// Changes announced by other servers sharing this store (and by this one), for as long
+    /// as the store is open. A store only one server can use finishes it at once.
+    func changes() -> AsyncStream<StoreChange>
 
     // MARK: Maintenance (each returns how many rows it changed)
 

@@ -11,11 +11,7 @@ extension SQLiteStore {
                     db.cachedStatement(sql: "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = ?"),
                     arguments: [params.taskId])
             else { throw StoreError.taskNotFound(params.taskId) }
-            let holder: String? = held["worker_id"]
-            let attempts: Int = held["attempts"]
-            guard held["state"] == "started", holder == params.workerId, params.attempt.map({ $0 == attempts }) ?? true else {
-                throw StoreError.notLeased(params.taskId)
-            }
+            try StoreRules.checkFinish(params, state: held["state"], holder: held["worker_id"], attempts: held["attempts"])
             let sql: String
             let arguments: StatementArguments
             switch (params.reEnqueue, params.outcome) {

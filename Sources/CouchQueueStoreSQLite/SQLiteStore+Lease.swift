@@ -40,7 +40,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ? RETURNING queues"),
                 arguments: [now, id])
         else { throw StoreError.workerNotFound(id) }
-        return try decodeQueueList(queues)
+        return try StoredText.queueList(from: queues)
     }
 
     /// Where a lease looks for due waiting tasks, oldest first.

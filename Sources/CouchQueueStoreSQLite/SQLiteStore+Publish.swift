@@ -11,7 +11,7 @@ extension SQLiteStore {
                 if params.singularlyEnqueue,
                     let twin = try Self.waitingTwin(db, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
                 {
-                    let state: TaskState = twin.runAt > params.now ? .scheduled : .queued
+                    let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
                     published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
                     continue
                 }
@@ -25,36 +25,20 @@ extension SQLiteStore {
                     id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
                     params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now,
                 ])
-                published.append(
-                    PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: Self.waitingState(params), duplicate: false))
+                let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
+                published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }
             return published
         }
     }
 
-    private static func waitingState(_ params: InsertTasksParams) -> TaskState {
-        params.runAt > params.now ? .scheduled : .queued
-    }
-
-    /// Scope `any`: one copy per queue. Scope `all`: one per worker registered on any of the
-    /// queues, named after the first of them in that worker's priority order.
     private static func copies(_ db: Database, _ params: InsertTasksParams) throws -> [(queue: String, owner: String?)] {
-        guard params.scope == .all else { return params.queues.map { ($0, nil) } }
-        guard !params.queues.isEmpty else { return [] }
-        let placeholders = databaseQuestionMarks(count: params.queues.count)
+        guard params.scope == .all, !params.queues.isEmpty else { return StoreRules.copies(params, registrations: []) }
         let rows = try Row.fetchAll(
             db,
-            sql: "SELECT worker_id, queue, position FROM worker_queues WHERE queue IN (\(placeholders)) ORDER BY worker_id, position",
+            sql: "SELECT worker_id, queue, position FROM worker_queues WHERE queue IN (\(databaseQuestionMarks(count: params.queues.count)))",
             arguments: StatementArguments(params.queues))
-        var copies: [(queue: String, owner: String?)] = []
-        var lastWorker: String?
-        for row in rows {
-            let worker: String = row["worker_id"]
-            guard worker != lastWorker else { continue }
-            lastWorker = worker
-            copies.append((row["queue"], worker))
-        }
-        return copies
+        return StoreRules.copies(params, registrations: rows.map { StoreRules.Registration(worker: $0[0], queue: $0[1], position: $0[2]) })
     }
 
     /// A waiting task with the same queue, owner and data, if any.

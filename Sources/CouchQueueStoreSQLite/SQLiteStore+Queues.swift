@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore {
     public func setInterests(queue: String, interests: Interests, now: Double) async throws {
-        let text = Self.encodeJSON(interests)
+        let text = StoredText.interests(interests)
         try await writer.write { db in
             try db.execute(
                 sql: """
@@ -26,17 +26,21 @@ extension SQLiteStore {
         try await writer.write { db -> Int? in
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
-            try db.execute(sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued'", arguments: [queue])
+            try db.execute(
+                sql: "DELETE FROM tasks WHERE queue = ? AND state IN ('queued', 'started') AND state = 'queued'", arguments: [queue])
             return db.changesCount
         }
     }
+
+    /// Constant: one server owns the file, and its engine applies its own changes.
+    public func interestsVersion() async throws -> Int64 { 0 }
 
     public func allInterests() async throws -> [String: Interests] {
         try await pool.read { db in
             var result: [String: Interests] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT name, interests FROM queues WHERE interests IS NOT NULL")
             while let row = try rows.next() {
-                result[row["name"]] = try Self.decodeJSON(Interests.self, row["interests"])
+                result[row["name"]] = try StoredText.interests(from: row["interests"])
             }
             return result
         }

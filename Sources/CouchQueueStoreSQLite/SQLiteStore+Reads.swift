@@ -74,7 +74,7 @@ extension SQLiteStore {
         let held = try String.fetchAll(
             db, sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq", arguments: [id])
         return WorkerSummary(
-            workerId: id, queues: try decodeQueueList(row["queues"]), tasks: held,
+            workerId: id, queues: try StoredText.queueList(from: row["queues"]), tasks: held,
             registeredAt: row["registered_at"], lastSeenAt: row["last_seen_at"])
     }
 

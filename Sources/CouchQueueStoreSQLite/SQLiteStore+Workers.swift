@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore {
     public func registerWorker(_ params: RegisterWorkerParams) async throws {
-        let queues = Self.encodeJSON(params.queues)
+        let queues = StoredText.queueList(params.queues)
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO workers (id, queues, registered_at, last_seen_at) VALUES (?, ?, ?, ?)",
@@ -49,8 +49,11 @@ extension SQLiteStore {
 
     /// Returns the worker's started tasks to their queues and drops its own copies.
     static func deleteWorker(_ db: Database, id: String) throws {
+        // Each statement matches a partial index, so the cost does not grow with the backlog.
         try db.execute(
-            sql: "DELETE FROM tasks WHERE owner_id = ? AND state IN ('queued', 'started')", arguments: [id])
+            sql: "DELETE FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL", arguments: [id])
+        try db.execute(
+            sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND owner_id = ?", arguments: [id, id])
         try db.execute(
             sql: "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE worker_id = ? AND state = 'started'",
             arguments: [id])

@@ -1,6 +1,5 @@
 import CouchQueueModel
 import CouchQueueStore
-import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode, synced on every commit.
@@ -29,27 +28,13 @@ public final class SQLiteStore: QueueStore {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    /// One server owns an SQLite file: nobody else announces anything.
+    public func changes() -> AsyncStream<StoreChange> {
+        AsyncStream { $0.finish() }
+    }
+
     public func close() async throws {
         try await writer.drain()
         try pool.close()
-    }
-}
-
-extension SQLiteStore {
-    /// JSON text for the columns that hold lists and interests.
-    static func encodeJSON(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
-    }
-
-    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
-    }
-
-    /// A worker's queue list, read on every lease: parsed without Foundation's decoder.
-    static func decodeQueueList(_ text: String) throws -> [String] {
-        guard case .array(let items) = try JSONValue.parse(text.utf8, maxDepth: 1) else { return [] }
-        return items.compactMap { if case .string(let name) = $0 { name } else { nil } }
     }
 }

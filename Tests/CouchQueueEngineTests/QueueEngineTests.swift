@@ -31,7 +31,7 @@ import Testing
         let h = try EngineHarness()
         _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
         let restarted = QueueEngine(store: h.store, logger: .init(label: "tests"))
-        try await restarted.start()
+        try await restarted.reloadInterests()
         #expect(try await restarted.publish(emailTask()).tasks.count == 1)
         _ = try await restarted.clearInterests(queue: "emails")
         #expect(try await restarted.publish(emailTask()).tasks.isEmpty)

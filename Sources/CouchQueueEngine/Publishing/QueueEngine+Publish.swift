@@ -6,6 +6,7 @@ extension QueueEngine {
     /// Routes and stores a publication; answers once every copy is durable.
     public func publish(_ publication: Publication) async throws -> PublishResponse {
         try validate(publication)
+        try await refreshInterestsIfStale()
         let id = RandomID.make("p")
         return PublishResponse(id: id, tasks: try await store(publication, queues: try router.route(publication.data), id: id))
     }
@@ -14,7 +15,10 @@ extension QueueEngine {
     public func publishLater(_ publication: Publication) throws -> FastPublishResponse {
         try validate(publication)
         let id = RandomID.make("p")
-        let work: FastPostQueue.Work = { _ = try await self.store(publication, queues: try self.router.route(publication.data), id: id) }
+        let work: FastPostQueue.Work = {
+            try await self.refreshInterestsIfStale()
+            _ = try await self.store(publication, queues: try self.router.route(publication.data), id: id)
+        }
         guard fastPosts.submit(work, publicationId: id) else {
             throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }

@@ -5,9 +5,16 @@ import Synchronization
 /// queue's interests change, so routing reads a consistent snapshot without waiting.
 final class InterestRouter: Sendable {
     private let byQueue = Mutex<[String: CompiledInterests]>([:])
+    /// The store's interests version the loaded interests are at least as new as.
+    private let loadedVersion = Mutex<Int64?>(nil)
 
-    func replaceAll(_ interests: [String: CompiledInterests]) {
+    func replaceAll(_ interests: [String: CompiledInterests], version: Int64) {
         byQueue.withLock { $0 = interests }
+        loadedVersion.withLock { $0 = version }
+    }
+
+    func isCurrent(_ version: Int64) -> Bool {
+        loadedVersion.withLock { $0 == version }
     }
 
     func set(_ queue: String, _ interests: CompiledInterests?) {

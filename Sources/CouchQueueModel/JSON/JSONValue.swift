@@ -79,4 +79,5 @@ extension JSONValue {
 /// Why a JSON text was refused.
 public struct JSONParseError: Error, Sendable {
     public let message: String
+    public init(message: String) { self.message = message }
 }

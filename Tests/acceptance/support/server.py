@@ -57,8 +57,10 @@ class Server:
 
     def __init__(self, workdir, lease_timeout=DEFAULT_LEASE_TIMEOUT,
                  worker_timeout=DEFAULT_WORKER_TIMEOUT, extra_args=(), store_path=None,
-                 default_store=False):
+                 default_store=False, store_url=None):
         self.workdir = pathlib.Path(workdir)
+        # store_url: a shared store (postgres://…) instead of a private SQLite file
+        self.store_url = store_url
         self.workdir.mkdir(parents=True, exist_ok=True)
         # default_store: pass no --store flag; the server should use ./couchqueue.sqlite (its cwd is workdir)
         self.default_store = default_store
@@ -83,7 +85,10 @@ class Server:
 
     # ----------------------------------------------------------------------------- lifecycle
     def command(self):
-        store = [] if self.default_store else ["--store", f"sqlite:{self.store_path}"]
+        if self.store_url:
+            store = ["--store", self.store_url]
+        else:
+            store = [] if self.default_store else ["--store", f"sqlite:{self.store_path}"]
         return [str(binary_path()), "serve", "--port", "0", *store, *self.args]
 
     def start(self, timeout=START_TIMEOUT):

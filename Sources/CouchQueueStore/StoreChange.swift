@@ -1,0 +1,9 @@
+/// A change that servers sharing a store must react to, announced by the store.
+public enum StoreChange: Sendable, Equatable {
+    /// Some queue's interests changed: reload them before routing the next task.
+    case interestsChanged
+    /// Tasks became available under these keys (queue names, or worker ids for own copies).
+    case tasksAvailable([String])
+    /// Notifications may have been missed: reload interests and wake every waiting worker.
+    case resync
+}

@@ -1,0 +1,60 @@
+import CouchQueueModel
+import CouchQueueStore
+import PostgresNIO
+
+extension PostgresStore {
+    public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
+        try await transaction { connection in
+            let dataKey = DataFingerprint.of(params.data)
+            var published: [PublishedTask] = []
+            for copy in try await copies(connection, params) {
+                if params.singularlyEnqueue {
+                    // Serialises twins across servers until commit, so two never both insert.
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(dataKey))", logger: logger)
+                    if let twin = try await waitingTwin(connection, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey) {
+                        let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
+                        published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
+                        continue
+                    }
+                }
+                let id = RandomID.make("t")
+                try await connection.query("""
+                    INSERT INTO tasks (id, publication_id, queue, owner_id, publisher, data, data_key, scope,
+                        singularly_enqueue, singularly_run, state, run_at, created_at)
+                    VALUES (\(id), \(params.publicationId), \(copy.queue), \(copy.owner), \(params.publisher), \(params.data),
+                        \(dataKey), \(params.scope.rawValue), \(params.singularlyEnqueue), \(params.singularlyRun), 'queued',
+                        \(params.runAt), \(params.now))
+                    """, logger: logger)
+                let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
+                published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
+            }
+            let keys = published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }
+            if !keys.isEmpty { try await Self.notify(connection, .tasksAvailable(Array(Set(keys))), logger: logger) }
+            return published
+        }
+    }
+
+    private func copies(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws -> [(queue: String, owner: String?)] {
+        guard params.scope == .all, !params.queues.isEmpty else { return StoreRules.copies(params, registrations: []) }
+        var registrations: [StoreRules.Registration] = []
+        let rows = try await connection.query(
+            "SELECT worker_id, queue, position FROM worker_queues WHERE queue = ANY(\(params.queues))", logger: logger)
+        for try await (worker, queue, position) in rows.decode((String, String, Int).self) {
+            registrations.append(StoreRules.Registration(worker: worker, queue: queue, position: position))
+        }
+        return StoreRules.copies(params, registrations: registrations)
+    }
+
+    private func waitingTwin(
+        _ connection: PostgresConnection, queue: String, owner: String?, data: String, dataKey: Int64
+    ) async throws -> (id: String, runAt: Double)? {
+        let rows = try await connection.query("""
+            SELECT id, run_at FROM tasks
+            WHERE queue = \(queue) AND data_key = \(dataKey) AND state IN ('queued', 'started') AND state = 'queued'
+                AND owner_id IS NOT DISTINCT FROM \(owner) AND data = \(data)
+            ORDER BY seq LIMIT 1
+            """, logger: logger)
+        for try await (id, runAt) in rows.decode((String, Double).self) { return (id, runAt) }
+        return nil
+    }
+}

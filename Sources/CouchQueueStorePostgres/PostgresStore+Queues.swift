@@ -1,0 +1,63 @@
+import CouchQueueModel
+import CouchQueueStore
+import PostgresNIO
+
+extension PostgresStore {
+    public func setInterests(queue: String, interests: Interests, now: Double) async throws {
+        let text = StoredText.interests(interests)
+        try await transaction { connection in
+            try await connection.query("""
+                INSERT INTO queues (name, interests, created_at) VALUES (\(queue), \(text), \(now))
+                ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
+                """, logger: logger)
+            try await interestsChanged(connection)
+        }
+    }
+
+    public func clearInterests(queue: String) async throws -> Bool {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "UPDATE queues SET interests = NULL WHERE name = \(queue) RETURNING name", logger: logger
+            ).collect()
+            guard !rows.isEmpty else { return false }
+            try await interestsChanged(connection)
+            return true
+        }
+    }
+
+    public func deleteQueue(queue: String) async throws -> Int? {
+        try await transaction { connection -> Int? in
+            let rows = try await connection.query("DELETE FROM queues WHERE name = \(queue) RETURNING name", logger: logger).collect()
+            guard !rows.isEmpty else { return nil }
+            let deleted = try await connection.query(
+                "WITH gone AS (DELETE FROM tasks WHERE queue = \(queue) AND state IN ('queued', 'started') AND state = 'queued' RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger)
+            var count = 0
+            for try await removed in deleted.decode(Int.self) { count = removed }
+            try await interestsChanged(connection)
+            return count
+        }
+    }
+
+    public func interestsVersion() async throws -> Int64 {
+        for try await version in try await client.query(
+            "SELECT version FROM couchqueue_interests_version", logger: logger
+        ).decode(Int64.self) { return version }
+        return 0
+    }
+
+    /// Bumps the version every server checks before routing, and tells them at once.
+    private func interestsChanged(_ connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE couchqueue_interests_version SET version = version + 1", logger: logger)
+        try await Self.notify(connection, .interestsChanged, logger: logger)
+    }
+
+    public func allInterests() async throws -> [String: Interests] {
+        var result: [String: Interests] = [:]
+        let rows = try await client.query("SELECT name, interests FROM queues WHERE interests IS NOT NULL", logger: logger)
+        for try await (name, text) in rows.decode((String, String).self) {
+            result[name] = try StoredText.interests(from: text)
+        }
+        return result
+    }
+}

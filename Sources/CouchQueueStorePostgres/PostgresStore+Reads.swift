@@ -1,0 +1,90 @@
+import CouchQueueModel
+import CouchQueueStore
+import PostgresNIO
+
+extension PostgresStore {
+    public func task(id: String, now: Double) async throws -> QueueTask? {
+        try await client.withConnection { connection in
+            try await PostgresTaskRow.fetch(connection, id: id, now: now, logger: logger)
+        }
+    }
+
+    public func queueSummary(name: String, now: Double) async throws -> QueueSummary? {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.countColumns(now: now)) FROM queues q WHERE q.name = \(name)
+            """, logger: logger)
+        for try await (queued, scheduled, started, _, _) in rows.decode((Int, Int, Int, Int, Int).self) {
+            return QueueSummary(name: name, length: queued, scheduled: scheduled, started: started)
+        }
+        return nil
+    }
+
+    public func queueOverviews(now: Double) async throws -> [QueueOverview] {
+        let rows = try await client.query("""
+            SELECT q.name, \(unescaped: Self.countColumns(now: now)) FROM queues q ORDER BY q.name
+            """, logger: logger)
+        var overviews: [QueueOverview] = []
+        for try await (name, queued, scheduled, started, failed, workers) in rows.decode((String, Int, Int, Int, Int, Int).self) {
+            overviews.append(QueueOverview(name: name, length: queued, scheduled: scheduled, started: started, failed: failed, workers: workers))
+        }
+        return overviews
+    }
+
+    /// Per-queue counts for `queues q`; scope `all` copies count in their workers' queues.
+    /// `now` is a number the server formats, never text from a request.
+    private static func countColumns(now: Double) -> String {
+        let waiting = "FROM tasks t WHERE t.queue = q.name AND t.state = 'queued' AND t.owner_id IS NULL"
+        return """
+            (SELECT count(*) \(waiting) AND t.run_at <= \(now))::int8,
+            (SELECT count(*) \(waiting) AND t.run_at > \(now))::int8,
+            (SELECT count(*) FROM tasks t WHERE t.queue = q.name AND t.state = 'started')::int8,
+            (SELECT count(*) FROM tasks t WHERE t.queue = q.name AND t.state = 'failed')::int8,
+            (SELECT count(*) FROM worker_queues w WHERE w.queue = q.name)::int8
+            """
+    }
+
+    public func workerQueueLength(workerId: String) async throws -> Int? {
+        let rows = try await client.query("""
+            SELECT (SELECT count(*) FROM tasks WHERE owner_id = w.id AND state = 'queued' AND owner_id IS NOT NULL)::int8
+            FROM workers w WHERE w.id = \(workerId)
+            """, logger: logger)
+        for try await length in rows.decode(Int.self) { return length }
+        return nil
+    }
+
+    public func workers() async throws -> [WorkerSummary] {
+        try await workerSummaries("SELECT \(unescaped: Self.workerColumns) FROM workers w ORDER BY registered_at, id")
+    }
+
+    public func worker(id: String) async throws -> WorkerSummary? {
+        try await workerSummaries("SELECT \(unescaped: Self.workerColumns) FROM workers w WHERE id = \(id)").first
+    }
+
+    private static let workerColumns = """
+        id, queues, registered_at, last_seen_at,
+        COALESCE((SELECT string_agg(t.id, ',' ORDER BY t.seq) FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started'), '')
+        """
+
+    private func workerSummaries(_ query: PostgresQuery) async throws -> [WorkerSummary] {
+        var summaries: [WorkerSummary] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (id, queues, registeredAt, lastSeenAt, held) in rows.decode((String, String, Double, Double, String).self) {
+            summaries.append(WorkerSummary(
+                workerId: id, queues: try StoredText.queueList(from: queues),
+                tasks: held.split(separator: ",").map(String.init), registeredAt: registeredAt, lastSeenAt: lastSeenAt))
+        }
+        return summaries
+    }
+
+    public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
+        var length = 0
+        for try await count in try await client.query(
+            "SELECT count(*)::int8 FROM tasks WHERE state = 'failed'", logger: logger
+        ).decode(Int.self) { length = count }
+        let rows = try await client.query("""
+            SELECT \(unescaped: PostgresTaskRow.columns) FROM tasks WHERE state = 'failed'
+            ORDER BY finished_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
+            """, logger: logger).collect()
+        return FailedQueuePage(length: length, tasks: try rows.map { try PostgresTaskRow.decode($0, now: now) })
+    }
+}

@@ -1,0 +1,72 @@
+import CouchQueueModel
+import CouchQueueStore
+import PostgresNIO
+
+extension PostgresStore {
+    public func registerWorker(_ params: RegisterWorkerParams) async throws {
+        let queues = StoredText.queueList(params.queues)
+        try await transaction { connection in
+            try await connection.query("""
+                INSERT INTO workers (id, queues, registered_at, last_seen_at)
+                VALUES (\(params.workerId), \(queues), \(params.now), \(params.now))
+                """, logger: logger)
+            for (position, queue) in params.queues.enumerated() {
+                try await connection.query("""
+                    INSERT INTO worker_queues (queue, worker_id, position) VALUES (\(queue), \(params.workerId), \(position))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
+        try await transaction { connection in
+            _ = try await touchWorker(connection, id: params.workerId, now: params.now)
+            var held: [String] = []
+            let rows = try await connection.query(
+                "SELECT id FROM tasks WHERE worker_id = \(params.workerId) AND state = 'started' ORDER BY seq", logger: logger)
+            for try await id in rows.decode(String.self) { held.append(id) }
+            let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
+            if !renewed.isEmpty {
+                try await connection.query(
+                    "UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id = ANY(\(renewed)) AND state = 'started'",
+                    logger: logger)
+            }
+            return held
+        }
+    }
+
+    public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
+        try await transaction { connection in
+            var ids: [String] = []
+            switch selection {
+            case .id(let id):
+                try await requireWorker(connection, id: id)
+                ids = [id]
+            case .queue(let queue):
+                let rows = try await connection.query("SELECT worker_id FROM worker_queues WHERE queue = \(queue)", logger: logger)
+                for try await id in rows.decode(String.self) { ids.append(id) }
+            }
+            try await deleteWorkers(connection, ids: ids)
+            return ids.count
+        }
+    }
+
+    /// Returns the workers' started tasks to their queues and drops their own copies.
+    func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await connection.query(
+            "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
+        try await connection.query(
+            "DELETE FROM tasks WHERE worker_id = ANY(\(ids)) AND state = 'started' AND owner_id = worker_id", logger: logger)
+        let returned = try await connection.query("""
+            UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
+            WHERE worker_id = ANY(\(ids)) AND state = 'started' RETURNING queue
+            """, logger: logger)
+        var queues = Set<String>()
+        for try await queue in returned.decode(String.self) { queues.insert(queue) }
+        try await connection.query("DELETE FROM worker_queues WHERE worker_id = ANY(\(ids))", logger: logger)
+        try await connection.query("DELETE FROM workers WHERE id = ANY(\(ids))", logger: logger)
+        if !queues.isEmpty { try await Self.notify(connection, .tasksAvailable(Array(queues)), logger: logger) }
+    }
+}
