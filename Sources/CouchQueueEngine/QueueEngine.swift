@@ -12,7 +12,7 @@ public final class QueueEngine: Sendable {
     let logger: Logger
     let router = InterestRouter()
     /// Workers waiting in `GET /task?wait=`; run it as a service.
-    public let waitingWorkers = WaitingWorkers()
+    public let waitingWorkers: WaitingWorkers
     /// Publications answered early (`fastPost`); run it as a service.
     public let fastPosts: FastPostQueue
 
@@ -21,6 +21,7 @@ public final class QueueEngine: Sendable {
         self.options = options
         self.logger = logger
         self.fastPosts = FastPostQueue(logger: logger)
+        self.waitingWorkers = WaitingWorkers(now: options.now)
     }
 
     /// Loads every queue's interests from the store: once before serving, and again whenever

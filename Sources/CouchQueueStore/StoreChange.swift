@@ -4,6 +4,8 @@ public enum StoreChange: Sendable, Equatable {
     case interestsChanged
     /// Tasks became available under these keys (queue names, or worker ids for own copies).
     case tasksAvailable([String])
+    /// Tasks under these keys fall due at this unix time.
+    case tasksDue([String], at: Double)
     /// Notifications may have been missed: reload interests and wake every waiting worker.
     case resync
 }

@@ -71,21 +71,26 @@ public final class PostgresChangeListener: Service, Sendable {
         }
     }
 
-    /// `interests` or `tasks:KEY,KEY…` (keys are queue names and worker ids, neither holds a comma).
+    /// `interests`, `resync`, `tasks:KEY,KEY…` or `due:TIME:KEY,KEY…` (keys are queue names and
+    /// worker ids, which hold neither a comma nor a colon).
     static func encode(_ change: StoreChange) -> String {
         switch change {
         case .interestsChanged: "interests"
         case .tasksAvailable(let keys): "tasks:" + keys.joined(separator: ",")
+        case .tasksDue(let keys, let time): "due:\(time):" + keys.joined(separator: ",")
         case .resync: "resync"
         }
     }
 
     static func decode(_ payload: String) -> StoreChange? {
-        if payload == "interests" { return .interestsChanged }
-        if payload == "resync" { return .resync }
-        if payload.hasPrefix("tasks:") {
-            return .tasksAvailable(payload.dropFirst(6).split(separator: ",").map(String.init))
+        let parts = payload.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        func keys(_ text: Substring) -> [String] { text.split(separator: ",").map(String.init) }
+        switch (parts.first, parts.count) {
+        case ("interests", 1): return .interestsChanged
+        case ("resync", 1): return .resync
+        case ("tasks", 2): return .tasksAvailable(keys(parts[1]))
+        case ("due", 3): return Double(parts[1]).map { .tasksDue(keys(parts[2]), at: $0) }
+        default: return nil
         }
-        return nil
     }
 }

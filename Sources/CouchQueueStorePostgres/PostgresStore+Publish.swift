@@ -28,8 +28,11 @@ extension PostgresStore {
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }
-            let keys = published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }
-            if !keys.isEmpty { try await Self.notify(connection, .tasksAvailable(Array(Set(keys))), logger: logger) }
+            let keys = Array(Set(published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }))
+            if !keys.isEmpty {
+                let change: StoreChange = params.runAt > params.now ? .tasksDue(keys, at: params.runAt) : .tasksAvailable(keys)
+                try await Self.notify(connection, change, logger: logger)
+            }
             return published
         }
     }

@@ -3,10 +3,6 @@ import CouchQueueStore
 import GRDB
 
 extension SQLiteStore {
-    /// Batch of due candidates read at a time; more are read only when `singularlyRun` twins
-    /// hold back a whole batch.
-    private static let candidateBatch = 16
-
     public func leaseTask(_ params: LeaseParams) async throws -> QueueTask? {
         try await writer.write { db in
             let queues = try Self.touchWorker(db, id: params.workerId, now: params.now)
@@ -54,7 +50,7 @@ extension SQLiteStore {
             sql: """
                 SELECT seq, queue, singularly_run, data_key, data FROM tasks
                 WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= ?
-                ORDER BY run_at, seq LIMIT ? OFFSET ?
+                ORDER BY run_at, seq
                 """,
             key: worker)
     }
@@ -64,27 +60,21 @@ extension SQLiteStore {
             sql: """
                 SELECT seq, queue, singularly_run, data_key, data FROM tasks
                 WHERE queue = ? AND state = 'queued' AND owner_id IS NULL AND run_at <= ?
-                ORDER BY run_at, seq LIMIT ? OFFSET ?
+                ORDER BY run_at, seq
                 """,
             key: name)
     }
 
-    /// The oldest due task of `source` that no started twin holds back.
+    /// The oldest due task of `source` that no started twin holds back. The candidates are
+    /// read through a cursor: usually only the first row is ever read.
     private static func firstLeasable(_ db: Database, _ source: Source, now: Double) throws -> Int64? {
-        var offset = 0
-        while true {
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: source.sql), arguments: [source.key, now, candidateBatch, offset])
-            for row in rows {
-                let singular: Bool = row["singularly_run"]
-                if !singular { return row["seq"] }
-                if try !hasStartedTwin(db, queue: row["queue"], dataKey: row["data_key"], data: row["data"]) {
-                    return row["seq"]
-                }
-            }
-            guard rows.count == candidateBatch else { return nil }
-            offset += candidateBatch
+        let candidates = try Row.fetchCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now])
+        while let row = try candidates.next() {
+            let singular: Bool = row[2]
+            if !singular { return row[0] }
+            if try !hasStartedTwin(db, queue: row[1], dataKey: row[3], data: row[4]) { return row[0] }
         }
+        return nil
     }
 
     private static func hasStartedTwin(_ db: Database, queue: String, dataKey: Int64, data: String) throws -> Bool {

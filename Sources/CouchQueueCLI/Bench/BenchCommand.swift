@@ -16,8 +16,8 @@ struct BenchCommand: AsyncParsableCommand {
             publishes, as in ../shared/bench.
             """)
 
-    @Option(help: "The server's address.")
-    var url = "http://127.0.0.1:7878"
+    @Option(help: "A server's address; repeat it to spread connections over several servers.")
+    var url: [String] = ["http://127.0.0.1:7878"]
 
     @Option(name: .shortAndLong, help: "Tasks per phase.")
     var tasks = 20_000
@@ -32,16 +32,17 @@ struct BenchCommand: AsyncParsableCommand {
     var phases = "publish,drain,mixed"
 
     func validate() throws {
-        guard tasks > 0, connections >= 2, backlog >= 0 else {
+        guard tasks > 0, connections >= 2, backlog >= 0, !url.isEmpty else {
             throw ValidationError("--tasks must be positive, --connections at least 2, --backlog 0 or more")
         }
     }
 
     func run() async throws {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections / url.count + 1
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let runner = BenchRunner(client: CouchQueueClient(baseURL: url, http: http), tasks: tasks, connections: connections)
+        let clients = url.map { CouchQueueClient(baseURL: $0, http: http) }
+        let runner = BenchRunner(clients: clients, tasks: tasks, connections: connections)
         do {
             try await runner.prepare(backlog: backlog)
             for phase in phases.split(separator: ",") {

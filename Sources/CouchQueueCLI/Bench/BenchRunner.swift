@@ -5,25 +5,33 @@ import Foundation
 /// The benchmark's workload: the shared peer benchmark's task (`{"userId": i, "email": …}`)
 /// published into a queue of its own, so a bench run never touches other queues.
 struct BenchRunner: Sendable {
-    let client: CouchQueueClient
+    /// One client per server; lane `i` talks to server `i` modulo their number.
+    let clients: [CouchQueueClient]
     let tasks: Int
     let connections: Int
     let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     var queue: String { "bench-\(runID)" }
     var backlogQueue: String { "bench-backlog-\(runID)" }
 
+    /// The client for setting up and cleaning up.
+    private var primary: CouchQueueClient { clients[0] }
+
+    private func client(_ lane: Int) -> CouchQueueClient {
+        clients[lane % clients.count]
+    }
+
     func prepare(backlog: Int) async throws {
-        try await client.setInterests(queue: queue, interests: ["run": "^\(runID)$"])
+        try await primary.setInterests(queue: queue, interests: ["run": "^\(runID)$"])
         guard backlog > 0 else { return }
-        try await client.setInterests(queue: backlogQueue, interests: ["backlog": "^\(runID)$"])
+        try await primary.setInterests(queue: backlogQueue, interests: ["backlog": "^\(runID)$"])
         try await concurrently(connections, count: backlog) { i in
-            _ = try await client.publish(publisher: "bench", data: ["backlog": .string(runID), "userId": .int(Int64(i))])
+            _ = try await client(i).publish(publisher: "bench", data: ["backlog": .string(runID), "userId": .int(Int64(i))])
         }
     }
 
     func cleanUp() async throws {
-        try await client.deleteQueue(queue)
-        if (try? await client.queueSummary(backlogQueue)) != nil { try await client.deleteQueue(backlogQueue) }
+        try await primary.deleteQueue(queue)
+        if (try? await primary.queueSummary(backlogQueue)) != nil { try await primary.deleteQueue(backlogQueue) }
     }
 
     private func task(_ i: Int, sentAt: Double? = nil) -> [String: JSONValue] {
@@ -36,7 +44,7 @@ struct BenchRunner: Sendable {
         let start = Date()
         let latencies = try await concurrently(connections, count: tasks) { i in
             let begin = Date()
-            _ = try await client.publish(publisher: "bench", data: task(i))
+            _ = try await client(i).publish(publisher: "bench", data: task(i))
             return Date().timeIntervalSince(begin)
         }
         return PhaseResult(phase: "publish", tasks: tasks, seconds: Date().timeIntervalSince(start), latencies: latencies)
@@ -53,7 +61,7 @@ struct BenchRunner: Sendable {
     func mixed() async throws -> PhaseResult {
         let start = Date()
         async let published = concurrently(connections / 2, count: tasks) { i in
-            _ = try await client.publish(publisher: "bench", data: task(i, sentAt: Date().timeIntervalSince1970))
+            _ = try await client(i).publish(publisher: "bench", data: task(i, sentAt: Date().timeIntervalSince1970))
         }
         let latencies = try await workers(connections - connections / 2, wait: 1, until: tasks) { task, _ in
             guard case .double(let sentAt)? = task.data.objectValue?["ts"] else { return 0 }
@@ -87,20 +95,21 @@ struct BenchRunner: Sendable {
     ) async throws -> [Double] {
         let finished = FinishedCounter()
         return try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<width {
+            for lane in 0..<width {
                 group.addTask {
-                    let worker = try await client.registerWorker(queues: [queue]).workerId
+                    let server = client(lane)
+                    let worker = try await server.registerWorker(queues: [queue]).workerId
                     var latencies: [Double] = []
                     while total.map({ finished.value < $0 }) ?? true {
                         let begin = Date()
-                        guard let task = try await client.lease(workerId: worker, wait: wait) else {
+                        guard let task = try await server.lease(workerId: worker, wait: wait) else {
                             if total == nil { break } else { continue }
                         }
-                        try await client.finish(workerId: worker, task: task, outcome: .success)
+                        try await server.finish(workerId: worker, task: task, outcome: .success)
                         finished.increment()
                         latencies.append(measure(task, Date().timeIntervalSince(begin)))
                     }
-                    try await client.deleteWorker(worker)
+                    try await server.deleteWorker(worker)
                     return latencies
                 }
             }

@@ -15,6 +15,8 @@ public struct StoreChangesService: Service {
                 await reloadInterests()
             case .tasksAvailable(let keys):
                 engine.waitingWorkers.wake(keys)
+            case .tasksDue(let keys, let time):
+                engine.waitingWorkers.wake(keys, at: time)
             case .resync:
                 await reloadInterests()
                 engine.waitingWorkers.wakeAll()

@@ -20,7 +20,8 @@ extension QueueEngine {
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }
-            // Scheduled tasks fall due without a wake-up: look again at least every second.
+            // Wake-ups can be missed (a lost notification; tasks scheduled before a restart):
+            // look again at least every second.
             await waitingWorkers.wait(for: keys!, until: min(deadline, clock.now.advanced(by: .seconds(1))))
         }
     }

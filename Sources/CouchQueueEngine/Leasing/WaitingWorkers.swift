@@ -4,9 +4,10 @@ import Synchronization
 /// Lease requests parked until work may be there for them (`GET /task?wait=`).
 ///
 /// A waiter names keys (its queues and its own worker id); a publish wakes the waiters of the
-/// keys it stored under, and rare events (expired leases, deleted workers) wake everyone. A
-/// waiter also wakes at its deadline: `run()` checks deadlines on a short tick, so that no
-/// waiter needs a timer of its own. On shutdown every waiter is woken and no new one parks.
+/// keys it stored under (at once, or when a scheduled task falls due), and rare events
+/// (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
+/// `run()` checks deadlines and due times on a short tick, so that nothing needs a timer of
+/// its own. On shutdown every waiter is woken and no new one parks.
 public final class WaitingWorkers: Service, Sendable {
     private struct Waiter {
         let keys: [String]
@@ -16,12 +17,19 @@ public final class WaitingWorkers: Service, Sendable {
 
     private struct State {
         var waiters: [UInt64: Waiter] = [:]
+        /// Keys to wake at a unix time: scheduled tasks falling due.
+        var dueWakeups: [(time: Double, keys: [String])] = []
         var nextID: UInt64 = 0
         var closed = false
     }
 
     private let state = Mutex(State())
     private let tick: Duration = .milliseconds(50)
+    private let now: @Sendable () -> Double
+
+    init(now: @escaping @Sendable () -> Double) {
+        self.now = now
+    }
 
     /// Returns when one of `keys` is woken, at `deadline`, or at shutdown.
     func wait(for keys: [String], until deadline: ContinuousClock.Instant) async {
@@ -43,6 +51,11 @@ public final class WaitingWorkers: Service, Sendable {
         resume { waiter in waiter.keys.contains(where: keySet.contains) }
     }
 
+    /// Wakes the waiters of `keys` once the unix time `time` has come.
+    func wake(_ keys: [String], at time: Double) {
+        state.withLock { $0.dueWakeups.append((time, keys)) }
+    }
+
     func wakeAll() {
         resume { _ in true }
     }
@@ -55,6 +68,7 @@ public final class WaitingWorkers: Service, Sendable {
                 try? await Task.sleep(for: tick)
                 let now = ContinuousClock.now
                 resume { $0.deadline <= now }
+                wake(dueKeys())
             }
         } onGracefulShutdown: {
             self.state.withLock { $0.closed = true }
@@ -62,6 +76,17 @@ public final class WaitingWorkers: Service, Sendable {
         }
         state.withLock { $0.closed = true }
         wakeAll()
+    }
+
+    /// Takes the keys whose due time has come.
+    private func dueKeys() -> [String] {
+        let time = now()
+        return state.withLock { state in
+            let due = state.dueWakeups.filter { $0.time <= time }
+            guard !due.isEmpty else { return [] }
+            state.dueWakeups.removeAll { $0.time <= time }
+            return due.flatMap(\.keys)
+        }
     }
 
     private func resume(where shouldWake: (Waiter) -> Bool) {

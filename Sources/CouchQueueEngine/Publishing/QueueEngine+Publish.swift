@@ -45,7 +45,12 @@ extension QueueEngine {
                 publicationId: id, publisher: publication.publisher, data: publication.data.canonicalText,
                 queues: queues, scope: publication.scope, singularlyEnqueue: publication.singularlyEnqueue,
                 singularlyRun: publication.singularlyRun, runAt: publication.runAt ?? now, now: now))
-        waitingWorkers.wake(published.map { $0.workerId ?? $0.queue })
+        let keys = published.map { $0.workerId ?? $0.queue }
+        if let runAt = publication.runAt, runAt > now {
+            waitingWorkers.wake(keys, at: runAt)
+        } else {
+            waitingWorkers.wake(keys)
+        }
         return published
     }
 }
