@@ -42,12 +42,6 @@ public final class QueueEngine: Sendable {
         router.replaceAll(compiled, version: version)
     }
 
-    /// Reloads interests when another server changed them since they were loaded, so an
-    /// interest registered anywhere applies to the next publish here.
-    func refreshInterestsIfStale() async throws {
-        if !router.isCurrent(try await store.interestsVersion()) { try await reloadInterests() }
-    }
-
     /// Answers when the store can be reached.
     public func health() async throws {
         try await store.ping()

@@ -53,6 +53,8 @@ public struct APIError: Error, Sendable {
             APIError(.notFound, "task_not_found", "no task \(error.id)")
         case .notLeased:
             APIError(.conflict, "not_leased", "task \(error.id) is not started by this worker at this attempt: its lease was lost or it was finished")
+        case .staleInterests:
+            APIError(.serviceUnavailable, "unavailable", "interests kept changing while this task was routed; publish again")
         }
     }
 

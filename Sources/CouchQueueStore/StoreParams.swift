@@ -14,11 +14,16 @@ public struct InsertTasksParams: Sendable {
     public var singularlyRun: Bool
     public var runAt: Double
     public var now: Double
+    /// The interests version routing used. A store that several servers share refuses the
+    /// insert with `StoreError.staleInterests` once another server has changed interests;
+    /// nil skips the check.
+    public var interestsVersion: Int64?
 
     public init(
         publicationId: String, publisher: String, data: String, queues: [String], scope: TaskScope,
-        singularlyEnqueue: Bool, singularlyRun: Bool, runAt: Double, now: Double
+        singularlyEnqueue: Bool, singularlyRun: Bool, runAt: Double, now: Double, interestsVersion: Int64? = nil
     ) {
+        self.interestsVersion = interestsVersion
         self.publicationId = publicationId
         self.publisher = publisher
         self.data = data

@@ -4,7 +4,9 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
-        try await transaction { connection in
+        if params.scope == .any && !params.singularlyEnqueue { return try await insertInOneStatement(params) }
+        return try await transaction { connection in
+            try await checkInterestsVersion(connection, params)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try await copies(connection, params) {
@@ -29,11 +31,46 @@ extension PostgresStore {
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }
             let keys = Array(Set(published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }))
-            if !keys.isEmpty {
-                let change: StoreChange = params.runAt > params.now ? .tasksDue(keys, at: params.runAt) : .tasksAvailable(keys)
-                try await Self.notify(connection, change, logger: logger)
-            }
+            if !keys.isEmpty { try await Self.notify(connection, Self.arrival(keys, params), logger: logger) }
             return published
+        }
+    }
+
+    /// The common publish (scope `any`, no twin to look for) as one statement, so one round
+    /// trip: the version check, the copies and the notification commit together or not at all.
+    private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
+        let ids = params.queues.map { _ in RandomID.make("t") }
+        let notification = PostgresChangeListener.encode(Self.arrival(params.queues, params))
+        let rows = try await client.query("""
+            WITH inserted AS (
+                INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
+                    singularly_enqueue, singularly_run, state, run_at, created_at)
+                SELECT copy.id, \(params.publicationId), copy.queue, \(params.publisher), \(params.data),
+                    \(DataFingerprint.of(params.data)), 'any', false, \(params.singularlyRun), 'queued', \(params.runAt), \(params.now)
+                FROM unnest(\(ids)::text[], \(params.queues)::text[]) AS copy(id, queue)
+                WHERE \(params.interestsVersion)::int8 IS NULL
+                    OR \(params.interestsVersion)::int8 = (SELECT version FROM couchqueue_interests_version)
+                RETURNING 1),
+            done AS (SELECT count(*)::int8 AS n FROM inserted)
+            SELECT n, (SELECT pg_notify(\(PostgresChangeListener.channel), \(notification)) WHERE n > 0) IS NULL FROM done
+            """, logger: logger)
+        for try await (inserted, _) in rows.decode((Int, Bool).self) where inserted != ids.count {
+            throw StoreError.staleInterests(params.publicationId)
+        }
+        let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
+        return zip(ids, params.queues).map { PublishedTask(id: $0, queue: $1, workerId: nil, state: state, duplicate: false) }
+    }
+
+    /// How other servers learn of new copies: available now, or due later.
+    private static func arrival(_ keys: [String], _ params: InsertTasksParams) -> StoreChange {
+        params.runAt > params.now ? .tasksDue(keys, at: params.runAt) : .tasksAvailable(keys)
+    }
+
+    private func checkInterestsVersion(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
+        guard let expected = params.interestsVersion else { return }
+        let rows = try await connection.query("SELECT version FROM couchqueue_interests_version", logger: logger)
+        for try await version in rows.decode(Int64.self) where version != expected {
+            throw StoreError.staleInterests(params.publicationId)
         }
     }
 

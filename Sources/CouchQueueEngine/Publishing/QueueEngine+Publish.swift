@@ -6,19 +6,15 @@ extension QueueEngine {
     /// Routes and stores a publication; answers once every copy is durable.
     public func publish(_ publication: Publication) async throws -> PublishResponse {
         try validate(publication)
-        try await refreshInterestsIfStale()
         let id = RandomID.make("p")
-        return PublishResponse(id: id, tasks: try await store(publication, queues: try router.route(publication.data), id: id))
+        return PublishResponse(id: id, tasks: try await routeAndStore(publication, id: id))
     }
 
     /// Validates, then answers at once; routing and storing happen in the fast-post service.
     public func publishLater(_ publication: Publication) throws -> FastPublishResponse {
         try validate(publication)
         let id = RandomID.make("p")
-        let work: FastPostQueue.Work = {
-            try await self.refreshInterestsIfStale()
-            _ = try await self.store(publication, queues: try self.router.route(publication.data), id: id)
-        }
+        let work: FastPostQueue.Work = { _ = try await self.routeAndStore(publication, id: id) }
         guard fastPosts.submit(work, publicationId: id) else {
             throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }
@@ -37,14 +33,32 @@ extension QueueEngine {
         }
     }
 
-    private func store(_ publication: Publication, queues: [String], id: String) async throws -> [PublishedTask] {
-        guard !queues.isEmpty else { return [] }
+    /// Routes with the interests loaded and lets the store check, as it inserts, that no
+    /// server changed them since; if one did, reloads and routes again. So an interest
+    /// registered through any server applies to the next publish on every server.
+    private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
+        for _ in 0..<3 {
+            if router.version == nil { try await reloadInterests() }
+            let version = router.version
+            let queues = try router.route(publication.data)
+            do {
+                if !queues.isEmpty { return try await store(publication, queues: queues, version: version, id: id) }
+                // Nothing to insert, so nothing for the store to check as it inserts: ask.
+                if try await store.interestsVersion() == version { return [] }
+            } catch let error as StoreError where error.code == .staleInterests {}
+            try await reloadInterests()
+        }
+        throw StoreError.staleInterests(id)
+    }
+
+    private func store(_ publication: Publication, queues: [String], version: Int64?, id: String) async throws -> [PublishedTask] {
         let now = self.now
         let published = try await store.insertTasks(
             InsertTasksParams(
                 publicationId: id, publisher: publication.publisher, data: publication.data.canonicalText,
                 queues: queues, scope: publication.scope, singularlyEnqueue: publication.singularlyEnqueue,
-                singularlyRun: publication.singularlyRun, runAt: publication.runAt ?? now, now: now))
+                singularlyRun: publication.singularlyRun, runAt: publication.runAt ?? now, now: now,
+                interestsVersion: version))
         let keys = published.map { $0.workerId ?? $0.queue }
         if let runAt = publication.runAt, runAt > now {
             waitingWorkers.wake(keys, at: runAt)

@@ -13,8 +13,10 @@ final class InterestRouter: Sendable {
         loadedVersion.withLock { $0 = version }
     }
 
-    func isCurrent(_ version: Int64) -> Bool {
-        loadedVersion.withLock { $0 == version }
+    /// Read before routing: `replaceAll` sets the interests before the version, so routing
+    /// never pairs newer interests with an older version than it checks.
+    var version: Int64? {
+        loadedVersion.withLock { $0 }
     }
 
     func set(_ queue: String, _ interests: CompiledInterests?) {
