@@ -19,11 +19,11 @@ public enum CouchQueueServer {
         case .postgres(let url):
             let store = PostgresStore(
                 location: try PostgresLocation(url: url), poolSize: configuration.postgresPoolSize, logger: logger)
-            // The client and its listener run around the server, so the store works from its
+            // The client and its change channel run around the server, so the store works from its
             // migrations to the last request of a graceful shutdown.
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await store.client.run() }
-                group.addTask { await store.listener.run() }
+                group.addTask { await store.changeChannel.run() }
                 try await store.migrate()
                 try await serve(store: store, configuration, logger: logger)
                 group.cancelAll()

@@ -33,9 +33,9 @@ extension PostgresStore {
             }
             let rows = try await connection.query(query, logger: logger).collect()
             let task = try PostgresTaskRow.decode(rows[0], now: params.now)
-            if params.reEnqueue { try await Self.notify(connection, .tasksAvailable([task.workerId ?? task.queue]), logger: logger) }
             return task
         }
+        if params.reEnqueue { announce(.tasksAvailable([task.workerId ?? task.queue])) }
         return task
     }
 

@@ -8,7 +8,7 @@ extension PostgresStore {
     private static let batch = 1000
 
     public func expireLeases(now: Double) async throws -> Int {
-        try await transaction { connection in
+        let returned = try await transaction { connection in
             let rows = try await connection.query("""
                 UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
                 WHERE seq IN (SELECT seq FROM tasks WHERE state = 'started' AND lease_expires_at <= \(now)
@@ -21,13 +21,14 @@ extension PostgresStore {
                 keys.insert(key)
                 count += 1
             }
-            if !keys.isEmpty { try await Self.notify(connection, .tasksAvailable(Array(keys)), logger: logger) }
-            return count
+            return (count: count, queues: keys)
         }
+        announceReturned(returned.queues)
+        return returned.count
     }
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        try await transaction { connection in
+        let reaped = try await transaction { connection in
             let rows = try await connection.query("""
                 SELECT id FROM workers w WHERE last_seen_at < \(lastSeenBefore)
                     AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
@@ -35,9 +36,10 @@ extension PostgresStore {
                 """, logger: logger)
             var ids: [String] = []
             for try await id in rows.decode(String.self) { ids.append(id) }
-            try await deleteWorkers(connection, ids: ids)
-            return ids.count
+            return (count: ids.count, queues: try await deleteWorkers(connection, ids: ids))
         }
+        announceReturned(reaped.queues)
+        return reaped.count
     }
 
     public func sweepSucceeded(finishedBefore: Double, limit: Int) async throws -> Int {

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         if params.scope == .any && !params.singularlyEnqueue { return try await insertInOneStatement(params) }
-        return try await transaction { connection in
+        let published = try await transaction { connection in
             try await checkInterestsVersion(connection, params)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
@@ -30,17 +30,17 @@ extension PostgresStore {
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }
-            let keys = Array(Set(published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }))
-            if !keys.isEmpty { try await Self.notify(connection, Self.arrival(keys, params), logger: logger) }
             return published
         }
+        let keys = Array(Set(published.filter { !$0.duplicate }.map { $0.workerId ?? $0.queue }))
+        if !keys.isEmpty { announce(Self.arrival(keys, params)) }
+        return published
     }
 
     /// The common publish (scope `any`, no twin to look for) as one statement, so one round
-    /// trip: the version check, the copies and the notification commit together or not at all.
+    /// trip: the version check and the copies commit together or not at all.
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         let ids = params.queues.map { _ in RandomID.make("t") }
-        let notification = PostgresChangeListener.encode(Self.arrival(params.queues, params))
         let rows = try await client.query("""
             WITH inserted AS (
                 INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
@@ -50,13 +50,13 @@ extension PostgresStore {
                 FROM unnest(\(ids)::text[], \(params.queues)::text[]) AS copy(id, queue)
                 WHERE \(params.interestsVersion)::int8 IS NULL
                     OR \(params.interestsVersion)::int8 = (SELECT version FROM couchqueue_interests_version)
-                RETURNING 1),
-            done AS (SELECT count(*)::int8 AS n FROM inserted)
-            SELECT n, (SELECT pg_notify(\(PostgresChangeListener.channel), \(notification)) WHERE n > 0) IS NULL FROM done
+                RETURNING 1)
+            SELECT count(*)::int8 FROM inserted
             """, logger: logger)
-        for try await (inserted, _) in rows.decode((Int, Bool).self) where inserted != ids.count {
+        for try await inserted in rows.decode(Int.self) where inserted != ids.count {
             throw StoreError.staleInterests(params.publicationId)
         }
+        announce(Self.arrival(params.queues, params))
         let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
         return zip(ids, params.queues).map { PublishedTask(id: $0, queue: $1, workerId: nil, state: state, duplicate: false) }
     }

@@ -46,10 +46,12 @@ extension PostgresStore {
         return 0
     }
 
-    /// Bumps the version every server checks before routing, and tells them at once.
+    /// Bumps the version every server checks as it publishes, and asks them to reload at once
+    /// (an interest change is rare: announced on its own, inside its transaction).
     private func interestsChanged(_ connection: PostgresConnection) async throws {
         try await connection.query("UPDATE couchqueue_interests_version SET version = version + 1", logger: logger)
-        try await Self.notify(connection, .interestsChanged, logger: logger)
+        let payload = PostgresChangeChannel.encode(.interestsChanged)
+        try await connection.query("SELECT pg_notify(\(PostgresChangeChannel.channel), \(payload))", logger: logger)
     }
 
     public func allInterests() async throws -> [String: Interests] {

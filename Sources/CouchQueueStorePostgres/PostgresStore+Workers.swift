@@ -37,7 +37,7 @@ extension PostgresStore {
     }
 
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
-        try await transaction { connection in
+        let deleted = try await transaction { connection in
             var ids: [String] = []
             switch selection {
             case .id(let id):
@@ -47,14 +47,21 @@ extension PostgresStore {
                 let rows = try await connection.query("SELECT worker_id FROM worker_queues WHERE queue = \(queue)", logger: logger)
                 for try await id in rows.decode(String.self) { ids.append(id) }
             }
-            try await deleteWorkers(connection, ids: ids)
-            return ids.count
+            return (count: ids.count, queues: try await deleteWorkers(connection, ids: ids))
         }
+        announceReturned(deleted.queues)
+        return deleted.count
     }
 
-    /// Returns the workers' started tasks to their queues and drops their own copies.
-    func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws {
-        guard !ids.isEmpty else { return }
+    /// Tells the other servers about tasks that went back to their queues (or owners).
+    func announceReturned(_ queues: Set<String>) {
+        if !queues.isEmpty { announce(.tasksAvailable(queues.sorted())) }
+    }
+
+    /// Returns the workers' started tasks to their queues and drops their own copies; answers
+    /// the queues that got tasks back, to announce once committed.
+    func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
         try await connection.query(
             "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
         try await connection.query(
@@ -67,6 +74,6 @@ extension PostgresStore {
         for try await queue in returned.decode(String.self) { queues.insert(queue) }
         try await connection.query("DELETE FROM worker_queues WHERE worker_id = ANY(\(ids))", logger: logger)
         try await connection.query("DELETE FROM workers WHERE id = ANY(\(ids))", logger: logger)
-        if !queues.isEmpty { try await Self.notify(connection, .tasksAvailable(Array(queues)), logger: logger) }
+        return queues
     }
 }

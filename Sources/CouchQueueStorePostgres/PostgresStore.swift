@@ -7,17 +7,18 @@ import PostgresNIO
 ///
 /// Each method is one transaction. Leases take rows with `FOR UPDATE SKIP LOCKED`, so servers
 /// never contend on one row nor hand out one task twice; changes that other servers must
-/// react to are announced with `NOTIFY` (see `PostgresChangeListener`).
+/// react to are announced with `NOTIFY` (see `PostgresChangeChannel`).
 ///
-/// `client` and `listener` are services: run them before calling `migrate()` and the rest.
+/// `client` and `changeChannel` are services: run them before calling `migrate()` and the rest.
 public final class PostgresStore: QueueStore {
     public let client: PostgresClient
-    public let listener: PostgresChangeListener
+    /// Announces changes to the other servers and hears theirs; run it as a service.
+    public let changeChannel: PostgresChangeChannel
     let logger: Logger
 
     public init(location: PostgresLocation, poolSize: Int, logger: Logger) {
         self.client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
-        self.listener = PostgresChangeListener(client: client, logger: logger)
+        self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
         self.logger = logger
     }
 
@@ -31,7 +32,7 @@ public final class PostgresStore: QueueStore {
     }
 
     public func changes() -> AsyncStream<StoreChange> {
-        listener.changes()
+        changeChannel.changes()
     }
 
     /// Commits are synchronous (PostgreSQL's `synchronous_commit`), so there is nothing to flush.
@@ -47,9 +48,8 @@ public final class PostgresStore: QueueStore {
         }
     }
 
-    /// Announces a change to every server listening (sent when the transaction commits).
-    static func notify(_ connection: PostgresConnection, _ change: StoreChange, logger: Logger) async throws {
-        let payload = PostgresChangeListener.encode(change)
-        try await connection.query("SELECT pg_notify(\(PostgresChangeListener.channel), \(payload))", logger: logger)
+    /// Announces a change, committed, to every server.
+    func announce(_ change: StoreChange) {
+        changeChannel.announce(change)
     }
 }

@@ -7,11 +7,23 @@ import Testing
         StoreChange.interestsChanged, .resync, .tasksAvailable(["emails", "w_abc"]), .tasksDue(["q.1", "w_x"], at: 1_764_460_800.25),
     ])
     func notificationsReadBackAsTheyWereSent(_ change: StoreChange) {
-        #expect(PostgresChangeListener.decode(PostgresChangeListener.encode(change)) == change)
+        #expect(PostgresChangeChannel.decode(PostgresChangeChannel.encode(change)) == change)
     }
 
     @Test func unknownPayloadsAreIgnored() {
-        #expect(PostgresChangeListener.decode("due:soon:q") == nil)
-        #expect(PostgresChangeListener.decode("other") == nil)
+        #expect(PostgresChangeChannel.decode("due:soon:q") == nil)
+        #expect(PostgresChangeChannel.decode("other") == nil)
+    }
+}
+
+@Suite struct PostgresChangeCoalescingTests {
+    @Test func aBatchBecomesOneNotificationPerKind() {
+        let batch: [StoreChange] = [
+            .tasksAvailable(["b"]), .tasksDue(["q"], at: 20), .interestsChanged, .tasksAvailable(["a", "b"]),
+            .tasksDue(["r"], at: 20), .tasksDue(["q"], at: 10), .interestsChanged,
+        ]
+        #expect(PostgresChangeChannel.coalesce(batch) == [
+            .interestsChanged, .tasksAvailable(["a", "b"]), .tasksDue(["q"], at: 10), .tasksDue(["q", "r"], at: 20),
+        ])
     }
 }

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Stores the publications that were answered before routing (`fastPost`), a bounded number
 /// at a time so they share group commits. On graceful shutdown it takes nothing new and
@@ -13,7 +12,6 @@ public final class FastPostQueue: Service, Sendable {
     private let stream: AsyncStream<(work: Work, publicationId: String)>
     private let continuation: AsyncStream<(work: Work, publicationId: String)>.Continuation
     private let logger: Logger
-    private let failures = Atomic<Int>(0)
     /// How many publications are stored at once.
     private let concurrency = 64
 
@@ -21,9 +19,6 @@ public final class FastPostQueue: Service, Sendable {
         (stream, continuation) = AsyncStream.makeStream()
         self.logger = logger
     }
-
-    /// How many accepted publications failed to be stored since start.
-    public var failureCount: Int { failures.load(ordering: .relaxed) }
 
     /// False when the queue no longer accepts work (shutting down).
     func submit(_ work: @escaping Work, publicationId: String) -> Bool {
@@ -53,7 +48,6 @@ public final class FastPostQueue: Service, Sendable {
         do {
             try await work()
         } catch {
-            failures.add(1, ordering: .relaxed)
             logger.error("a fastPost publication was not stored", metadata: [
                 "couchqueue.publication.id": "\(publicationId)", "error": "\(error)",
             ])

@@ -4,22 +4,37 @@ import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 
-/// Listens on one connection for the changes other servers announce and passes them to the
-/// engine. A notification can be lost (a dropped connection); so after every (re)connection
-/// and every `resyncInterval` it also says `.resync`, on which the engine reloads interests
-/// and wakes every waiting worker.
+/// How servers sharing the database tell each other about changes, over `LISTEN`/`NOTIFY`.
+///
+/// Announcing: changes are sent after their transaction commits, coalesced into one
+/// `NOTIFY` per batch. A `NOTIFY` takes a database-wide lock at commit, so one per publish
+/// would serialise every publish behind it. Listening: one connection receives what every
+/// server announced and passes it to the engine. A notification can be lost (a crash between
+/// commit and announcement, a dropped connection), so after every (re)connection and every
+/// `resyncInterval` it also says `.resync`, on which the engine reloads interests and wakes
+/// every waiting worker.
 ///
 /// The server runs it, next to the store's client, for as long as the store is open.
-public final class PostgresChangeListener: Service, Sendable {
+public final class PostgresChangeChannel: Service, Sendable {
     static let channel = "couchqueue_changes"
     private let client: PostgresClient
     private let logger: Logger
     private let resyncInterval: Duration = .seconds(5)
     private let subscribers = Mutex<[AsyncStream<StoreChange>.Continuation]>([])
+    private let outbox = Mutex<[StoreChange]>([])
+    private let outboxSignal: AsyncStream<Void>
+    private let outboxSignalContinuation: AsyncStream<Void>.Continuation
 
     init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        (outboxSignal, outboxSignalContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues a change to announce; call it after the change has committed.
+    func announce(_ change: StoreChange) {
+        outbox.withLock { $0.append(change) }
+        outboxSignalContinuation.yield()
     }
 
     func changes() -> AsyncStream<StoreChange> {
@@ -32,6 +47,7 @@ public final class PostgresChangeListener: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.listenUntilCancelled() }
             group.addTask { await self.resyncPeriodically() }
+            group.addTask { await self.announceUntilCancelled() }
             await group.next()
             group.cancelAll()
         }
@@ -56,6 +72,39 @@ public final class PostgresChangeListener: Service, Sendable {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    private func announceUntilCancelled() async {
+        for await _ in outboxSignal {
+            let batch = outbox.withLock { outbox in
+                defer { outbox.removeAll() }
+                return outbox
+            }
+            for payload in Self.coalesce(batch).map(Self.encode) {
+                do {
+                    try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+                } catch {
+                    logger.warning("could not announce a change; other servers catch up at their next resync", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// One change per kind: keys made available merged, due keys merged per due time.
+    static func coalesce(_ changes: [StoreChange]) -> [StoreChange] {
+        var available = Set<String>()
+        var due: [Double: Set<String>] = [:]
+        var result: [StoreChange] = []
+        for change in changes {
+            switch change {
+            case .tasksAvailable(let keys): available.formUnion(keys)
+            case .tasksDue(let keys, let time): due[time, default: []].formUnion(keys)
+            case .interestsChanged, .resync: if !result.contains(change) { result.append(change) }
+            }
+        }
+        if !available.isEmpty { result.append(.tasksAvailable(available.sorted())) }
+        result += due.keys.sorted().map { .tasksDue(due[$0]!.sorted(), at: $0) }
+        return result
     }
 
     private func resyncPeriodically() async {
