@@ -57,10 +57,12 @@ class Server:
 
     def __init__(self, workdir, lease_timeout=DEFAULT_LEASE_TIMEOUT,
                  worker_timeout=DEFAULT_WORKER_TIMEOUT, extra_args=(), store_path=None,
-                 default_store=False, store_url=None):
+                 default_store=False, store_url=None, env=None):
         self.workdir = pathlib.Path(workdir)
         # store_url: a shared store (postgres://…) instead of a private SQLite file
         self.store_url = store_url
+        # env: COUCHQUEUE_* variables to hand the server (tests of configuration by environment)
+        self.extra_env = dict(env or {})
         self.workdir.mkdir(parents=True, exist_ok=True)
         # default_store: pass no --store flag; the server should use ./couchqueue.sqlite (its cwd is workdir)
         self.default_store = default_store
@@ -103,6 +105,7 @@ class Server:
         self._write_log("test", f"==== start #{self.starts}: {' '.join(cmd)}")
         # configuration comes from the command line only, never from a COUCHQUEUE_* variable
         env = {k: v for k, v in os.environ.items() if not k.startswith("COUCHQUEUE_")}
+        env.update(self.extra_env)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, cwd=self.workdir, env=env)
         lines: queue.Queue = queue.Queue()

@@ -1,0 +1,69 @@
+"""`couchqueue serve` configuration: environment variables, refused values, connection timeouts."""
+import socket
+import subprocess
+import time
+
+import requests
+
+from support.server import binary_path
+
+
+def test_environment_variables_configure_the_server(make_server):
+    srv = make_server(env={"COUCHQUEUE_BODY_LIMIT": "2048"})
+    body = '{"publisher": "p", "data": {"pad": "' + "x" * 4096 + '"}}'
+    r = requests.put(srv.url("/task"), data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_flag_wins_over_its_environment_variable(make_server):
+    srv = make_server(env={"COUCHQUEUE_BODY_LIMIT": "2048"}, extra_args=["--body-limit", "1048576"])
+    body = '{"publisher": "p", "data": {"pad": "' + "x" * 4096 + '"}}'
+    r = requests.put(srv.url("/task"), data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 200
+
+
+def run_serve(cwd, *args):
+    return subprocess.run([str(binary_path()), "serve", "--port", "0", *args], capture_output=True, text=True,
+                          timeout=30, cwd=cwd)
+
+
+def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
+    for args, named in [(["--store", "mysql://x"], "--store"), (["--port", "70000"], "--port"),
+                        (["--lease-timeout", "0"], "--lease-timeout"), (["--log-level", "loud"], "--log-level"),
+                        (["--store", "postgres://nobody@127.0.0.1:1"], "database")]:
+        done = run_serve(tmp_path, *args)
+        assert done.returncode != 0, args
+        assert named in done.stderr, (args, done.stderr)
+
+
+def test_help_names_every_flag_and_its_environment_variable():
+    done = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0
+    for flag, variable in [("--host", "COUCHQUEUE_HOST"), ("--port", "COUCHQUEUE_PORT"), ("--store", "COUCHQUEUE_STORE"),
+                           ("--worker-timeout", "COUCHQUEUE_WORKER_TIMEOUT"), ("--lease-timeout", "COUCHQUEUE_LEASE_TIMEOUT"),
+                           ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT")]:
+        assert flag in done.stdout and variable in done.stdout, flag
+
+
+def closed_within(sock, seconds):
+    """True when the server closes `sock` within `seconds`."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_idle_and_half_sent_requests_are_cut_off_after_the_idle_timeout(make_server):
+    srv = make_server(extra_args=["--idle-timeout", "1"])
+    idle = socket.create_connection((srv.host, srv.port))
+    partial = socket.create_connection((srv.host, srv.port))
+    partial.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+    start = time.monotonic()
+    assert closed_within(idle, 5) and closed_within(partial, 5)
+    assert time.monotonic() - start >= 0.5, "closed by the timeout, not at once"
+    busy = socket.create_connection((srv.host, srv.port))
+    busy.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"200" in busy.recv(1024)
