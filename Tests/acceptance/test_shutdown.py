@@ -120,3 +120,16 @@ def test_default_store_is_couchqueue_sqlite_in_the_current_folder(make_server):
     assert srv.terminate() == 0
     srv.restart()
     assert Client(srv).get_task(tid)["state"] == "queued"
+
+
+def test_fast_posts_accepted_before_sigterm_are_stored(make_server):
+    srv = make_server()
+    c = Client(srv)
+    topic = c.topic()
+    for i in range(300):
+        r = c.api("PUT", "/task", json={"publisher": "p", "data": topic.data(i=i), "fastPost": True})
+        assert r.status == 202, r
+    assert srv.terminate() == 0  # at once: accepted publications may still be in flight
+    srv.restart()
+    c = Client(srv)
+    assert c.status(queue=topic.queue)["queue"]["length"] == 300
