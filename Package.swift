@@ -8,7 +8,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "couchqueue", targets: ["couchqueue"]),
-        .library(name: "CouchQueueClient", targets: ["CouchQueueClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -18,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -58,9 +56,10 @@ let package = Package(
             name: "CouchQueueHTTP",
             dependencies: [
                 "CouchQueueEngine",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
@@ -68,21 +67,19 @@ let package = Package(
             name: "CouchQueueServer",
             dependencies: [
                 "CouchQueueHTTP", "CouchQueueStoreSQLite", "CouchQueueStorePostgres",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .target(
-            name: "CouchQueueClient",
-            dependencies: [
-                "CouchQueueModel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .target(
             name: "CouchQueueCLI",
             dependencies: [
-                "CouchQueueServer", "CouchQueueClient",
+                "CouchQueueServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -1,7 +1,7 @@
 import CouchQueueEngine
 import CouchQueueModel
 import CouchQueueStore
-import Hummingbird
+import HTTPTypes
 
 /// An error as the contract writes it: a status and `{"error": {"code", "message"}}`.
 ///
@@ -58,10 +58,7 @@ public struct APIError: Error, Sendable {
         }
     }
 
-    /// The response; `closeConnection` when the request's body was left unread.
-    func response(closeConnection: Bool) -> Response {
-        var response = JSONResponse.make(status: status, body: ErrorResponse(code: code, message: message))
-        if closeConnection { response.headers[.connection] = "close" }
-        return response
+    var response: APIResponse {
+        APIResult(status, ErrorResponse(code: code, message: message)).response
     }
 }

@@ -1,47 +1,40 @@
 import CouchQueueEngine
-import Hummingbird
 import Logging
 
-/// The HTTP edge: resolves the action, applies the cross-site rule, reads parameters, calls
-/// the action's controller once, and writes its answer or its error in the contract's shape.
-public struct APIResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
-
+/// The API: resolves the action, applies the cross-site rule, reads parameters, calls the
+/// action's controller once, and answers with its result or its error in the contract's shape.
+public struct APIResponder: Sendable {
     let engine: QueueEngine
     let reader: RequestBodyReader
+    let logger: Logger
 
-    public init(engine: QueueEngine, options: HTTPOptions) {
+    public init(engine: QueueEngine, options: HTTPOptions, logger: Logger) {
         self.engine = engine
-        self.reader = RequestBodyReader(bodyLimit: options.bodyLimit, maxJSONDepth: options.maxJSONDepth)
+        self.reader = RequestBodyReader(maxJSONDepth: options.maxJSONDepth)
+        self.logger = logger
     }
 
-    public func respond(to request: Request, context: Context) async throws -> Response {
-        var bodyRead = false
+    public func respond(to request: APIRequest) async -> APIResponse {
         do {
             var action: Action?
-            if case .action(let resolved) = try Action.resolve(method: request.method, path: request.uri.path) {
-                try CrossSiteGuard.check(request, action: resolved)
+            if case .action(let resolved) = try Action.resolve(method: request.head.method, path: request.path) {
+                try CrossSiteGuard.check(request.head, action: resolved)
                 action = resolved
             }
-            let parameters = try await reader.parameters(of: request)
-            bodyRead = true
+            let parameters = try reader.parameters(of: request)
             if action == nil {
                 let name = try parameters.requiredString("action")
-                action = try Action.named(name, method: request.method)
-                try CrossSiteGuard.check(request, action: action!)
+                action = try Action.named(name, method: request.head.method)
+                try CrossSiteGuard.check(request.head, action: action!)
             }
             return try await Self.handler(for: action!)(parameters, engine).response
         } catch {
             let apiError = APIError(error)
             if apiError.isServerError {
-                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.path)"])
             }
-            return apiError.response(closeConnection: !bodyRead && Self.hasBody(request))
+            return apiError.response
         }
-    }
-
-    private static func hasBody(_ request: Request) -> Bool {
-        request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
     }
 
     typealias Handler = @Sendable (RequestParameters, QueueEngine) async throws -> APIResult

@@ -4,7 +4,8 @@ import CouchQueueStore
 import CouchQueueStorePostgres
 import CouchQueueStoreSQLite
 import Foundation
-import Hummingbird
+import HummingbirdCore
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -46,9 +47,9 @@ public enum CouchQueueServer {
 
     private static func serve(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) async throws {
         let host = configuration.host
-        let application = Application(
-            responder: APIResponder(engine: engine, options: configuration.http),
-            server: .http1(configuration: .init(additionalChannelHandlers: ConnectionGuard.handlers(configuration.http))),
+        let server = Server(
+            childChannelSetup: APIChannel(
+                responder: APIResponder(engine: engine, options: configuration.http, logger: logger), options: configuration.http),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "couchqueue"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -56,11 +57,12 @@ public enum CouchQueueServer {
                 // Scripts wait for this line: it comes first on standard output, flushed at once.
                 FileHandle.standardOutput.write(Data("listening on http://\(shownHost):\(port)\n".utf8))
             },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger)
         // Shutdown runs in reverse order: parked lease requests are released first, then the
         // HTTP server finishes its requests, then accepted fastPost publications are stored.
         let services: [any Service] = [
-            engine.maintenance(), engine.storeChanges(), engine.fastPosts, application, engine.waitingWorkers,
+            engine.maintenance(), engine.storeChanges(), engine.fastPosts, server, engine.waitingWorkers,
         ]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

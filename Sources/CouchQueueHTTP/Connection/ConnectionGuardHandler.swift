@@ -1,27 +1,23 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
-/// Closes connections that stall or that must not be read further:
-/// - a request must arrive in full within `idleTimeout` of the connection opening or of the
-///   previous response (so neither idle keep-alive connections nor headers sent a byte at a
-///   time hold a connection forever), and its body within `bodyReadTimeout` of its headers;
-/// - after a response that says `Connection: close` (a refused body left unread), the
-///   connection is closed instead of the rest of the body being read.
+/// Closes connections that stall: a request must arrive in full within `idleTimeout` of the
+/// connection opening or of the previous response (so neither idle keep-alive connections nor
+/// headers sent a byte at a time hold a connection forever), and its body within
+/// `bodyReadTimeout` of its headers.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let idleTimeout: TimeAmount
     private let bodyReadTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
-    private var closeAfterResponse = false
 
-    init(idleTimeout: TimeAmount, bodyReadTimeout: TimeAmount) {
-        self.idleTimeout = idleTimeout
-        self.bodyReadTimeout = bodyReadTimeout
+    init(_ options: HTTPOptions) {
+        self.idleTimeout = .milliseconds(Int64(options.idleTimeout * 1000))
+        self.bodyReadTimeout = .milliseconds(Int64(options.bodyReadTimeout * 1000))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,37 +43,13 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let part = unwrapOutboundIn(data)
-        if case .head(let head) = part, head.headerFields[.connection]?.lowercased() == "close" {
-            closeAfterResponse = true
-        }
-        guard case .end = part else {
-            context.write(data, promise: promise)
-            return
-        }
-        if closeAfterResponse {
-            let written = promise ?? context.eventLoop.makePromise()
-            context.write(data, promise: written)
-            let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in loopBoundContext.value.close(promise: nil) }
-        } else {
-            context.write(data, promise: promise)
-            arm(idleTimeout, context)
-        }
+        if case .end = unwrapOutboundIn(data) { arm(idleTimeout, context) }
+        context.write(data, promise: promise)
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
         deadline?.cancel()
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: timeout) { loopBoundContext.value.close(promise: nil) }
-    }
-}
-
-/// Builds the handler for each new connection.
-public enum ConnectionGuard {
-    public static func handlers(_ options: HTTPOptions) -> [any RemovableChannelHandler] {
-        [ConnectionGuardHandler(
-            idleTimeout: .milliseconds(Int64(options.idleTimeout * 1000)),
-            bodyReadTimeout: .milliseconds(Int64(options.bodyReadTimeout * 1000)))]
     }
 }

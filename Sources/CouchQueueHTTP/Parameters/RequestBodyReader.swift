@@ -1,32 +1,18 @@
 import CouchQueueModel
-import Hummingbird
 import NIOCore
 
-/// Reads a request's parameters: its query string, then its body (JSON object or form) within
-/// the size limit, checked against `Content-Length` before a byte of the body is read.
+/// Reads a request's parameters: its query string, then its body (JSON object or form).
 struct RequestBodyReader: Sendable {
-    let bodyLimit: Int
     let maxJSONDepth: Int
 
-    func parameters(of request: Request) async throws(APIError) -> RequestParameters {
+    func parameters(of request: APIRequest) throws(APIError) -> RequestParameters {
         var parameters = RequestParameters(maxJSONDepth: maxJSONDepth)
-        if let query = request.uri.query {
-            parameters.merge(try FormDecoding.decode(query).mapValues { .text($0) })
+        if let query = request.query {
+            parameters.merge(try FormDecoding.decode(String(query)).mapValues { .text($0) })
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > bodyLimit {
-            throw tooLarge
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: bodyLimit)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge
-        } catch {
-            throw .badRequest("the request body could not be read")
-        }
-        guard body.readableBytes > 0 else { return parameters }
-        let bytes = body.readableBytesView
-        switch BodyKind(contentType: request.headers[.contentType], firstByte: bytes.first(where: { !Self.isSpace($0) })) {
+        guard request.body.readableBytes > 0 else { return parameters }
+        let bytes = request.body.readableBytesView
+        switch BodyKind(contentType: request.head.headerFields[.contentType], firstByte: bytes.first(where: { !Self.isSpace($0) })) {
         case .json:
             let value: JSONValue
             do {
@@ -44,10 +30,6 @@ struct RequestBodyReader: Sendable {
         return parameters
     }
 
-    private var tooLarge: APIError {
-        APIError(.contentTooLarge, "payload_too_large", "the request body is larger than the limit of \(bodyLimit) bytes")
-    }
-
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
     }
@@ -61,6 +43,10 @@ struct RequestBodyReader: Sendable {
             let looksLikeJSON = firstByte == UInt8(ascii: "{")
             guard let contentType else {
                 self = looksLikeJSON ? .json : .form
+                return
+            }
+            if contentType == "application/json" {  // what nearly every client sends
+                self = .json
                 return
             }
             let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""

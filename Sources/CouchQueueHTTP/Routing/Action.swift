@@ -1,4 +1,4 @@
-import Hummingbird
+import HTTPTypes
 
 /// Every operation of the API, by its action name. Each answers on its route and, for
 /// action-style clients, on `/api/ACTION` and `/api?action=ACTION`.
@@ -49,14 +49,14 @@ enum Action: String, CaseIterable, Sendable {
     }
 
     /// Resolves a path and method, or throws the contract's 404 / 405.
-    static func resolve(method: HTTPRequest.Method, path: String) throws(APIError) -> Resolution {
+    static func resolve(method: HTTPRequest.Method, path: Substring) throws(APIError) -> Resolution {
         if path == "/api" {
             return .actionParameter
         }
         if path.hasPrefix("/api/") {
             return .action(try named(String(path.dropFirst(5)), method: method))
         }
-        guard let methods = byRoute[path] else {
+        guard let methods = byRoute[String(path)] else {
             throw APIError(.notFound, "not_found", "no route \(path.prefix(200)); see the API reference")
         }
         guard let action = methods[method] else {

@@ -1,5 +1,4 @@
 import HTTPTypes
-import Hummingbird
 
 /// Refuses state changes that a browser sends on behalf of another site: a
 /// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than the server's own.
@@ -7,13 +6,13 @@ import Hummingbird
 enum CrossSiteGuard {
     private static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
-    static func check(_ request: Request, action: Action) throws(APIError) {
+    static func check(_ request: HTTPRequest, action: Action) throws(APIError) {
         guard action.changesState else { return }
-        if request.headers[secFetchSite]?.lowercased() == "cross-site" {
+        if request.headerFields[secFetchSite]?.lowercased() == "cross-site" {
             throw refusal
         }
-        if let origin = request.headers[.origin] {
-            let host = request.head.authority ?? ""
+        if let origin = request.headerFields[.origin] {
+            let host = request.authority ?? ""
             guard origin.lowercased() == "http://\(host)".lowercased() || origin.lowercased() == "https://\(host)".lowercased() else {
                 throw refusal
             }

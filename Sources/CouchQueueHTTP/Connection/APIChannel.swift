@@ -1,0 +1,41 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 codec (which
+/// answers 400 to what does not parse), the connection guard, and the API served in the pipeline.
+public struct APIChannel: ServerChildChannel {
+    public struct Value: ServerChildChannelValue {
+        public let channel: any Channel
+    }
+
+    let responder: APIResponder
+    let options: HTTPOptions
+
+    public init(responder: APIResponder, options: HTTPOptions) {
+        self.responder = responder
+        self.options = options
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            // Pipelined requests are held back by the API handler; response heads are built valid.
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+            try pipeline.addHandler(ConnectionGuardHandler(options))
+            try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit))
+            return Value(channel: channel)
+        }
+    }
+
+    /// The connection is served by its pipeline; this waits for it to close.
+    public func handle(value: Value, logger: Logger) async {
+        await withTaskCancellationHandler {
+            try? await value.channel.closeFuture.get()
+        } onCancel: {
+            value.channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// Serves the API on one HTTP/1.1 connection, inside the channel pipeline: it gathers a
+/// request's body within the limit, runs the responder and writes its answer. No stream or
+/// task sits between the socket and the responder but the one task that runs the request.
+///
+/// - A body over the limit is refused with 413 as soon as its `Content-Length` (or, chunked,
+///   its first byte over the limit) arrives; the rest is not read and the connection is closed.
+/// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes of them
+///   the socket is no longer read until they are served.
+/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), an idle connection closes at once and
+///   a busy one after its answer.
+final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = Never
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        case receiving(HTTPRequestHead, ByteBuffer)
+        case responding
+        /// The request was refused before its body was read: the rest is ignored until the close.
+        case refused
+    }
+
+    private let responder: APIResponder
+    private let bodyLimit: Int
+    private var state = State.idle
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelinedBytes = 0
+    private var heldRead = false
+    private var quiescing = false
+
+    init(responder: APIResponder, bodyLimit: Int) {
+        self.responder = responder
+        self.bodyLimit = bodyLimit
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .responding = state {
+            pipelined.append(part)
+            if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
+        } else {
+            handle(part, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if pipelinedBytes > bodyLimit {
+            heldRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        quiescing = true
+        if case .idle = state, pipelined.isEmpty { context.close(promise: nil) }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (part, state) {
+        case (.head(let head), .idle):
+            if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > bodyLimit {
+                return refuse(tooLarge, head: head, context: context)
+            }
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.body(var chunk), .receiving(let head, var body)):
+            guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
+                return refuse(tooLarge, head: head, context: context)
+            }
+            state = .responding  // lets `body` be appended to without a copy
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case (.end, .receiving(let head, let body)):
+            state = .responding
+            respond(to: head, body: body, context: context)
+        case (_, .refused):
+            break
+        default:
+            // The HTTP decoder hands over head, body, end in order: anything else is a broken peer.
+            context.close(promise: nil)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let request: APIRequest
+        do {
+            request = APIRequest(head: try HTTPRequest(head, secure: false, splitCookie: false), body: body)
+        } catch {
+            return refuse(.badRequest("the request head is not valid HTTP"), head: head, context: context)
+        }
+        let responder = self.responder
+        let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { await responder.respond(to: request) }.whenSuccess { response in
+            let (connection, context) = handler.value
+            connection.answered(response, for: head, context: context)
+        }
+    }
+
+    /// Writes the answer, then serves the requests pipelined behind it.
+    private func answered(_ response: APIResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let closing = !head.isKeepAlive || (quiescing && pipelined.isEmpty)
+        write(response, for: head, closing: closing, context: context)
+        guard !closing else { return }
+        state = .idle
+        while let part = pipelined.popFirst() {
+            if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
+            handle(part, context: context)
+            if case .responding = state { break }
+        }
+        if heldRead, pipelinedBytes <= bodyLimit {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        state = .refused
+        write(error.response, for: head, closing: true, context: context)
+    }
+
+    private func write(_ response: APIResponse, for request: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        headers.add(name: "Server", value: "couchqueue")
+        if closing { headers.add(name: "Connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        var body = context.channel.allocator.buffer(capacity: response.body.count)
+        body.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if closing {
+            let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in context.value.close(promise: nil) }
+        }
+    }
+
+    private var tooLarge: APIError {
+        APIError(.contentTooLarge, "payload_too_large", "the request body is larger than the limit of \(bodyLimit) bytes")
+    }
+}
