@@ -1,6 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
-import CouchQueueClient
 
 /// `couchqueue bench`: drives a running server over real HTTP and prints each phase's
 /// throughput and latency.
@@ -38,28 +36,18 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections / url.count + 1
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let clients = url.map { CouchQueueClient(baseURL: $0, http: http) }
-        let runner = BenchRunner(clients: clients, tasks: tasks, connections: connections)
-        do {
-            try await runner.prepare(backlog: backlog)
-            for phase in phases.split(separator: ",") {
-                let result: PhaseResult
-                switch phase {
-                case "publish": result = try await runner.publish()
-                case "drain": result = try await runner.drain()
-                case "mixed": result = try await runner.mixed()
-                default: throw ValidationError("unknown phase \(phase)")
-                }
-                print(result.line)
+        let runner = BenchRunner(urls: url, tasks: tasks, connections: connections)
+        try await runner.prepare(backlog: backlog)
+        for phase in phases.split(separator: ",") {
+            let result: PhaseResult
+            switch phase {
+            case "publish": result = try await runner.publish()
+            case "drain": result = try await runner.drain()
+            case "mixed": result = try await runner.mixed()
+            default: throw ValidationError("unknown phase \(phase)")
             }
-            try await runner.cleanUp()
-        } catch {
-            try? await http.shutdown()
-            throw error
+            print(result.line)
         }
-        try await http.shutdown()
+        try await runner.cleanUp()
     }
 }

@@ -1,50 +1,53 @@
-import CouchQueueClient
 import CouchQueueModel
 import Foundation
 
 /// The benchmark's workload: the shared peer benchmark's task (`{"userId": i, "email": …}`)
-/// published into a queue of its own, so a bench run never touches other queues.
+/// published into a queue of its own, so a bench run never touches other queues. Each
+/// concurrent lane has its own connection; lane `i` talks to server `i` modulo their number.
 struct BenchRunner: Sendable {
-    /// One client per server; lane `i` talks to server `i` modulo their number.
-    let clients: [CouchQueueClient]
+    let urls: [String]
     let tasks: Int
     let connections: Int
     let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     var queue: String { "bench-\(runID)" }
     var backlogQueue: String { "bench-backlog-\(runID)" }
 
-    /// The client for setting up and cleaning up.
-    private var primary: CouchQueueClient { clients[0] }
-
-    private func client(_ lane: Int) -> CouchQueueClient {
-        clients[lane % clients.count]
+    private func connect(_ lane: Int) async throws -> BenchConnection {
+        try await BenchConnection.connect(to: urls[lane % urls.count])
     }
 
     func prepare(backlog: Int) async throws {
-        try await primary.setInterests(queue: queue, interests: ["run": "^\(runID)$"])
+        let connection = try await connect(0)
+        _ = try await connection.send(.PUT, "/interest", json: #"{"queue":"\#(queue)","interests":{"run":"^\#(runID)$"}}"#).json()
+        if backlog > 0 {
+            _ = try await connection.send(.PUT, "/interest", json: #"{"queue":"\#(backlogQueue)","interests":{"backlog":"^\#(runID)$"}}"#).json()
+        }
+        await connection.close()
         guard backlog > 0 else { return }
-        try await primary.setInterests(queue: backlogQueue, interests: ["backlog": "^\(runID)$"])
-        try await concurrently(connections, count: backlog) { i in
-            _ = try await client(i).publish(publisher: "bench", data: ["backlog": .string(runID), "userId": .int(Int64(i))])
+        _ = try await concurrently(connections, count: backlog) { connection, i in
+            _ = try await connection.send(.PUT, "/task", json: #"{"publisher":"bench","data":{"backlog":"\#(runID)","userId":\#(i)}}"#).json()
         }
     }
 
     func cleanUp() async throws {
-        try await primary.deleteQueue(queue)
-        if (try? await primary.queueSummary(backlogQueue)) != nil { try await primary.deleteQueue(backlogQueue) }
+        let connection = try await connect(0)
+        _ = try await connection.send(.DELETE, "/queue?queue=\(queue)").json()
+        if try await connection.send(.GET, "/status?queue=\(backlogQueue)").status == 200 {
+            _ = try await connection.send(.DELETE, "/queue?queue=\(backlogQueue)").json()
+        }
+        await connection.close()
     }
 
-    private func task(_ i: Int, sentAt: Double? = nil) -> [String: JSONValue] {
-        var data: [String: JSONValue] = ["run": .string(runID), "userId": .int(Int64(i)), "email": .string("u\(i)@example.com")]
-        if let sentAt { data["ts"] = .double(sentAt) }
-        return data
+    private func task(_ i: Int, sentAt: Double? = nil) -> String {
+        let ts = sentAt.map { #","ts":\#($0)"# } ?? ""
+        return #"{"publisher":"bench","data":{"run":"\#(runID)","userId":\#(i),"email":"u\#(i)@example.com"\#(ts)}}"#
     }
 
     func publish() async throws -> PhaseResult {
         let start = Date()
-        let latencies = try await concurrently(connections, count: tasks) { i in
+        let latencies = try await concurrently(connections, count: tasks) { connection, i in
             let begin = Date()
-            _ = try await client(i).publish(publisher: "bench", data: task(i))
+            _ = try await connection.send(.PUT, "/task", json: task(i)).json()
             return Date().timeIntervalSince(begin)
         }
         return PhaseResult(phase: "publish", tasks: tasks, seconds: Date().timeIntervalSince(start), latencies: latencies)
@@ -60,26 +63,29 @@ struct BenchRunner: Sendable {
     /// Half the connections publish, half work; latency runs from publish to receipt.
     func mixed() async throws -> PhaseResult {
         let start = Date()
-        async let published = concurrently(connections / 2, count: tasks) { i in
-            _ = try await client(i).publish(publisher: "bench", data: task(i, sentAt: Date().timeIntervalSince1970))
+        async let published: [Void] = concurrently(connections / 2, count: tasks) { connection, i in
+            _ = try await connection.send(.PUT, "/task", json: task(i, sentAt: Date().timeIntervalSince1970)).json()
         }
         let latencies = try await workers(connections - connections / 2, wait: 1, until: tasks) { task, _ in
-            guard case .double(let sentAt)? = task.data.objectValue?["ts"] else { return 0 }
+            guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else { return 0 }
             return Date().timeIntervalSince1970 - sentAt
         }
         _ = try await published
         return PhaseResult(phase: "mixed", tasks: latencies.count, seconds: Date().timeIntervalSince(start), latencies: latencies)
     }
 
-    /// Runs `count` iterations over `width` concurrent loops and gathers what they return.
+    /// Runs `count` iterations over `width` concurrent lanes, each with its own connection,
+    /// and gathers what they return.
     private func concurrently<T: Sendable>(
-        _ width: Int, count: Int, _ body: @escaping @Sendable (Int) async throws -> T
+        _ width: Int, count: Int, _ body: @escaping @Sendable (BenchConnection, Int) async throws -> T
     ) async throws -> [T] {
         try await withThrowingTaskGroup(of: [T].self) { group in
             for lane in 0..<width {
                 group.addTask {
+                    let connection = try await connect(lane)
                     var results: [T] = []
-                    for i in stride(from: lane, to: count, by: width) { results.append(try await body(i)) }
+                    for i in stride(from: lane, to: count, by: width) { results.append(try await body(connection, i)) }
+                    await connection.close()
                     return results
                 }
             }
@@ -91,25 +97,33 @@ struct BenchRunner: Sendable {
     /// with it they stop once that many tasks were finished in all.
     private func workers(
         _ width: Int, wait: Double?, until total: Int? = nil,
-        _ measure: @escaping @Sendable (QueueTask, Double) -> Double
+        _ measure: @escaping @Sendable ([String: JSONValue], Double) -> Double
     ) async throws -> [Double] {
         let finished = FinishedCounter()
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<width {
                 group.addTask {
-                    let server = client(lane)
-                    let worker = try await server.registerWorker(queues: [queue]).workerId
+                    let connection = try await connect(lane)
+                    let registration = try await connection.send(.PUT, "/worker", json: #"{"queues":["\#(queue)"]}"#).json()
+                    guard case .string(let worker)? = registration.objectValue?["workerId"] else {
+                        throw BenchError("PUT /worker answered no workerId")
+                    }
+                    let lease = "/task?workerId=\(worker)" + (wait.map { "&wait=\($0)" } ?? "")
                     var latencies: [Double] = []
                     while total.map({ finished.value < $0 }) ?? true {
                         let begin = Date()
-                        guard let task = try await server.lease(workerId: worker, wait: wait) else {
+                        guard let task = try await connection.send(.GET, lease).json().objectValue?["task"]?.objectValue,
+                            case .string(let id)? = task["id"], case .int(let attempt)? = task["attempts"]
+                        else {
                             if total == nil { break } else { continue }
                         }
-                        try await server.finish(workerId: worker, task: task, outcome: .success)
+                        let finish = #"{"workerId":"\#(worker)","taskId":"\#(id)","state":"success","attempt":\#(attempt)}"#
+                        _ = try await connection.send(.POST, "/task", json: finish).json()
                         finished.increment()
                         latencies.append(measure(task, Date().timeIntervalSince(begin)))
                     }
-                    try await server.deleteWorker(worker)
+                    _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
+                    await connection.close()
                     return latencies
                 }
             }

@@ -1,0 +1,33 @@
+"""`couchqueue bench`: it drives a real server through every phase and reports each one."""
+import re
+import subprocess
+
+import requests
+
+from support.server import binary_path
+
+LINE = re.compile(r"^couchqueue (publish|drain|mixed) tasks_per_s=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+) n=(\d+) seconds=([\d.]+)$")
+
+
+def test_bench_runs_every_phase_and_leaves_nothing_behind(make_server):
+    srv = make_server()
+    done = subprocess.run([str(binary_path()), "bench", "--url", srv.origin, "--tasks", "300", "--connections", "4",
+                           "--backlog", "50"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [LINE.match(line) for line in done.stdout.splitlines()]
+    assert all(lines), done.stdout
+    assert [m.group(1) for m in lines] == ["publish", "drain", "mixed"]
+    for m in lines:
+        assert int(m.group(5)) == 300 and int(m.group(2)) > 0, m.group(0)
+        assert float(m.group(3)) <= float(m.group(4)), m.group(0)
+    queues = requests.get(srv.url("/status?queues=true"), timeout=10).json()["queues"]
+    assert queues == [], queues
+    workers = requests.get(srv.url("/status?workers=true"), timeout=10).json()["workers"]
+    assert workers == [], workers
+
+
+def test_bench_fails_clearly_without_a_server():
+    done = subprocess.run([str(binary_path()), "bench", "--url", "http://127.0.0.1:1", "--tasks", "10"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip(), "a failed bench says why"
