@@ -4,12 +4,14 @@ import Foundation
 import Logging
 import Synchronization
 
-/// An engine over a fresh SQLite file, with a clock the test moves by hand.
+/// An engine over a fresh SQLite file, with a clock the test moves by hand. Parked leases are
+/// served as in the server: woken by publishes, and re-checked on the waiting workers' tick.
 final class EngineHarness: Sendable {
     let engine: QueueEngine
     let store: SQLiteStore
     private let directory: URL
     private let clock = TestClock()
+    private let waitingWorkers: Task<Void, Never>
 
     init(configure: (inout EngineOptions) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cq-engine-\(UUID().uuidString)")
@@ -19,6 +21,7 @@ final class EngineHarness: Sendable {
         options.now = { [clock] in clock.now }
         configure(&options)
         engine = QueueEngine(store: store, options: options, logger: Logger(label: "tests"))
+        waitingWorkers = Task { [engine] in await engine.waitingWorkers.run() }
     }
 
     var now: Double { clock.now }
@@ -28,6 +31,8 @@ final class EngineHarness: Sendable {
     }
 
     func close() async throws {
+        waitingWorkers.cancel()
+        await waitingWorkers.value
         try await store.close()
         try? FileManager.default.removeItem(at: directory)
     }
