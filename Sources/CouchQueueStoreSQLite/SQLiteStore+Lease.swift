@@ -29,14 +29,20 @@ extension SQLiteStore {
         else { throw StoreError.workerNotFound(id) }
     }
 
+    /// How far a worker's `last_seen_at` may lag behind its last call. A busy worker leases
+    /// hundreds of times a second; rewriting its row each time would cost a write per lease.
+    static let lastSeenResolution = 0.1
+
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
     static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
         guard
-            let queues = try String.fetchOne(
-                db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ? RETURNING queues"),
-                arguments: [now, id])
+            let worker = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: [id])
         else { throw StoreError.workerNotFound(id) }
-        return try StoredText.queueList(from: queues)
+        if now - (worker[1] as Double) >= lastSeenResolution {
+            try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").execute(arguments: [now, id])
+        }
+        return try StoredText.queueList(from: worker[0])
     }
 
     /// Where a lease looks for due waiting tasks, oldest first.
