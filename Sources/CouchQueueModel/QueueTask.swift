@@ -68,3 +68,24 @@ public struct QueueTask: Codable, Sendable, Equatable {
         try c.encode(failReason, forKey: .failReason)
     }
 }
+
+extension QueueTask: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("id", id)
+        object.add("publicationId", publicationId)
+        object.add("queue", queue)
+        object.add("workerId", workerId)
+        object.add("publisher", publisher)
+        object.add("data", data)
+        object.add("scope", scope.rawValue)
+        object.add("singularlyEnqueue", singularlyEnqueue)
+        object.add("singularlyRun", singularlyRun)
+        object.add("state", state.rawValue)
+        object.add("attempts", attempts)
+        object.add("runAt", runAt)
+        object.add("createdAt", createdAt)
+        object.add("startedAt", startedAt)
+        object.add("finishedAt", finishedAt)
+        object.add("failReason", failReason)
+    }
+}

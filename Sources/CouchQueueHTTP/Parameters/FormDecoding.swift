@@ -14,6 +14,7 @@ enum FormDecoding {
     }
 
     private static func unescape(_ text: Substring) throws(APIError) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         guard let decoded = spaced.removingPercentEncoding else {
             throw .badRequest("the form or query string has a malformed %-escape")

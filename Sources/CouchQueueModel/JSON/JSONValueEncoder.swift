@@ -5,6 +5,7 @@
 /// re-encoded node by node.
 public enum JSONValueEncoder {
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        if let direct = value as? any JSONDirectlyWritable { return direct.jsonBytes }
         var bytes: [UInt8] = []
         JSONWriter.write(try jsonValue(value), into: &bytes)
         return bytes

@@ -1,0 +1,36 @@
+/// The hottest answers, written straight to bytes (see `JSONDirectlyWritable`).
+extension PublishedTask: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("id", id)
+        object.add("queue", queue)
+        object.add("workerId", workerId)
+        object.add("state", state.rawValue)
+        object.add("duplicate", duplicate)
+    }
+}
+
+extension PublishResponse: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("id", id)
+        object.add("tasks", objects: tasks)
+    }
+}
+
+extension TaskResponse: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("task", object: task)
+    }
+}
+
+extension ErrorResponse.Detail: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("code", code)
+        object.add("message", message)
+    }
+}
+
+extension ErrorResponse: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("error", object: error)
+    }
+}
