@@ -44,6 +44,7 @@ public struct APIResponder: Sendable {
         case .taskCreate: TaskController.create
         case .taskGet: TaskController.lease
         case .taskUpdate: TaskController.finish
+        case .tasksUpdate: TaskController.finishSeveral
         case .workerRegister: WorkerController.register
         case .workerHeartbeat: WorkerController.heartbeat
         case .workerDelete: WorkerController.delete

@@ -34,3 +34,25 @@ extension ErrorResponse: JSONDirectlyWritable {
         object.add("error", object: error)
     }
 }
+
+extension LeaseResponse: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("task", object: task)
+        object.add("tasks", objects: tasks)
+    }
+}
+
+extension TaskReportsResponse.Entry: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        switch self {
+        case .task(let task): object.add("task", object: task)
+        case .error(let detail): object.add("error", object: detail)
+        }
+    }
+}
+
+extension TaskReportsResponse: JSONDirectlyWritable {
+    public func write(to object: inout JSONObjectWriter) {
+        object.add("results", objects: results)
+    }
+}

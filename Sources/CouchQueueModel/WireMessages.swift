@@ -57,6 +57,53 @@ public struct TaskResponse: Codable, Sendable {
     }
 }
 
+/// `GET /task` with `count`: the tasks handed out, and the first of them as `task`, so that
+/// the answer reads as the single lease's does.
+public struct LeaseResponse: Codable, Sendable {
+    public var task: QueueTask?
+    public var tasks: [QueueTask]
+    public init(tasks: [QueueTask]) {
+        self.task = tasks.first
+        self.tasks = tasks
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(tasks, forKey: .tasks)
+    }
+}
+
+/// `POST /tasks`: per report, in order, the task as updated or why it was not.
+public struct TaskReportsResponse: Codable, Sendable {
+    public enum Entry: Codable, Sendable {
+        case task(QueueTask)
+        case error(ErrorResponse.Detail)
+
+        private enum CodingKeys: String, CodingKey { case task, error }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let task = try c.decodeIfPresent(QueueTask.self, forKey: .task) {
+                self = .task(task)
+            } else {
+                self = .error(try c.decode(ErrorResponse.Detail.self, forKey: .error))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .task(let task): try c.encode(task, forKey: .task)
+            case .error(let detail): try c.encode(detail, forKey: .error)
+            }
+        }
+    }
+
+    public var results: [Entry]
+    public init(results: [Entry]) { self.results = results }
+}
+
 /// `PUT /worker`.
 public struct WorkerRegistration: Codable, Sendable {
     public var workerId: String
@@ -116,6 +163,10 @@ public struct ErrorResponse: Codable, Sendable {
     public struct Detail: Codable, Sendable {
         public var code: String
         public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
     public var error: Detail
     public init(code: String, message: String) { self.error = Detail(code: code, message: message) }

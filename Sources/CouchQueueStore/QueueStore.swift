@@ -45,8 +45,10 @@ public protocol QueueStore: Sendable {
 
     /// Stores the copies of one publication that routing decided on.
     func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask]
-    /// Hands the worker its next task, or nil. Throws `StoreError.workerNotFound`.
-    func leaseTask(_ params: LeaseParams) async throws -> QueueTask?
+    /// Hands the worker its next tasks, up to `limit`, in one transaction and in the order that
+    /// leases one at a time would hand them out; none when there is nothing to do.
+    /// Throws `StoreError.workerNotFound`.
+    func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask]
     /// Records the outcome of a run. Throws `workerNotFound`, `taskNotFound` or `notLeased`.
     func finishTask(_ params: FinishParams) async throws -> QueueTask
 

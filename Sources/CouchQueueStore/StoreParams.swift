@@ -40,10 +40,13 @@ public struct LeaseParams: Sendable {
     public var workerId: String
     public var now: Double
     public var leaseExpiresAt: Double
-    public init(workerId: String, now: Double, leaseExpiresAt: Double) {
+    /// The most tasks to hand out at once.
+    public var limit: Int
+    public init(workerId: String, now: Double, leaseExpiresAt: Double, limit: Int = 1) {
         self.workerId = workerId
         self.now = now
         self.leaseExpiresAt = leaseExpiresAt
+        self.limit = limit
     }
 }
 

@@ -3,20 +3,22 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
-    public func leaseTask(_ params: LeaseParams) async throws -> QueueTask? {
+    public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
         try await transaction { connection in
             let queues = try await touchWorker(connection, id: params.workerId, now: params.now)
             let sources: [(column: String, key: String)] = [("owner_id", params.workerId)] + queues.map { ("queue", $0) }
+            var leased: [QueueTask] = []
             for source in sources {
-                guard let seq = try await firstLeasable(connection, source, now: params.now) else { continue }
-                let rows = try await connection.query("""
-                    UPDATE tasks SET state = 'started', worker_id = \(params.workerId), attempts = attempts + 1,
-                        started_at = \(params.now), lease_expires_at = \(params.leaseExpiresAt)
-                    WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                    """, logger: logger).collect()
-                return try rows.first.map { try PostgresTaskRow.decode($0, now: params.now) }
+                while leased.count < params.limit, let seq = try await firstLeasable(connection, source, now: params.now) {
+                    let rows = try await connection.query("""
+                        UPDATE tasks SET state = 'started', worker_id = \(params.workerId), attempts = attempts + 1,
+                            started_at = \(params.now), lease_expires_at = \(params.leaseExpiresAt)
+                        WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
+                        """, logger: logger).collect()
+                    leased += try rows.map { try PostgresTaskRow.decode($0, now: params.now) }
+                }
             }
-            return nil
+            return leased
         }
     }
 

@@ -3,12 +3,13 @@ import CouchQueueStore
 import GRDB
 
 extension SQLiteStore {
-    public func leaseTask(_ params: LeaseParams) async throws -> QueueTask? {
+    public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
         try await writer.write { db in
             let queues = try Self.touchWorker(db, id: params.workerId, now: params.now)
             let sources = [Self.ownCopies(of: params.workerId)] + queues.map(Self.queue)
+            var leased: [QueueTask] = []
             for source in sources {
-                if let seq = try Self.firstLeasable(db, source, now: params.now) {
+                while leased.count < params.limit, let seq = try Self.firstLeasable(db, source, now: params.now) {
                     let row = try Row.fetchOne(
                         db.cachedStatement(sql: """
                             UPDATE tasks SET state = 'started', worker_id = ?, attempts = attempts + 1,
@@ -16,10 +17,10 @@ extension SQLiteStore {
                             WHERE seq = ? RETURNING \(TaskRow.columns)
                             """),
                         arguments: [params.workerId, params.now, params.leaseExpiresAt, seq])
-                    return try row.map { try TaskRow.decode($0, now: params.now) }
+                    if let row { leased.append(try TaskRow.decode(row, now: params.now)) }
                 }
             }
-            return nil
+            return leased
         }
     }
 

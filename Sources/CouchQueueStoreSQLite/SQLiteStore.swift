@@ -18,6 +18,7 @@ public final class SQLiteStore: QueueStore {
         configuration.prepareDatabase { db in
             // FULL: the WAL is synced at every commit, so a committed publish survives power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try SQLiteMigrations.migrator.migrate(pool)

@@ -67,7 +67,37 @@ import Testing
         async let leased = h.engine.lease(workerId: worker, wait: 20)
         try await Task.sleep(for: .milliseconds(200))
         let published = try await h.engine.publish(emailTask())
-        #expect(try await leased?.id == published.tasks.first?.id)
+        #expect(try await leased.first?.id == published.tasks.first?.id)
+        try await h.close()
+    }
+
+    @Test func reportsOnSeveralTasksAreAnsweredEachOnItsOwn() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
+        for n in 0..<5 { _ = try await h.engine.publish(emailTask("\(n)@b.c")) }
+        let worker = try await h.engine.registerWorker(queues: ["emails"]).workerId
+        let leased = try await h.engine.lease(workerId: worker, limit: 3)
+        #expect(leased.count == 3)
+        let results = try await h.engine.finish(workerId: worker, reports: [
+            TaskReport(taskId: leased[0].id, outcome: .success),
+            TaskReport(taskId: "t_unknown", outcome: .success),
+            TaskReport(taskId: leased[1].id, outcome: .fail, failReason: "no"),
+            TaskReport(taskId: leased[2].id, outcome: .success, attempt: 7),
+        ])
+        #expect(try results[0].get().state == .succeeded)
+        #expect(throws: StoreError.taskNotFound("t_unknown")) { try results[1].get() }
+        #expect(try results[2].get().state == .failed && results[2].get().failReason == "no")
+        #expect(throws: StoreError.notLeased(leased[2].id)) { try results[3].get() }
+        await #expect(throws: StoreError.workerNotFound("w_nobody")) {
+            _ = try await h.engine.finish(workerId: "w_nobody", reports: [TaskReport(taskId: leased[2].id, outcome: .success)])
+        }
+        await #expect(throws: EngineError.self) {
+            _ = try await h.engine.finish(workerId: worker, reports: [
+                TaskReport(taskId: leased[2].id, outcome: .success),
+                TaskReport(taskId: leased[2].id, outcome: .fail, failReason: String(repeating: "x", count: 70_000)),
+            ])
+        }
+        #expect(try await h.store.task(id: leased[2].id, now: h.now)?.state == .started)
         try await h.close()
     }
 
@@ -76,14 +106,14 @@ import Testing
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)
         let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
         _ = try await h.engine.publish(emailTask())
-        let task = try #require(try await h.engine.lease(workerId: worker))
+        let task = try #require(try await h.engine.lease(workerId: worker).first)
         let maintenance = h.engine.maintenance()
         #expect(try await maintenance.runOnce(now: h.now + 9.9).expiredLeases == 0)
         #expect(try await maintenance.runOnce(now: h.now + 10).expiredLeases == 1)
         h.advance(10)
-        #expect(try await h.engine.lease(workerId: worker)?.attempts == 2)
+        #expect(try await h.engine.lease(workerId: worker).first?.attempts == 2)
         await #expect(throws: StoreError.notLeased(task.id)) {
-            try await h.engine.finish(workerId: worker, taskId: task.id, outcome: .success, failReason: nil, reEnqueue: false, attempt: 1)
+            try await h.engine.finish(workerId: worker, TaskReport(taskId: task.id, outcome: .success, attempt: 1))
         }
         try await h.close()
     }
@@ -93,7 +123,7 @@ import Testing
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)
         let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
         _ = try await h.engine.publish(emailTask())
-        let task = try #require(try await h.engine.lease(workerId: worker))
+        let task = try #require(try await h.engine.lease(workerId: worker).first)
         h.advance(8)
         #expect(try await h.engine.heartbeat(workerId: worker, taskIds: nil).tasks == [task.id])
         #expect(try await h.engine.maintenance().runOnce(now: h.now + 9).expiredLeases == 0)

@@ -24,6 +24,14 @@ import Testing
         try Self.readsBackAsEncoded(finished)
     }
 
+    @Test func batchAnswers() throws {
+        try Self.readsBackAsEncoded(LeaseResponse(tasks: [Self.task, Self.task]))
+        try Self.readsBackAsEncoded(LeaseResponse(tasks: []))
+        try Self.readsBackAsEncoded(TaskReportsResponse(results: [
+            .task(Self.task), .error(ErrorResponse.Detail(code: "not_leased", message: "no")),
+        ]))
+    }
+
     @Test func publishAndErrorAnswers() throws {
         try Self.readsBackAsEncoded(PublishResponse(id: "p_1", tasks: []))
         try Self.readsBackAsEncoded(PublishResponse(id: "p_1", tasks: [

@@ -174,7 +174,7 @@ def test_heartbeat_tasks_of_wrong_type_is_400(client):
 # ----------------------------------------------------------------------- routes and methods
 
 @pytest.mark.parametrize("method,path", [
-    ("GET", "/nope"), ("POST", "/tasks"), ("GET", "/task/extra"), ("DELETE", "/workers"),
+    ("GET", "/nope"), ("POST", "/taskz"), ("GET", "/task/extra"), ("DELETE", "/workers"),
     ("GET", "/status/queues"), ("PUT", "/interests"),
 ])
 def test_unknown_route_is_404_not_found(client, method, path):

@@ -26,17 +26,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Tasks left waiting in a separate queue before the phases run.")
     var backlog = 0
 
+    @Option(help: "Tasks a worker leases and reports on per call (GET /task?count=, POST /tasks); 1: one by one, as the peers.")
+    var batch = 1
+
     @Option(help: "Comma-separated phases to run: publish, drain, mixed.")
     var phases = "publish,drain,mixed"
 
     func validate() throws {
-        guard tasks > 0, connections >= 2, backlog >= 0, !url.isEmpty else {
-            throw ValidationError("--tasks must be positive, --connections at least 2, --backlog 0 or more")
+        guard tasks > 0, connections >= 2, backlog >= 0, (1...100).contains(batch), !url.isEmpty else {
+            throw ValidationError("--tasks must be positive, --connections at least 2, --backlog 0 or more, --batch 1 to 100")
         }
     }
 
     func run() async throws {
-        let runner = BenchRunner(urls: url, tasks: tasks, connections: connections)
+        let runner = BenchRunner(urls: url, tasks: tasks, connections: connections, batch: batch)
         try await runner.prepare(backlog: backlog)
         for phase in phases.split(separator: ",") {
             let result: PhaseResult
@@ -46,7 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
             case "mixed": result = try await runner.mixed()
             default: throw ValidationError("unknown phase \(phase)")
             }
-            print(result.line)
+            print(result.line + (batch > 1 && phase != "publish" ? " batch=\(batch)" : ""))
         }
         try await runner.cleanUp()
     }

@@ -8,6 +8,8 @@ struct BenchRunner: Sendable {
     let urls: [String]
     let tasks: Int
     let connections: Int
+    /// Tasks a worker leases and reports on per call (`count=`, `POST /tasks`); 1: one by one.
+    let batch: Int
     let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     var queue: String { "bench-\(runID)" }
     var backlogQueue: String { "bench-backlog-\(runID)" }
@@ -53,7 +55,8 @@ struct BenchRunner: Sendable {
         return PhaseResult(phase: "publish", tasks: tasks, seconds: Date().timeIntervalSince(start), latencies: latencies)
     }
 
-    /// Workers lease and finish until the queue is empty; latency is one lease plus its finish.
+    /// Workers lease and finish until the queue is empty; latency is one lease plus its finish
+    /// (with a batch, the lease and report of the batch each task came in).
     func drain() async throws -> PhaseResult {
         let start = Date()
         let latencies = try await workers(connections, wait: nil) { _, latency in latency }
@@ -108,19 +111,18 @@ struct BenchRunner: Sendable {
                     guard case .string(let worker)? = registration.objectValue?["workerId"] else {
                         throw BenchError("PUT /worker answered no workerId")
                     }
-                    let lease = "/task?workerId=\(worker)" + (wait.map { "&wait=\($0)" } ?? "")
+                    let lease = "/task?workerId=\(worker)" + (batch > 1 ? "&count=\(batch)" : "") + (wait.map { "&wait=\($0)" } ?? "")
                     var latencies: [Double] = []
                     while total.map({ finished.value < $0 }) ?? true {
                         let begin = Date()
-                        guard let task = try await connection.send(.GET, lease).json().objectValue?["task"]?.objectValue,
-                            case .string(let id)? = task["id"], case .int(let attempt)? = task["attempts"]
-                        else {
+                        let tasks = try leased(try await connection.send(.GET, lease).json())
+                        guard !tasks.isEmpty else {
                             if total == nil { break } else { continue }
                         }
-                        let finish = #"{"workerId":"\#(worker)","taskId":"\#(id)","state":"success","attempt":\#(attempt)}"#
-                        _ = try await connection.send(.POST, "/task", json: finish).json()
-                        finished.increment()
-                        latencies.append(measure(task, Date().timeIntervalSince(begin)))
+                        try await report(tasks, of: worker, on: connection)
+                        finished.add(tasks.count)
+                        let latency = Date().timeIntervalSince(begin)
+                        latencies += tasks.map { measure($0.task, latency) }
                     }
                     _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
                     await connection.close()
@@ -128,6 +130,33 @@ struct BenchRunner: Sendable {
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    private typealias Leased = (task: [String: JSONValue], id: String, attempt: Int64)
+
+    /// The tasks of a lease's answer: `task`, or `tasks` when leasing in batches.
+    private func leased(_ answer: JSONValue) throws -> [Leased] {
+        let objects = batch > 1 ? answer.objectValue?["tasks"]?.arrayValue ?? [] : [answer.objectValue?["task"] ?? .null]
+        return try objects.compactMap { object in
+            guard case .object(let task) = object else { return nil }
+            guard case .string(let id)? = task["id"], case .int(let attempt)? = task["attempts"] else {
+                throw BenchError("a leased task without id or attempts: \(task)")
+            }
+            return (task, id, attempt)
+        }
+    }
+
+    private func report(_ tasks: [Leased], of worker: String, on connection: BenchConnection) async throws {
+        let reports = tasks.map { #"{"taskId":"\#($0.id)","state":"success","attempt":\#($0.attempt)}"# }
+        guard batch > 1 else {
+            _ = try await connection.send(.POST, "/task", json: #"{"workerId":"\#(worker)",\#(reports[0].dropFirst())"#).json()
+            return
+        }
+        let answer = try await connection.send(.POST, "/tasks", json: #"{"workerId":"\#(worker)","results":[\#(reports.joined(separator: ","))]}"#).json()
+        let results = answer.objectValue?["results"]?.arrayValue ?? []
+        guard results.count == tasks.count, results.allSatisfy({ $0.objectValue?["task"] != nil }) else {
+            throw BenchError("POST /tasks refused a report: \(answer)")
         }
     }
 }

@@ -4,5 +4,5 @@ import Synchronization
 final class FinishedCounter: Sendable {
     private let count = Atomic<Int>(0)
     var value: Int { count.load(ordering: .relaxed) }
-    func increment() { count.add(1, ordering: .relaxed) }
+    func add(_ finished: Int) { count.add(finished, ordering: .relaxed) }
 }

@@ -20,23 +20,58 @@ enum TaskController {
         return APIResult(published.tasks.isEmpty ? .ok : .created, published)
     }
 
+    /// With `count`, up to that many tasks at once, also listed as `tasks`.
     static func lease(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
-        let task = try await engine.lease(
-            workerId: try parameters.requiredString("workerId"), wait: try parameters.double("wait"))
-        return APIResult(TaskResponse(task: task))
+        let count = try parameters.int("count")
+        if let count, !(1...maxBatch).contains(count) {
+            throw APIError.badRequest("count must be a whole number from 1 to \(maxBatch)")
+        }
+        let tasks = try await engine.lease(
+            workerId: try parameters.requiredString("workerId"), wait: try parameters.double("wait"), limit: count ?? 1)
+        return APIResult(count == nil ? TaskResponse(task: tasks.first) : LeaseResponse(tasks: tasks))
     }
 
     static func finish(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
-        guard let outcome = try parameters.choice("state", TaskOutcome.self) else {
-            throw APIError.badRequest("state is required: success or fail")
-        }
-        let task = try await engine.finish(
-            workerId: try parameters.requiredString("workerId"),
-            taskId: try parameters.requiredString("taskId"),
-            outcome: outcome,
-            failReason: try parameters.string("failReason"),
-            reEnqueue: try parameters.bool("reEnqueue") ?? false,
-            attempt: try parameters.int("attempt"))
+        let task = try await engine.finish(workerId: try parameters.requiredString("workerId"), try report(parameters))
         return APIResult(TaskResponse(task: task))
+    }
+
+    /// `POST /tasks`: `results` holds up to `maxBatch` reports, each an object with the
+    /// parameters of `POST /task` but `workerId`; each is answered on its own, in order.
+    static func finishSeveral(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
+        let workerId = try parameters.requiredString("workerId")
+        guard case .array(let entries)? = try parameters.json("results"), (1...maxBatch).contains(entries.count) else {
+            throw APIError.badRequest("results is required: a JSON array of 1 to \(maxBatch) objects with taskId and state")
+        }
+        var reports: [TaskReport] = []
+        for (position, entry) in entries.enumerated() {
+            guard case .object(let members) = entry else { throw APIError.badRequest("results[\(position)] must be an object") }
+            var entryParameters = RequestParameters(maxJSONDepth: parameters.maxJSONDepth)
+            entryParameters.merge(members.mapValues { .json($0) })
+            do {
+                reports.append(try report(entryParameters))
+            } catch {
+                throw APIError.badRequest("results[\(position)]: \(error.message)")
+            }
+        }
+        let results = try await engine.finish(workerId: workerId, reports: reports)
+        return APIResult(TaskReportsResponse(results: results.map { result in
+            switch result {
+            case .success(let task): .task(task)
+            case .failure(let error): .error(ErrorResponse.Detail(code: APIError(error).code, message: APIError(error).message))
+            }
+        }))
+    }
+
+    /// The most tasks one call leases or reports on.
+    static let maxBatch = 100
+
+    private static func report(_ parameters: RequestParameters) throws(APIError) -> TaskReport {
+        guard let outcome = try parameters.choice("state", TaskOutcome.self) else {
+            throw .badRequest("state is required: success or fail")
+        }
+        return TaskReport(
+            taskId: try parameters.requiredString("taskId"), outcome: outcome, failReason: try parameters.string("failReason"),
+            reEnqueue: try parameters.bool("reEnqueue") ?? false, attempt: try parameters.int("attempt"))
     }
 }

@@ -3,7 +3,7 @@ import HTTPTypes
 /// Every operation of the API, by its action name. Each answers on its route and, for
 /// action-style clients, on `/api/ACTION` and `/api?action=ACTION`.
 enum Action: String, CaseIterable, Sendable {
-    case taskCreate, taskGet, taskUpdate
+    case taskCreate, taskGet, taskUpdate, tasksUpdate
     case workerRegister, workerHeartbeat, workerDelete
     case interestCreate, interestDelete
     case queueDelete
@@ -16,6 +16,7 @@ enum Action: String, CaseIterable, Sendable {
         case .taskCreate: (.put, "/task")
         case .taskGet: (.get, "/task")
         case .taskUpdate: (.post, "/task")
+        case .tasksUpdate: (.post, "/tasks")
         case .workerRegister: (.put, "/worker")
         case .workerHeartbeat: (.post, "/worker")
         case .workerDelete: (.delete, "/worker")

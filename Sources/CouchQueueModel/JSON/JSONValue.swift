@@ -25,6 +25,11 @@ public enum JSONValue: Sendable, Hashable {
         if case .object(let members) = self { return members }
         return nil
     }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
 }
 
 extension JSONValue: Codable {

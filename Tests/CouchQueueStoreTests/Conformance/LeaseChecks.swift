@@ -65,6 +65,21 @@ enum LeaseChecks {
             try await f.finish(worker, x1)
             #expect(try await f.lease(worker)?.id == x2)
         },
+        StoreCheck("severalLeasedAtOnceComeInTheOrderOfSingleLeases") { store in
+            let f = F(store)
+            let worker = try await f.worker(["high", "low"])
+            let low = try await f.publish(["low"])[0].id
+            let high = try await f.publish(["high"])[0].id
+            let own = try await f.publish(["high"], scope: .all)[0].id
+            let twin = try await f.publish(["high"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            _ = try await f.publish(["high"], data: #"{"x":1}"#, singularlyRun: true)
+            let later = try await f.publish(["low"])[0].id
+            let leased = try await f.lease(worker, limit: 4)
+            #expect(leased.map(\.id) == [own, high, twin, low])
+            #expect(leased.allSatisfy { $0.state == .started && $0.workerId == worker && $0.attempts == 1 })
+            #expect(try await f.lease(worker, limit: 10).map(\.id) == [later])
+            #expect(try await f.lease(worker, limit: 10).isEmpty)
+        },
         StoreCheck("leaseByUnknownWorkerIsRefused") { store in
             await expectStoreError(.workerNotFound) { _ = try await F(store).lease("w_nobody") }
         },

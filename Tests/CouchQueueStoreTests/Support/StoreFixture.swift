@@ -31,7 +31,11 @@ struct StoreFixture {
     }
 
     func lease(_ worker: String, now: Double = t0) async throws -> QueueTask? {
-        try await store.leaseTask(LeaseParams(workerId: worker, now: now, leaseExpiresAt: now + Self.lease))
+        try await lease(worker, limit: 1, now: now).first
+    }
+
+    func lease(_ worker: String, limit: Int, now: Double = t0) async throws -> [QueueTask] {
+        try await store.leaseTasks(LeaseParams(workerId: worker, now: now, leaseExpiresAt: now + Self.lease, limit: limit))
     }
 
     @discardableResult
