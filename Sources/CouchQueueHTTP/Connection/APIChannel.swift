@@ -3,8 +3,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 codec (which
-/// answers 400 to what does not parse), the connection guard, and the API served in the pipeline.
+/// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 request
+/// decoder, the connection guard, and the API served in the pipeline, which writes its answers
+/// as bytes.
 public struct APIChannel: ServerChildChannel {
     public struct Value: ServerChildChannelValue {
         public let channel: any Channel
@@ -21,9 +22,7 @@ public struct APIChannel: ServerChildChannel {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            // Pipelined requests are held back by the API handler; response heads are built valid.
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try pipeline.addHandler(ConnectionGuardHandler(options))
             try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit))
             return Value(channel: channel)

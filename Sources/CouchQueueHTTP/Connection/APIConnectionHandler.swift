@@ -13,10 +13,12 @@ import NIOHTTPTypesHTTP1
 ///   the socket is no longer read until they are served.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), an idle connection closes at once and
 ///   a busy one after its answer.
+/// - What does not parse as HTTP is answered `400` and the connection closed.
+/// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
 final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
@@ -57,6 +59,16 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        if case .responding = state {
+            context.close(promise: nil)
+        } else {
+            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+            refuse(.badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
@@ -68,6 +80,9 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
         case (.head(let head), .idle):
             if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > bodyLimit {
                 return refuse(tooLarge, head: head, context: context)
+            }
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, var body)):
@@ -126,18 +141,10 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4)
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        headers.add(name: "Server", value: "couchqueue")
-        if closing { headers.add(name: "Connection", value: "close") }
-        let status = HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        var body = context.channel.allocator.buffer(capacity: response.body.count)
-        body.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        let bytes = ResponseBytes.make(
+            response, version: request.version, closing: closing, withBody: request.method != .HEAD,
+            allocator: context.channel.allocator)
+        let written = context.writeAndFlush(wrapOutboundOut(bytes))
         if closing {
             let context = NIOLoopBound(context, eventLoop: context.eventLoop)
             written.whenComplete { _ in context.value.close(promise: nil) }

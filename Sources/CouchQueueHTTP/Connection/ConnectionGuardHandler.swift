@@ -4,16 +4,20 @@ import NIOHTTP1
 /// Closes connections that stall: a request must arrive in full within `idleTimeout` of the
 /// connection opening or of the previous response (so neither idle keep-alive connections nor
 /// headers sent a byte at a time hold a connection forever), and its body within
-/// `bodyReadTimeout` of its headers.
+/// `bodyReadTimeout` of its headers. No deadline runs while a request is being answered.
+///
+/// Requests move the deadline, not the timer: one timer fires at the earliest deadline and,
+/// if the deadline moved on meanwhile, sets itself again for it.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let idleTimeout: TimeAmount
     private let bodyReadTimeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
 
     init(_ options: HTTPOptions) {
         self.idleTimeout = .milliseconds(Int64(options.idleTimeout * 1000))
@@ -25,7 +29,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
+        timer?.cancel()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -36,20 +40,34 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head: arm(bodyReadTimeout, context)
-        case .end: deadline?.cancel()
+        case .end: deadline = .distantFuture
         case .body: break
         }
         context.fireChannelRead(data)
     }
 
+    /// Every write is a whole response, after which the next request has the idle timeout (or
+    /// a `100 Continue`, after which the body has it).
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(idleTimeout, context) }
+        arm(idleTimeout, context)
         context.write(data, promise: promise)
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
-        deadline?.cancel()
-        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeout) { loopBoundContext.value.close(promise: nil) }
+        deadline = .now() + timeout
+        if timer == nil { schedule(context) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (guardHandler, context) = loopBound.value
+            guardHandler.timer = nil
+            if guardHandler.deadline <= .now() {
+                context.close(promise: nil)
+            } else if guardHandler.deadline != .distantFuture {
+                guardHandler.schedule(context)
+            }
+        }
     }
 }

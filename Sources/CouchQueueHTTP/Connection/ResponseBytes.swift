@@ -1,0 +1,42 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A response as it goes on the wire. Every answer of the API has the same few headers, so
+/// it is written in one buffer rather than through a general header encoder.
+enum ResponseBytes {
+    static func make(
+        _ response: APIResponse, version: HTTPVersion, closing: Bool, withBody: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 160 + response.body.count)
+        buffer.writeString("HTTP/\(version.major).\(version.minor) \(response.status.code) \(response.status.reasonPhrase)\r\n")
+        buffer.writeString("Content-Type: application/json\r\nContent-Length: \(response.body.count)\r\nServer: couchqueue\r\n")
+        buffer.writeBytes(HTTPDate.header())
+        if closing { buffer.writeString("Connection: close\r\n") }
+        buffer.writeString("\r\n")
+        if withBody { buffer.writeBytes(response.body) }
+        return buffer
+    }
+
+    static let continueInterim = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
+}
+
+/// The `Date` header, formatted once a second rather than once a response.
+enum HTTPDate {
+    private static let cache = Mutex((second: 0, header: [UInt8]()))
+
+    static func header() -> [UInt8] {
+        let now = time(nil)
+        return cache.withLock { cache in
+            if cache.second != now {
+                var moment = tm()
+                gmtime_r([now], &moment)
+                var text = [CChar](repeating: 0, count: 64)
+                let length = strftime(&text, text.count, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &moment)
+                cache = (now, text[..<length].map { UInt8(bitPattern: $0) })
+            }
+            return cache.header
+        }
+    }
+}
