@@ -48,24 +48,10 @@ public struct QueueTask: Codable, Sendable, Equatable {
         case state, attempts, runAt, createdAt, startedAt, finishedAt, failReason
     }
 
+    /// The same members as `write(to:)`, which this reads back, so the two forms cannot drift.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(publicationId, forKey: .publicationId)
-        try c.encode(queue, forKey: .queue)
-        try c.encode(workerId, forKey: .workerId)
-        try c.encode(publisher, forKey: .publisher)
-        try c.encode(data, forKey: .data)
-        try c.encode(scope, forKey: .scope)
-        try c.encode(singularlyEnqueue, forKey: .singularlyEnqueue)
-        try c.encode(singularlyRun, forKey: .singularlyRun)
-        try c.encode(state, forKey: .state)
-        try c.encode(attempts, forKey: .attempts)
-        try c.encode(runAt, forKey: .runAt)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(failReason, forKey: .failReason)
+        var container = encoder.singleValueContainer()
+        try container.encode(try JSONValue.parse(jsonBytes, maxDepth: .max))
     }
 }
 

@@ -9,8 +9,8 @@ import NIOHTTPTypesHTTP1
 ///
 /// - A body over the limit is refused with 413 as soon as its `Content-Length` (or, chunked,
 ///   its first byte over the limit) arrives; the rest is not read and the connection is closed.
-/// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes of them
-///   the socket is no longer read until they are served.
+/// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes or
+///   `maxPipelinedParts` parts of them, the socket is no longer read until they are served.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), an idle connection closes at once and
 ///   a busy one after its answer.
 /// - What does not parse as HTTP is answered `400` and the connection closed.
@@ -51,8 +51,14 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
+    private static let maxPipelinedParts = 256
+
+    private var pipelineIsFull: Bool {
+        pipelinedBytes > bodyLimit || pipelined.count > Self.maxPipelinedParts
+    }
+
     func read(context: ChannelHandlerContext) {
-        if pipelinedBytes > bodyLimit {
+        if pipelineIsFull {
             heldRead = true
         } else {
             context.read()
@@ -61,11 +67,12 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
-        if case .responding = state {
-            context.close(promise: nil)
-        } else {
+        switch state {
+        case .idle, .receiving:
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
             refuse(.badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
+        case .responding, .refused:
+            context.close(promise: nil)
         }
     }
 
@@ -129,7 +136,7 @@ final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler 
             handle(part, context: context)
             if case .responding = state { break }
         }
-        if heldRead, pipelinedBytes <= bodyLimit {
+        if heldRead, !pipelineIsFull {
             heldRead = false
             context.read()
         }
