@@ -7,7 +7,8 @@ import NIOHTTP1
 /// `bodyReadTimeout` of its headers. No deadline runs while a request is being answered.
 ///
 /// Requests move the deadline, not the timer: one timer fires at the earliest deadline and,
-/// if the deadline moved on meanwhile, sets itself again for it.
+/// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
+/// the timer's (a body's, after an idle wait) sets the timer anew.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -17,7 +18,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let idleTimeout: TimeAmount
     private let bodyReadTimeout: TimeAmount
     private var deadline = NIODeadline.distantFuture
-    private var timer: Scheduled<Void>?
+    private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
 
     init(_ options: HTTPOptions) {
         self.idleTimeout = .milliseconds(Int64(options.idleTimeout * 1000))
@@ -29,7 +30,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        timer?.task.cancel()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -55,12 +56,15 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
         deadline = .now() + timeout
-        if timer == nil { schedule(context) }
+        if let timer, timer.fires <= deadline { return }
+        timer?.task.cancel()
+        schedule(context)
     }
 
     private func schedule(_ context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+        let fires = deadline
+        timer = (fires, context.eventLoop.scheduleTask(deadline: fires) {
             let (guardHandler, context) = loopBound.value
             guardHandler.timer = nil
             if guardHandler.deadline <= .now() {
@@ -68,6 +72,6 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             } else if guardHandler.deadline != .distantFuture {
                 guardHandler.schedule(context)
             }
-        }
+        })
     }
 }
