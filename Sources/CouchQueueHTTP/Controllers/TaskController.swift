@@ -1,7 +1,7 @@
 import CouchQueueEngine
 import CouchQueueModel
 
-/// `/task`: publish, lease, finish.
+/// `/task` and `/tasks`: publish, lease (one or several), finish (one or several).
 enum TaskController {
     static func create(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         guard let data = try parameters.json("data") else { throw APIError.badRequest("data is required: a JSON object") }
@@ -57,8 +57,10 @@ enum TaskController {
         let results = try await engine.finish(workerId: workerId, reports: reports)
         return APIResult(TaskReportsResponse(results: results.map { result in
             switch result {
-            case .success(let task): .task(task)
-            case .failure(let error): .error(ErrorResponse.Detail(code: APIError(error).code, message: APIError(error).message))
+            case .success(let task): return .task(task)
+            case .failure(let error):
+                let refusal = APIError(error)
+                return .error(ErrorResponse.Detail(code: refusal.code, message: refusal.message))
             }
         }))
     }
