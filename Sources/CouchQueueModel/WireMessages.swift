@@ -59,7 +59,7 @@ public struct TaskResponse: Codable, Sendable {
 
 /// `GET /task` with `count`: the tasks handed out, and the first of them as `task`, so that
 /// the answer reads as the single lease's does.
-public struct LeaseResponse: Codable, Sendable {
+public struct LeaseResponse: Encodable, Sendable {
     public var task: QueueTask?
     public var tasks: [QueueTask]
     public init(tasks: [QueueTask]) {
@@ -67,6 +67,9 @@ public struct LeaseResponse: Codable, Sendable {
         self.tasks = tasks
     }
 
+    private enum CodingKeys: String, CodingKey { case task, tasks }
+
+    /// `task` is written even when null.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(task, forKey: .task)
@@ -75,21 +78,12 @@ public struct LeaseResponse: Codable, Sendable {
 }
 
 /// `POST /tasks`: per report, in order, the task as updated or why it was not.
-public struct TaskReportsResponse: Codable, Sendable {
-    public enum Entry: Codable, Sendable {
+public struct TaskReportsResponse: Encodable, Sendable {
+    public enum Entry: Encodable, Sendable {
         case task(QueueTask)
         case error(ErrorResponse.Detail)
 
         private enum CodingKeys: String, CodingKey { case task, error }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let task = try c.decodeIfPresent(QueueTask.self, forKey: .task) {
-                self = .task(task)
-            } else {
-                self = .error(try c.decode(ErrorResponse.Detail.self, forKey: .error))
-            }
-        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Opaque, unguessable identifiers: a prefix naming the kind, then the creation time and 128
 /// random bits, in base 32.

@@ -15,7 +15,7 @@ import NIOHTTPTypesHTTP1
 ///   a busy one after its answer.
 /// - What does not parse as HTTP is answered `400` and the connection closed.
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
-final class APIConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// Requests move the deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
 /// the timer's (a body's, after an idle wait) sets the timer anew.
-final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ConnectionGuardHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer

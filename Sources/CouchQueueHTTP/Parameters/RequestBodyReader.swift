@@ -45,11 +45,8 @@ struct RequestBodyReader: Sendable {
                 self = looksLikeJSON ? .json : .form
                 return
             }
-            if contentType == "application/json" {  // what nearly every client sends
-                self = .json
-                return
-            }
-            let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            // The media type: up to any `;` parameters, without spaces, in lower case.
+            let mediaType = contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased()
             switch mediaType {
             case "application/json": self = .json
             case _ where mediaType.hasSuffix("+json"): self = .json

@@ -1,6 +1,6 @@
 /// An answer written straight to JSON bytes, without building a `JSONValue` tree first: the
-/// task and publish answers are the hottest the server writes. Their `Encodable` form stays the
-/// reference; a test checks that both read back equal.
+/// task and publish answers are the hottest the server writes. Their `Encodable` forms read
+/// back equal (tested); a task's reads back this writer, and a test checks its members.
 public protocol JSONDirectlyWritable {
     func write(to object: inout JSONObjectWriter)
 }

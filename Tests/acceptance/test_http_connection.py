@@ -1,0 +1,77 @@
+"""The HTTP/1.1 connection itself, over a raw socket: pipelined requests are answered in order,
+`Expect: 100-continue` is answered before the body is sent, answers to HEAD carry no body,
+every answer has a Date, and what does not parse as HTTP gets 400 in the contract's shape."""
+
+import email.utils
+import json
+import socket
+
+import pytest
+
+
+def connect(server):
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    return sock, sock.makefile("rb")
+
+
+def read_response(stream, body=True):
+    status_line = stream.readline().decode()
+    assert status_line.startswith("HTTP/1.1 "), repr(status_line)
+    headers = {}
+    while (line := stream.readline().decode()) not in ("\r\n", ""):
+        name, value = line.split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    content = stream.read(length) if body else b""
+    return int(status_line.split()[1]), headers, content
+
+
+def test_pipelined_requests_are_answered_in_order_with_a_date(server):
+    sock, stream = connect(server)
+    host = f"Host: {server.host}\r\n"
+    sock.sendall(("GET /health HTTP/1.1\r\n" + host + "\r\n"
+                  "GET /nothing HTTP/1.1\r\n" + host + "\r\n"
+                  "GET /health HTTP/1.1\r\n" + host + "\r\n").encode())
+    answers = [read_response(stream) for _ in range(3)]
+    assert [status for status, _, _ in answers] == [200, 404, 200]
+    assert json.loads(answers[1][2])["error"]["code"] == "not_found"
+    for _, headers, _ in answers:
+        assert headers["content-type"] == "application/json"
+        assert email.utils.parsedate_to_datetime(headers["date"]) is not None
+    sock.close()
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    sock, stream = connect(server)
+    body = json.dumps({"queue": "expect-continue", "interests": "*"}).encode()
+    sock.sendall((f"PUT /interest HTTP/1.1\r\nHost: {server.host}\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode())
+    assert stream.readline() == b"HTTP/1.1 100 Continue\r\n" and stream.readline() == b"\r\n"
+    sock.sendall(body)
+    status, _, content = read_response(stream)
+    assert status == 201 and json.loads(content)["queue"] == "expect-continue"
+    sock.sendall(f"DELETE /queue?queue=expect-continue HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    assert read_response(stream)[0] == 200
+    sock.close()
+
+
+def test_an_answer_to_head_has_no_body(server):
+    sock, stream = connect(server)
+    sock.sendall(f"HEAD /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    status, headers, _ = read_response(stream, body=False)
+    assert status == 405 and int(headers["content-length"]) > 0
+    sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    status, _, content = read_response(stream)  # parses only if no body bytes came before it
+    assert status == 200 and json.loads(content) == {"status": "ok"}
+    sock.close()
+
+
+@pytest.mark.parametrize("garbage", [b"NOT HTTP AT ALL\r\n\r\n", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"])
+def test_what_does_not_parse_gets_400_and_a_close(server, garbage):
+    sock, stream = connect(server)
+    sock.sendall(garbage)
+    status, headers, content = read_response(stream)
+    assert status == 400 and headers.get("connection") == "close"
+    assert json.loads(content)["error"]["code"] == "bad_request"
+    assert stream.read() == b"", "the connection is closed after the 400"
+    sock.close()
