@@ -19,6 +19,7 @@ extension PublishResponse: JSONDirectlyWritable {
 extension TaskResponse: JSONDirectlyWritable {
     public func write(to object: inout JSONObjectWriter) {
         object.add("task", object: task)
+        if let next { object.add("next", objects: next) }
     }
 }
 
@@ -54,5 +55,6 @@ extension TaskReportsResponse.Entry: JSONDirectlyWritable {
 extension TaskReportsResponse: JSONDirectlyWritable {
     public func write(to object: inout JSONObjectWriter) {
         object.add("results", objects: results)
+        if let next { object.add("next", objects: next) }
     }
 }

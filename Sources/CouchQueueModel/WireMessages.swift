@@ -49,11 +49,18 @@ public struct FastPublishResponse: Codable, Sendable {
 /// `GET /task` and `POST /task`: a task, or `null` when there is nothing to do.
 public struct TaskResponse: Codable, Sendable {
     public var task: QueueTask?
-    public init(task: QueueTask?) { self.task = task }
+    /// `POST /task` with `next`: the tasks the worker leased next; absent otherwise.
+    public var next: [QueueTask]?
+    public init(task: QueueTask?, next: [QueueTask]? = nil) {
+        self.task = task
+        self.next = next
+    }
 
+    /// `task` is written even when null.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(task, forKey: .task)
+        try c.encodeIfPresent(next, forKey: .next)
     }
 }
 
@@ -95,7 +102,12 @@ public struct TaskReportsResponse: Encodable, Sendable {
     }
 
     public var results: [Entry]
-    public init(results: [Entry]) { self.results = results }
+    /// With `next`: the tasks the worker leased after its reports; absent otherwise.
+    public var next: [QueueTask]?
+    public init(results: [Entry], next: [QueueTask]? = nil) {
+        self.results = results
+        self.next = next
+    }
 }
 
 /// `PUT /worker`.

@@ -49,8 +49,10 @@ public protocol QueueStore: Sendable {
     /// leases one at a time would hand them out; none when there is nothing to do.
     /// Throws `StoreError.workerNotFound`.
     func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask]
-    /// Records the outcome of a run. Throws `workerNotFound`, `taskNotFound` or `notLeased`.
-    func finishTask(_ params: FinishParams) async throws -> QueueTask
+    /// Records the outcome of a run and, with `next`, hands the same worker its next tasks in
+    /// the same transaction, so that a worker reports and takes its next task in one round trip.
+    /// A refused finish leases nothing. Throws `workerNotFound`, `taskNotFound` or `notLeased`.
+    func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask
 
     // MARK: Reads
 
@@ -80,4 +82,11 @@ public protocol QueueStore: Sendable {
 
     /// Flushes and closes. Nothing may be called afterwards.
     func close() async throws
+}
+
+extension QueueStore {
+    /// Records the outcome of a run, leasing nothing after it.
+    public func finishTask(_ params: FinishParams) async throws -> QueueTask {
+        try await finishTask(params, thenLease: nil).task
+    }
 }

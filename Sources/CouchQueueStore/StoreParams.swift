@@ -74,6 +74,16 @@ public struct FinishParams: Sendable {
     }
 }
 
+/// A finished task, and the tasks its worker leased next in the same transaction.
+public struct FinishedTask: Sendable {
+    public var task: QueueTask
+    public var next: [QueueTask]
+    public init(task: QueueTask, next: [QueueTask]) {
+        self.task = task
+        self.next = next
+    }
+}
+
 public struct RegisterWorkerParams: Sendable {
     public var workerId: String
     /// Queue names in priority order.

@@ -3,40 +3,45 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
-    public func finishTask(_ params: FinishParams) async throws -> QueueTask {
-        let task = try await transaction { connection in
-            try await requireWorker(connection, id: params.workerId)
-            let held = try await connection.query(
-                "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = \(params.taskId) FOR UPDATE", logger: logger
-            ).collect()
-            guard let row = held.first else { throw StoreError.taskNotFound(params.taskId) }
-            let (seq, state, holder, attempts) = try row.decode((Int64, String, String?, Int).self)
-            try StoreRules.checkFinish(params, state: state, holder: holder, attempts: attempts)
-            let query: PostgresQuery
-            switch (params.reEnqueue, params.outcome) {
-            case (true, _):
-                let reason = params.outcome == .fail ? params.failReason : nil
-                query = """
-                    UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, run_at = \(params.now),
-                        fail_reason = \(reason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                    """
-            case (false, .success):
-                query = """
-                    UPDATE tasks SET state = 'succeeded', lease_expires_at = NULL, finished_at = \(params.now)
-                    WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                    """
-            case (false, .fail):
-                query = """
-                    UPDATE tasks SET state = 'failed', lease_expires_at = NULL, finished_at = \(params.now),
-                        fail_reason = \(params.failReason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                    """
-            }
-            let rows = try await connection.query(query, logger: logger).collect()
-            let task = try PostgresTaskRow.decode(rows[0], now: params.now)
-            return task
+    public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
+        let finished = try await transaction { connection in
+            let task = try await finish(connection, params)
+            guard let next else { return FinishedTask(task: task, next: []) }
+            return FinishedTask(task: task, next: try await lease(connection, next))
         }
-        if params.reEnqueue { announce(.tasksAvailable([task.workerId ?? task.queue])) }
-        return task
+        if params.reEnqueue { announce(.tasksAvailable([finished.task.workerId ?? finished.task.queue])) }
+        return finished
+    }
+
+    private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
+        try await requireWorker(connection, id: params.workerId)
+        let held = try await connection.query(
+            "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = \(params.taskId) FOR UPDATE", logger: logger
+        ).collect()
+        guard let row = held.first else { throw StoreError.taskNotFound(params.taskId) }
+        let (seq, state, holder, attempts) = try row.decode((Int64, String, String?, Int).self)
+        try StoreRules.checkFinish(params, state: state, holder: holder, attempts: attempts)
+        let query: PostgresQuery
+        switch (params.reEnqueue, params.outcome) {
+        case (true, _):
+            let reason = params.outcome == .fail ? params.failReason : nil
+            query = """
+                UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, run_at = \(params.now),
+                    fail_reason = \(reason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
+                """
+        case (false, .success):
+            query = """
+                UPDATE tasks SET state = 'succeeded', lease_expires_at = NULL, finished_at = \(params.now)
+                WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
+                """
+        case (false, .fail):
+            query = """
+                UPDATE tasks SET state = 'failed', lease_expires_at = NULL, finished_at = \(params.now),
+                    fail_reason = \(params.failReason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
+                """
+        }
+        let rows = try await connection.query(query, logger: logger).collect()
+        return try PostgresTaskRow.decode(rows[0], now: params.now)
     }
 
     func requireWorker(_ connection: PostgresConnection, id: String) async throws {

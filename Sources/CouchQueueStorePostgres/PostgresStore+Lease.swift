@@ -4,22 +4,24 @@ import PostgresNIO
 
 extension PostgresStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await transaction { connection in
-            let queues = try await touchWorker(connection, id: params.workerId, now: params.now)
-            let sources: [(column: String, key: String)] = [("owner_id", params.workerId)] + queues.map { ("queue", $0) }
-            var leased: [QueueTask] = []
-            for source in sources {
-                while leased.count < params.limit, let seq = try await firstLeasable(connection, source, now: params.now) {
-                    let rows = try await connection.query("""
-                        UPDATE tasks SET state = 'started', worker_id = \(params.workerId), attempts = attempts + 1,
-                            started_at = \(params.now), lease_expires_at = \(params.leaseExpiresAt)
-                        WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                        """, logger: logger).collect()
-                    leased += try rows.map { try PostgresTaskRow.decode($0, now: params.now) }
-                }
+        try await transaction { connection in try await lease(connection, params) }
+    }
+
+    func lease(_ connection: PostgresConnection, _ params: LeaseParams) async throws -> [QueueTask] {
+        let queues = try await touchWorker(connection, id: params.workerId, now: params.now)
+        let sources: [(column: String, key: String)] = [("owner_id", params.workerId)] + queues.map { ("queue", $0) }
+        var leased: [QueueTask] = []
+        for source in sources {
+            while leased.count < params.limit, let seq = try await firstLeasable(connection, source, now: params.now) {
+                let rows = try await connection.query("""
+                    UPDATE tasks SET state = 'started', worker_id = \(params.workerId), attempts = attempts + 1,
+                        started_at = \(params.now), lease_expires_at = \(params.leaseExpiresAt)
+                    WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
+                    """, logger: logger).collect()
+                leased += try rows.map { try PostgresTaskRow.decode($0, now: params.now) }
             }
-            return leased
         }
+        return leased
     }
 
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.

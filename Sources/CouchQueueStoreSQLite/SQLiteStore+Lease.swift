@@ -4,24 +4,26 @@ import GRDB
 
 extension SQLiteStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await writer.write { db in
-            let queues = try Self.touchWorker(db, id: params.workerId, now: params.now)
-            let sources = [Self.ownCopies(of: params.workerId)] + queues.map(Self.queue)
-            var leased: [QueueTask] = []
-            for source in sources {
-                while leased.count < params.limit, let seq = try Self.firstLeasable(db, source, now: params.now) {
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(sql: """
-                            UPDATE tasks SET state = 'started', worker_id = ?, attempts = attempts + 1,
-                                started_at = ?, lease_expires_at = ?
-                            WHERE seq = ? RETURNING \(TaskRow.columns)
-                            """),
-                        arguments: [params.workerId, params.now, params.leaseExpiresAt, seq])
-                    if let row { leased.append(try TaskRow.decode(row, now: params.now)) }
-                }
+        try await writer.write { db in try Self.lease(db, params) }
+    }
+
+    static func lease(_ db: Database, _ params: LeaseParams) throws -> [QueueTask] {
+        let queues = try touchWorker(db, id: params.workerId, now: params.now)
+        let sources = [ownCopies(of: params.workerId)] + queues.map(queue)
+        var leased: [QueueTask] = []
+        for source in sources {
+            while leased.count < params.limit, let seq = try firstLeasable(db, source, now: params.now) {
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: """
+                        UPDATE tasks SET state = 'started', worker_id = ?, attempts = attempts + 1,
+                            started_at = ?, lease_expires_at = ?
+                        WHERE seq = ? RETURNING \(TaskRow.columns)
+                        """),
+                    arguments: [params.workerId, params.now, params.leaseExpiresAt, seq])
+                if let row { leased.append(try TaskRow.decode(row, now: params.now)) }
             }
-            return leased
         }
+        return leased
     }
 
     /// Throws `workerNotFound` unless the worker exists.

@@ -78,12 +78,13 @@ import Testing
         let worker = try await h.engine.registerWorker(queues: ["emails"]).workerId
         let leased = try await h.engine.lease(workerId: worker, limit: 3)
         #expect(leased.count == 3)
-        let results = try await h.engine.finish(workerId: worker, reports: [
+        let (results, next) = try await h.engine.finish(workerId: worker, reports: [
             TaskReport(taskId: leased[0].id, outcome: .success),
             TaskReport(taskId: "t_unknown", outcome: .success),
             TaskReport(taskId: leased[1].id, outcome: .fail, failReason: "no"),
             TaskReport(taskId: leased[2].id, outcome: .success, attempt: 7),
-        ])
+        ], thenLease: NextLease(limit: 5))
+        #expect(next.count == 2 && !next.contains { leased.map(\.id).contains($0.id) })
         #expect(try results[0].get().state == .succeeded)
         #expect(throws: StoreError.taskNotFound("t_unknown")) { try results[1].get() }
         #expect(try results[2].get().state == .failed && results[2].get().failReason == "no")
@@ -98,6 +99,29 @@ import Testing
             ])
         }
         #expect(try await h.store.task(id: leased[2].id, now: h.now)?.state == .started)
+        try await h.close()
+    }
+
+    @Test func aReportTakesTheNextTaskInTheSameCall() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
+        var published: [String] = []
+        for n in 0..<3 { published += try await h.engine.publish(emailTask("\(n)@b.c")).tasks.map(\.id) }
+        let worker = try await h.engine.registerWorker(queues: ["emails"]).workerId
+        let first = try #require(try await h.engine.lease(workerId: worker).first)
+        let one = try await h.engine.finish(workerId: worker, TaskReport(taskId: first.id, outcome: .success), thenLease: NextLease())
+        #expect(one.task.state == .succeeded && one.next.map(\.id) == [published[1]])
+        let rest = try await h.engine.finish(
+            workerId: worker, TaskReport(taskId: one.next[0].id, outcome: .success), thenLease: NextLease(limit: 5))
+        #expect(rest.next.map(\.id) == [published[2]] && rest.next[0].state == .started)
+        async let waited = h.engine.finish(
+            workerId: worker, TaskReport(taskId: rest.next[0].id, outcome: .success), thenLease: NextLease(wait: 20))
+        try await Task.sleep(for: .milliseconds(200))
+        let later = try await h.engine.publish(emailTask())
+        #expect(try await waited.next.map(\.id) == later.tasks.map(\.id))
+        await #expect(throws: StoreError.notLeased(first.id)) {
+            try await h.engine.finish(workerId: worker, TaskReport(taskId: first.id, outcome: .success), thenLease: NextLease())
+        }
         try await h.close()
     }
 

@@ -29,6 +29,8 @@ import Testing
     @Test func taskAnswers() throws {
         try Self.readsBackAsEncoded(TaskResponse(task: Self.task))
         try Self.readsBackAsEncoded(TaskResponse(task: nil))
+        try Self.readsBackAsEncoded(TaskResponse(task: Self.task, next: [Self.task]))
+        try Self.readsBackAsEncoded(TaskResponse(task: Self.task, next: []))
     }
 
     @Test func batchAnswers() throws {
@@ -37,6 +39,7 @@ import Testing
         try Self.readsBackAsEncoded(TaskReportsResponse(results: [
             .task(Self.task), .error(ErrorResponse.Detail(code: "not_leased", message: "no")),
         ]))
+        try Self.readsBackAsEncoded(TaskReportsResponse(results: [.task(Self.task)], next: [Self.task]))
     }
 
     @Test func publishAndErrorAnswers() throws {

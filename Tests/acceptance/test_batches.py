@@ -1,5 +1,9 @@
-"""Additions for workers that take work in batches: `GET /task?count=N` leases up to N tasks in
-one call, and `POST /tasks` reports on several at once, each answered on its own."""
+"""Additions for busy workers: `GET /task?count=N` leases up to N tasks in one call, `POST /tasks`
+reports on several at once, each answered on its own, and `next=N` on either report leases the
+worker's next tasks in the same call."""
+
+import threading
+import time
 
 from support.client import assert_error, assert_task_shape
 
@@ -37,8 +41,6 @@ def test_count_is_checked(client):
 
 
 def test_a_waiting_batch_lease_returns_what_arrives(client):
-    import threading
-    import time
     topic = client.topic()
     w = client.register(topic.queue)
     answers = []
@@ -97,3 +99,73 @@ def test_post_tasks_refuses_bad_input_whole_and_changes_nothing(client):
     r = client.api("POST", "/tasks", json={"workerId": w, "results": [good]}, headers={"Sec-Fetch-Site": "cross-site"})
     assert_error(r, 403, "forbidden")
     assert client.get_task(tid)["state"] == "started"
+
+
+def test_a_report_with_next_takes_the_next_tasks_in_the_same_call(client):
+    topic = client.topic()
+    ids = publish_many(client, topic, 4)
+    w = client.register(topic.queue)
+    first = client.lease(w)
+    r = client.api("POST", "/task", json={"workerId": w, "taskId": first["id"], "state": "success", "next": 1})
+    assert r.status == 200, r
+    assert r.body["task"]["state"] == "succeeded"
+    assert [t["id"] for t in r.body["next"]] == [ids[1]]
+    assert_task_shape(r.body["next"][0])
+    assert (r.body["next"][0]["state"], r.body["next"][0]["workerId"]) == ("started", w)
+    r = client.api("POST", "/task", form={"workerId": w, "taskId": ids[1], "state": "fail", "next": "5"})
+    assert r.body["task"]["state"] == "failed" and [t["id"] for t in r.body["next"]] == ids[2:], r
+    r = client.api("POST", "/task", json={"workerId": w, "taskId": ids[2], "state": "success", "next": 1})
+    assert r.status == 200 and r.body["next"] == [], r
+    r = client.api("POST", "/task", json={"workerId": w, "taskId": ids[3], "state": "success"})
+    assert "next" not in r.body, "without next the answer is as before"
+
+
+def test_a_refused_report_with_next_leases_nothing(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    holder = client.register(topic.queue)
+    client.lease(holder)
+    waiting = client.publish_one(topic.data(n=2))
+    other = client.register(topic.queue)
+    r = client.api("POST", "/task", json={"workerId": other, "taskId": tid, "state": "success", "next": 1})
+    assert_error(r, 409, "not_leased")
+    assert client.get_task(waiting)["state"] == "queued"
+    for bad in (0, 101, "one", 1.5):
+        r = client.api("POST", "/task", json={"workerId": holder, "taskId": tid, "state": "success", "next": bad})
+        assert_error(r, 400, "bad_request", mentions="next")
+        r = client.api("POST", "/tasks", json={"workerId": holder, "results": [{"taskId": tid, "state": "success"}],
+                                               "next": bad})
+        assert_error(r, 400, "bad_request", mentions="next")
+    assert client.get_task(tid)["state"] == "started"
+    assert client.get_task(waiting)["state"] == "queued"
+
+
+def test_a_report_with_next_and_wait_returns_what_arrives(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    w = client.register(topic.queue)
+    client.lease(w)
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(client.api(
+        "POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "next": 1, "wait": 10})))
+    waiter.start()
+    time.sleep(0.3)
+    assert client.get_task(tid)["state"] == "succeeded", "the report is recorded before the wait"
+    later = client.publish_one(topic.data(n=2))
+    waiter.join(15)
+    assert answers and [t["id"] for t in answers[0].body["next"]] == [later], answers
+
+
+def test_post_tasks_with_next_leases_after_the_reports(client):
+    topic = client.topic()
+    ids = publish_many(client, topic, 5)
+    w = client.register(topic.queue)
+    client.api("GET", "/task", params={"workerId": w, "count": 2})
+    r = client.api("POST", "/tasks", json={"workerId": w, "next": 2, "results": [
+        {"taskId": ids[0], "state": "success"}, {"taskId": "t_unknown", "state": "success"}]})
+    assert r.status == 200, r
+    assert r.body["results"][0]["task"]["state"] == "succeeded"
+    assert r.body["results"][1]["error"]["code"] == "task_not_found"
+    assert [t["id"] for t in r.body["next"]] == ids[2:4]
+    r = client.api("POST", "/tasks", json={"workerId": w, "results": [{"taskId": ids[1], "state": "success"}]})
+    assert "next" not in r.body, r

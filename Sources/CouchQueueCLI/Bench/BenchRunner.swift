@@ -97,7 +97,9 @@ struct BenchRunner: Sendable {
     }
 
     /// `width` workers lease and finish; without `until` each stops at its first empty lease,
-    /// with it they stop once that many tasks were finished in all.
+    /// with it they stop once that many tasks were finished in all. A worker reports and takes
+    /// its next tasks in one call (`next`), as a CouchQueue worker does; a task's latency runs
+    /// from the call that handed it out to the answer to its report.
     private func workers(
         _ width: Int, wait: Double?, until total: Int? = nil,
         _ measure: @escaping @Sendable ([String: JSONValue], Double) -> Double
@@ -112,17 +114,23 @@ struct BenchRunner: Sendable {
                         throw BenchError("PUT /worker answered no workerId")
                     }
                     let lease = "/task?workerId=\(worker)" + (batch > 1 ? "&count=\(batch)" : "") + (wait.map { "&wait=\($0)" } ?? "")
+                    var held: [Leased] = []
+                    var heldSince = Date()
                     var latencies: [Double] = []
                     while total.map({ finished.value < $0 }) ?? true {
-                        let begin = Date()
-                        let tasks = try leased(try await connection.send(.GET, lease).json())
-                        guard !tasks.isEmpty else {
-                            if total == nil { break } else { continue }
+                        if held.isEmpty {
+                            heldSince = Date()
+                            held = try leased(try await connection.send(.GET, lease).json(), batch > 1 ? "tasks" : "task")
+                            guard !held.isEmpty else {
+                                if total == nil { break } else { continue }
+                            }
                         }
-                        try await report(tasks, of: worker, on: connection)
-                        finished.add(tasks.count)
-                        let latency = Date().timeIntervalSince(begin)
-                        latencies += tasks.map { measure($0.task, latency) }
+                        let reportedAt = Date()
+                        let next = try await report(held, of: worker, wait: wait, on: connection)
+                        finished.add(held.count)
+                        let latency = Date().timeIntervalSince(heldSince)
+                        latencies += held.map { measure($0.task, latency) }
+                        (held, heldSince) = (next, reportedAt)
                     }
                     _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
                     await connection.close()
@@ -135,9 +143,10 @@ struct BenchRunner: Sendable {
 
     private typealias Leased = (task: [String: JSONValue], id: String, attempt: Int64)
 
-    /// The tasks of a lease's answer: `task`, or `tasks` when leasing in batches.
-    private func leased(_ answer: JSONValue) throws -> [Leased] {
-        let objects = batch > 1 ? answer.objectValue?["tasks"]?.arrayValue ?? [] : [answer.objectValue?["task"] ?? .null]
+    /// The tasks of an answer's `key`: one task (`task`) or a list (`tasks`, `next`).
+    private func leased(_ answer: JSONValue, _ key: String) throws -> [Leased] {
+        let member = answer.objectValue?[key] ?? .null
+        let objects = member.arrayValue ?? [member]
         return try objects.compactMap { object in
             guard case .object(let task) = object else { return nil }
             guard case .string(let id)? = task["id"], case .int(let attempt)? = task["attempts"] else {
@@ -147,16 +156,20 @@ struct BenchRunner: Sendable {
         }
     }
 
-    private func report(_ tasks: [Leased], of worker: String, on connection: BenchConnection) async throws {
+    /// Reports success on `tasks` and answers the next ones handed out in the same call.
+    private func report(_ tasks: [Leased], of worker: String, wait: Double?, on connection: BenchConnection) async throws -> [Leased] {
         let reports = tasks.map { #"{"taskId":"\#($0.id)","state":"success","attempt":\#($0.attempt)}"# }
+        let next = #""workerId":"\#(worker)","next":\#(batch)"# + (wait.map { #","wait":\#($0)"# } ?? "")
         guard batch > 1 else {
-            _ = try await connection.send(.POST, "/task", json: #"{"workerId":"\#(worker)",\#(reports[0].dropFirst())"#).json()
-            return
+            let answer = try await connection.send(.POST, "/task", json: #"{\#(next),\#(reports[0].dropFirst())"#).json()
+            guard answer.objectValue?["task"]?.objectValue != nil else { throw BenchError("POST /task refused a report: \(answer)") }
+            return try leased(answer, "next")
         }
-        let answer = try await connection.send(.POST, "/tasks", json: #"{"workerId":"\#(worker)","results":[\#(reports.joined(separator: ","))]}"#).json()
+        let answer = try await connection.send(.POST, "/tasks", json: #"{\#(next),"results":[\#(reports.joined(separator: ","))]}"#).json()
         let results = answer.objectValue?["results"]?.arrayValue ?? []
         guard results.count == tasks.count, results.allSatisfy({ $0.objectValue?["task"] != nil }) else {
             throw BenchError("POST /tasks refused a report: \(answer)")
         }
+        return try leased(answer, "next")
     }
 }

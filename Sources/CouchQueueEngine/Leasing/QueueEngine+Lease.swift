@@ -10,9 +10,7 @@ extension QueueEngine {
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
         while true {
-            let now = self.now
-            let tasks = try await store.leaseTasks(
-                LeaseParams(workerId: workerId, now: now, leaseExpiresAt: now + options.leaseTimeout, limit: limit))
+            let tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
             guard tasks.isEmpty, clock.now < deadline, !waitingWorkers.isClosed else { return tasks }
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
@@ -23,23 +21,31 @@ extension QueueEngine {
         }
     }
 
-    /// Records a run's outcome (`POST /task`).
-    public func finish(workerId: String, _ report: TaskReport) async throws -> QueueTask {
+    /// Records a run's outcome (`POST /task`). With `next`, the worker's next tasks are leased
+    /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.
+    public func finish(workerId: String, _ report: TaskReport, thenLease next: NextLease? = nil) async throws -> FinishedTask {
         try validate(report)
-        return try await store(report, of: workerId)
+        let now = self.now
+        let finished = try await store.finishTask(
+            finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
+        if report.reEnqueue { waitingWorkers.wake([finished.task.workerId ?? finished.task.queue]) }
+        guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
+        return FinishedTask(task: finished.task, next: try await lease(workerId: workerId, wait: next.wait, limit: next.limit))
     }
 
     /// Records several outcomes at once (`POST /tasks`), each on its own: one refused (not
     /// leased, unknown task) leaves the others recorded. On SQLite they share one commit. Bad
     /// input refuses the whole call before anything is recorded; an unknown worker refuses it
     /// too, and a store failure fails it (the worker reports again; what was recorded answers
-    /// `notLeased` then).
-    public func finish(workerId: String, reports: [TaskReport]) async throws -> [Result<QueueTask, any Error>] {
+    /// `notLeased` then). With `next`, the worker's next tasks are leased after the reports.
+    public func finish(
+        workerId: String, reports: [TaskReport], thenLease next: NextLease? = nil
+    ) async throws -> (results: [Result<QueueTask, any Error>], next: [QueueTask]) {
         for report in reports { try validate(report) }
         let results = await withTaskGroup(of: (Int, Result<QueueTask, any Error>).self) { group in
             for (position, report) in reports.enumerated() {
                 group.addTask {
-                    do { return (position, .success(try await self.store(report, of: workerId))) } catch { return (position, .failure(error)) }
+                    do { return (position, .success(try await self.finish(workerId: workerId, report).task)) } catch { return (position, .failure(error)) }
                 }
             }
             var results: [(position: Int, result: Result<QueueTask, any Error>)] = []
@@ -49,7 +55,8 @@ extension QueueEngine {
         for case .failure(let error) in results {
             guard let refusal = error as? StoreError, refusal.code != .workerNotFound else { throw error }
         }
-        return results
+        guard let next else { return (results, []) }
+        return (results, try await lease(workerId: workerId, wait: next.wait, limit: next.limit))
     }
 
     private func validate(_ report: TaskReport) throws(EngineError) {
@@ -58,13 +65,14 @@ extension QueueEngine {
         }
     }
 
-    private func store(_ report: TaskReport, of workerId: String) async throws -> QueueTask {
-        let task = try await store.finishTask(
-            FinishParams(
-                workerId: workerId, taskId: report.taskId, outcome: report.outcome, failReason: report.failReason,
-                reEnqueue: report.reEnqueue, attempt: report.attempt, now: now))
-        if report.reEnqueue { waitingWorkers.wake([task.workerId ?? task.queue]) }
-        return task
+    private func finishParams(_ report: TaskReport, of workerId: String, now: Double) -> FinishParams {
+        FinishParams(
+            workerId: workerId, taskId: report.taskId, outcome: report.outcome, failReason: report.failReason,
+            reEnqueue: report.reEnqueue, attempt: report.attempt, now: now)
+    }
+
+    private func leaseParams(_ workerId: String, _ limit: Int, now: Double) -> LeaseParams {
+        LeaseParams(workerId: workerId, now: now, leaseExpiresAt: now + options.leaseTimeout, limit: limit)
     }
 
     /// Renews leases (all, or only `taskIds`) and answers every task the worker holds.

@@ -18,3 +18,17 @@ public struct TaskReport: Sendable {
         self.attempt = attempt
     }
 }
+
+/// What a worker asks for with its report: its next tasks, in the same call (`next`), so that
+/// a worker that reports and takes its next task needs one round trip per task.
+public struct NextLease: Sendable {
+    /// The most tasks to lease.
+    public var limit: Int
+    /// How long to hold the answer back when no task is due, as `GET /task?wait=`.
+    public var wait: Double?
+
+    public init(limit: Int = 1, wait: Double? = nil) {
+        self.limit = limit
+        self.wait = wait
+    }
+}

@@ -22,18 +22,18 @@ enum TaskController {
 
     /// With `count`, up to that many tasks at once, also listed as `tasks`.
     static func lease(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
-        let count = try parameters.int("count")
-        if let count, !(1...maxBatch).contains(count) {
-            throw APIError.badRequest("count must be a whole number from 1 to \(maxBatch)")
-        }
+        let count = try batchSize(parameters, "count")
         let tasks = try await engine.lease(
             workerId: try parameters.requiredString("workerId"), wait: try parameters.double("wait"), limit: count ?? 1)
         return APIResult(count == nil ? TaskResponse(task: tasks.first) : LeaseResponse(tasks: tasks))
     }
 
+    /// With `next`, the worker's next tasks come in the same answer, as `next`.
     static func finish(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
-        let task = try await engine.finish(workerId: try parameters.requiredString("workerId"), try report(parameters))
-        return APIResult(TaskResponse(task: task))
+        let next = try nextLease(parameters)
+        let finished = try await engine.finish(
+            workerId: try parameters.requiredString("workerId"), try report(parameters), thenLease: next)
+        return APIResult(TaskResponse(task: finished.task, next: next.map { _ in finished.next }))
     }
 
     /// `POST /tasks`: `results` holds up to `maxBatch` reports, each an object with the
@@ -54,19 +54,36 @@ enum TaskController {
                 throw APIError.badRequest("results[\(position)]: \(error.message)")
             }
         }
-        let results = try await engine.finish(workerId: workerId, reports: reports)
-        return APIResult(TaskReportsResponse(results: results.map { result in
+        let next = try nextLease(parameters)
+        let (results, leased) = try await engine.finish(workerId: workerId, reports: reports, thenLease: next)
+        let answers = results.map { result -> TaskReportsResponse.Entry in
             switch result {
             case .success(let task): return .task(task)
             case .failure(let error):
                 let refusal = APIError(error)
                 return .error(ErrorResponse.Detail(code: refusal.code, message: refusal.message))
             }
-        }))
+        }
+        return APIResult(TaskReportsResponse(results: answers, next: next.map { _ in leased }))
     }
 
     /// The most tasks one call leases or reports on.
     static let maxBatch = 100
+
+    /// `count` or `next`: absent, or a whole number from 1 to `maxBatch`.
+    private static func batchSize(_ parameters: RequestParameters, _ name: String) throws(APIError) -> Int? {
+        let size = try parameters.int(name)
+        if let size, !(1...maxBatch).contains(size) {
+            throw .badRequest("\(name) must be a whole number from 1 to \(maxBatch)")
+        }
+        return size
+    }
+
+    /// `next` (how many tasks to lease after the reports) and the `wait` that goes with it.
+    private static func nextLease(_ parameters: RequestParameters) throws(APIError) -> NextLease? {
+        guard let limit = try batchSize(parameters, "next") else { return nil }
+        return NextLease(limit: limit, wait: try parameters.double("wait"))
+    }
 
     private static func report(_ parameters: RequestParameters) throws(APIError) -> TaskReport {
         guard let outcome = try parameters.choice("state", TaskOutcome.self) else {

@@ -63,6 +63,29 @@ enum FinishChecks {
             await expectStoreError(.notLeased) { try await f.finish(worker, task.id, .fail) }
             #expect(try await f.state(task.id) == .succeeded)
         },
+        StoreCheck("finishThenLeaseHandsOutTheNextTasksInOrder") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            let next = try await f.publish(["a"]).map(\.id) + f.publish(["a"]).map(\.id)
+            let done = try await f.finishThenLease(worker, task.id, limit: 5)
+            #expect(done.task.state == .succeeded && done.next.map(\.id) == next)
+            #expect(done.next.allSatisfy { $0.state == .started && $0.workerId == worker })
+            #expect(try await f.finishThenLease(worker, next[0], limit: 1).next.isEmpty)
+        },
+        StoreCheck("finishThenLeaseCanTakeBackAReEnqueuedTask") { store in
+            let f = F(store)
+            let (worker, task) = try await leased(f)
+            let again = try await f.finishThenLease(worker, task.id, reEnqueue: true, limit: 1, now: F.t0 + 1)
+            #expect(again.next.map(\.id) == [task.id] && again.next[0].attempts == 2)
+        },
+        StoreCheck("aRefusedFinishLeasesNothing") { store in
+            let f = F(store)
+            let (_, task) = try await leased(f)
+            let waiting = try await f.publish(["a"])[0].id
+            let other = try await f.worker(["a"])
+            await expectStoreError(.notLeased) { _ = try await f.finishThenLease(other, task.id, limit: 1) }
+            #expect(try await f.state(waiting) == .queued)
+        },
         StoreCheck("finishOfUnknownTaskOrByUnknownWorkerIsRefused") { store in
             let f = F(store)
             let (worker, task) = try await leased(f)

@@ -49,6 +49,13 @@ struct StoreFixture {
                 attempt: attempt, now: now))
     }
 
+    /// Reports success on `task` and leases up to `limit` next tasks in the same step.
+    func finishThenLease(_ worker: String, _ task: String, reEnqueue: Bool = false, limit: Int, now: Double = t0) async throws -> FinishedTask {
+        try await store.finishTask(
+            FinishParams(workerId: worker, taskId: task, outcome: .success, failReason: nil, reEnqueue: reEnqueue, attempt: nil, now: now),
+            thenLease: LeaseParams(workerId: worker, now: now, leaseExpiresAt: now + Self.lease, limit: limit))
+    }
+
     func interested(_ queue: String) async throws {
         try await store.setInterests(queue: queue, interests: .everything, now: Self.t0)
     }
