@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2)]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
@@ -78,5 +78,64 @@ enum PostgresMigrations {
         "CREATE INDEX tasks_failed ON tasks (finished_at, seq) WHERE state = 'failed'",
         "CREATE INDEX tasks_failed_by_queue ON tasks (queue) WHERE state = 'failed'",
         "CREATE INDEX tasks_succeeded ON tasks (finished_at) WHERE state = 'succeeded'",
+    ]
+
+    /// A lease as one server-side function: one round trip and cached plans, where the lease
+    /// written out in the server took a statement per step (touch the worker, look in each
+    /// source, lock a twin slot, take the row), each parsed and planned anew.
+    ///
+    /// Sources are the worker's own copies, then its queues in priority order; in each, the
+    /// oldest due task that no other transaction holds locked. A `singularlyRun` candidate
+    /// also takes a transaction-scoped advisory lock on its data key, so two servers never
+    /// start twins at once, and is held back (skipped) while a twin is started. An unknown
+    /// worker raises SQLSTATE `CQ404`.
+    private static let v2 = [
+        """
+        CREATE FUNCTION couchqueue_lease(p_worker TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql AS $$
+        DECLARE
+            v_queues TEXT;
+            v_sources TEXT[];
+            v_source INT;
+            v_held_back INT;
+            v_left BIGINT := p_limit;
+            v_candidate RECORD;
+            v_task tasks;
+        BEGIN
+            UPDATE workers SET last_seen_at = p_now WHERE id = p_worker RETURNING queues INTO v_queues;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'worker % not found', p_worker USING ERRCODE = 'CQ404';
+            END IF;
+            v_sources := ARRAY(SELECT q FROM json_array_elements_text(v_queues::json) WITH ORDINALITY AS e(q, n) ORDER BY n);
+            FOR v_source IN 0 .. coalesce(array_length(v_sources, 1), 0) LOOP
+                v_held_back := 0;
+                WHILE v_left > 0 LOOP
+                    IF v_source = 0 THEN
+                        SELECT seq, queue, singularly_run, data_key, data INTO v_candidate FROM tasks
+                        WHERE owner_id = p_worker AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= p_now
+                        ORDER BY run_at, seq LIMIT 1 OFFSET v_held_back FOR UPDATE SKIP LOCKED;
+                    ELSE
+                        SELECT seq, queue, singularly_run, data_key, data INTO v_candidate FROM tasks
+                        WHERE queue = v_sources[v_source] AND state = 'queued' AND owner_id IS NULL AND run_at <= p_now
+                        ORDER BY run_at, seq LIMIT 1 OFFSET v_held_back FOR UPDATE SKIP LOCKED;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    IF v_candidate.singularly_run AND NOT (pg_try_advisory_xact_lock(v_candidate.data_key) AND NOT EXISTS (
+                        SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
+                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data))
+                    THEN
+                        v_held_back := v_held_back + 1;
+                        CONTINUE;
+                    END IF;
+                    UPDATE tasks SET state = 'started', worker_id = p_worker, attempts = attempts + 1,
+                        started_at = p_now, lease_expires_at = p_expires
+                    WHERE seq = v_candidate.seq RETURNING * INTO v_task;
+                    RETURN NEXT v_task;
+                    v_left := v_left - 1;
+                END LOOP;
+            END LOOP;
+        END
+        $$
+        """,
     ]
 }

@@ -14,12 +14,16 @@ extension PostgresStore {
     }
 
     private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
-        try await requireWorker(connection, id: params.workerId)
         let held = try await connection.query(
             "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = \(params.taskId) FOR UPDATE", logger: logger
         ).collect()
-        guard let row = held.first else { throw StoreError.taskNotFound(params.taskId) }
-        let (seq, state, holder, attempts) = try row.decode((Int64, String, String?, Int).self)
+        let row = try held.first?.decode((Int64, String, String?, Int).self)
+        // A task started by this worker proves the worker exists (deleting a worker returns
+        // its started tasks), so only the refusals look the worker up, to name it first.
+        if row?.1 != TaskState.started.rawValue || row?.2 != params.workerId {
+            try await requireWorker(connection, id: params.workerId)
+        }
+        guard let (seq, state, holder, attempts) = row else { throw StoreError.taskNotFound(params.taskId) }
         try StoreRules.checkFinish(params, state: state, holder: holder, attempts: attempts)
         let query: PostgresQuery
         switch (params.reEnqueue, params.outcome) {

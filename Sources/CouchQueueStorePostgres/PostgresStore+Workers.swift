@@ -76,4 +76,12 @@ extension PostgresStore {
         try await connection.query("DELETE FROM workers WHERE id = ANY(\(ids))", logger: logger)
         return queues
     }
+
+    /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
+    func touchWorker(_ connection: PostgresConnection, id: String, now: Double) async throws -> [String] {
+        let rows = try await connection.query(
+            "UPDATE workers SET last_seen_at = \(now) WHERE id = \(id) RETURNING queues", logger: logger)
+        for try await queues in rows.decode(String.self) { return try StoredText.queueList(from: queues) }
+        throw StoreError.workerNotFound(id)
+    }
 }
