@@ -95,6 +95,7 @@ enum PostgresMigrations {
         RETURNS SETOF tasks LANGUAGE plpgsql AS $$
         DECLARE
             v_queues TEXT;
+            v_last_seen DOUBLE PRECISION;
             v_sources TEXT[];
             v_source INT;
             v_held_back INT;
@@ -102,9 +103,14 @@ enum PostgresMigrations {
             v_candidate RECORD;
             v_task tasks;
         BEGIN
-            UPDATE workers SET last_seen_at = p_now WHERE id = p_worker RETURNING queues INTO v_queues;
+            SELECT queues, last_seen_at INTO v_queues, v_last_seen FROM workers WHERE id = p_worker;
             IF NOT FOUND THEN
                 RAISE EXCEPTION 'worker % not found', p_worker USING ERRCODE = 'CQ404';
+            END IF;
+            -- A busy worker leases many times a second: its sign of life is rewritten at most
+            -- every 0.1 s, not at every lease (a row version and WAL record each time).
+            IF p_now - v_last_seen >= 0.1 THEN
+                UPDATE workers SET last_seen_at = p_now WHERE id = p_worker;
             END IF;
             v_sources := ARRAY(SELECT q FROM json_array_elements_text(v_queues::json) WITH ORDINALITY AS e(q, n) ORDER BY n);
             FOR v_source IN 0 .. coalesce(array_length(v_sources, 1), 0) LOOP

@@ -13,39 +13,33 @@ extension PostgresStore {
         return finished
     }
 
+    /// One statement when the worker holds the task, as it almost always does; a refusal then
+    /// looks up why, naming an unknown worker first.
     private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
+        let state: TaskState = params.reEnqueue ? .queued : params.outcome == .success ? .succeeded : .failed
+        // A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
+        let keepsReason = !params.reEnqueue && params.outcome == .success
+        let reason = params.outcome == .fail ? params.failReason : nil
+        let rows = try await connection.query("""
+            UPDATE tasks SET state = \(state.rawValue), lease_expires_at = NULL,
+                worker_id = CASE WHEN \(params.reEnqueue) THEN NULL ELSE worker_id END,
+                run_at = CASE WHEN \(params.reEnqueue) THEN \(params.now) ELSE run_at END,
+                finished_at = CASE WHEN \(params.reEnqueue) THEN finished_at ELSE \(params.now) END,
+                fail_reason = CASE WHEN \(keepsReason) THEN fail_reason ELSE \(reason) END
+            WHERE id = \(params.taskId) AND state = 'started' AND worker_id = \(params.workerId)
+                AND (\(params.attempt)::int8 IS NULL OR attempts = \(params.attempt))
+            RETURNING \(unescaped: PostgresTaskRow.columns)
+            """, logger: logger).collect()
+        if let row = rows.first { return try PostgresTaskRow.decode(row, now: params.now) }
+        try await requireWorker(connection, id: params.workerId)
         let held = try await connection.query(
-            "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = \(params.taskId) FOR UPDATE", logger: logger
+            "SELECT state, worker_id, attempts FROM tasks WHERE id = \(params.taskId)", logger: logger
         ).collect()
-        let row = try held.first?.decode((Int64, String, String?, Int).self)
-        // A task started by this worker proves the worker exists (deleting a worker returns
-        // its started tasks), so only the refusals look the worker up, to name it first.
-        if row?.1 != TaskState.started.rawValue || row?.2 != params.workerId {
-            try await requireWorker(connection, id: params.workerId)
+        guard let (current, holder, attempts) = try held.first?.decode((String, String?, Int).self) else {
+            throw StoreError.taskNotFound(params.taskId)
         }
-        guard let (seq, state, holder, attempts) = row else { throw StoreError.taskNotFound(params.taskId) }
-        try StoreRules.checkFinish(params, state: state, holder: holder, attempts: attempts)
-        let query: PostgresQuery
-        switch (params.reEnqueue, params.outcome) {
-        case (true, _):
-            let reason = params.outcome == .fail ? params.failReason : nil
-            query = """
-                UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, run_at = \(params.now),
-                    fail_reason = \(reason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                """
-        case (false, .success):
-            query = """
-                UPDATE tasks SET state = 'succeeded', lease_expires_at = NULL, finished_at = \(params.now)
-                WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                """
-        case (false, .fail):
-            query = """
-                UPDATE tasks SET state = 'failed', lease_expires_at = NULL, finished_at = \(params.now),
-                    fail_reason = \(params.failReason) WHERE seq = \(seq) RETURNING \(unescaped: PostgresTaskRow.columns)
-                """
-        }
-        let rows = try await connection.query(query, logger: logger).collect()
-        return try PostgresTaskRow.decode(rows[0], now: params.now)
+        try StoreRules.checkFinish(params, state: current, holder: holder, attempts: attempts)
+        throw StoreError.notLeased(params.taskId)  // it changed hands between the two statements
     }
 
     func requireWorker(_ connection: PostgresConnection, id: String) async throws {
