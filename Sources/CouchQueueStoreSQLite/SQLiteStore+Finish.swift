@@ -10,40 +10,34 @@ extension SQLiteStore {
         }
     }
 
+    /// One statement when the worker holds the task, as it almost always does; a refusal then
+    /// looks up why, naming an unknown worker first.
     private static func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {
-        let held = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT seq, state, worker_id, attempts FROM tasks WHERE id = ?"),
-            arguments: [params.taskId])
-        // A task started by this worker proves the worker exists (deleting a worker returns
-        // its started tasks), so only the refusals look the worker up, to name it first.
-        if held?["state"] != TaskState.started.rawValue || held?["worker_id"] != params.workerId {
-            try requireWorker(db, id: params.workerId)
-        }
-        guard let held else { throw StoreError.taskNotFound(params.taskId) }
-        try StoreRules.checkFinish(params, state: held["state"], holder: held["worker_id"], attempts: held["attempts"])
-        let sql: String
-        let arguments: StatementArguments
-        switch (params.reEnqueue, params.outcome) {
-        case (true, _):
-            sql = """
-                UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, run_at = ?,
-                    fail_reason = ? WHERE seq = ? RETURNING \(TaskRow.columns)
-                """
-            arguments = [params.now, params.outcome == .fail ? params.failReason : nil, held["seq"]]
-        case (false, .success):
-            sql = """
-                UPDATE tasks SET state = 'succeeded', lease_expires_at = NULL, finished_at = ?
-                WHERE seq = ? RETURNING \(TaskRow.columns)
-                """
-            arguments = [params.now, held["seq"]]
-        case (false, .fail):
-            sql = """
-                UPDATE tasks SET state = 'failed', lease_expires_at = NULL, finished_at = ?, fail_reason = ?
-                WHERE seq = ? RETURNING \(TaskRow.columns)
-                """
-            arguments = [params.now, params.failReason, held["seq"]]
-        }
-        let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)!
-        return try TaskRow.decode(row, now: params.now)
+        let state: TaskState = params.reEnqueue ? .queued : params.outcome == .success ? .succeeded : .failed
+        // A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
+        let keepsReason = !params.reEnqueue && params.outcome == .success
+        let reason = params.outcome == .fail ? params.failReason : nil
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                UPDATE tasks SET state = :state, lease_expires_at = NULL,
+                    worker_id = CASE WHEN :reEnqueue THEN NULL ELSE worker_id END,
+                    run_at = CASE WHEN :reEnqueue THEN :now ELSE run_at END,
+                    finished_at = CASE WHEN :reEnqueue THEN finished_at ELSE :now END,
+                    fail_reason = CASE WHEN :keepsReason THEN fail_reason ELSE :reason END
+                WHERE id = :id AND state = 'started' AND worker_id = :worker AND (:attempt IS NULL OR attempts = :attempt)
+                RETURNING \(TaskRow.columns)
+                """),
+            arguments: [
+                "state": state.rawValue, "reEnqueue": params.reEnqueue, "now": params.now, "keepsReason": keepsReason,
+                "reason": reason, "id": params.taskId, "worker": params.workerId, "attempt": params.attempt,
+            ])
+        if let row { return try TaskRow.decode(row, now: params.now) }
+        try requireWorker(db, id: params.workerId)
+        guard
+            let held = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT state, worker_id, attempts FROM tasks WHERE id = ?"), arguments: [params.taskId])
+        else { throw StoreError.taskNotFound(params.taskId) }
+        try StoreRules.checkFinish(params, state: held[0], holder: held[1], attempts: held[2])
+        throw StoreError.notLeased(params.taskId)
     }
 }
