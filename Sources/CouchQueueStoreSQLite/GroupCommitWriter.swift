@@ -22,10 +22,12 @@ final class GroupCommitWriter: Sendable {
     }
 
     private let pool: DatabasePool
+    private let checkpointer: WALCheckpointer
     private let pending = Mutex(Pending())
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, checkpointer: WALCheckpointer) {
         self.pool = pool
+        self.checkpointer = checkpointer
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is durable.
@@ -46,9 +48,11 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Waits until every write enqueued so far has committed or failed.
-    func drain() async throws {
+    /// Waits until every write enqueued so far has committed or failed, then closes the
+    /// checkpointer's connection. Nothing may be written afterwards.
+    func close() async throws {
         try await pool.writeWithoutTransaction { _ in }
+        try checkpointer.close()
     }
 
     private func enqueue(_ job: Job) {
@@ -80,5 +84,6 @@ final class GroupCommitWriter: Sendable {
             return
         }
         for answer in answers { answer() }
+        checkpointer.committed()
     }
 }

@@ -30,4 +30,27 @@ import Testing
         #expect(try await reopened.task(id: id, now: StoreFixture.t0)?.state == .queued)
         try await reopened.close()
     }
+
+    /// The log is copied back into the database file in the background, long before it holds
+    /// the 10,000 pages at which the writer would checkpoint it itself.
+    @Test func theLogIsCheckpointedOffTheWriter() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        func size(_ suffix: String) throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as! Int
+        }
+        let store = try SQLiteStore(path: path)
+        let before = try size("")
+        let data = #"{"text":"\#(String(repeating: "x", count: 2000))"}"#
+        for _ in 0..<100 { _ = try await StoreFixture(store).publish(["a"], data: data) }
+        #expect(try size("-wal") < 10_000 * 4096)
+        var grown = false
+        for _ in 0..<50 where !grown {
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await StoreFixture(store).publish(["a"])  // a commit nudges the checkpointer
+            grown = try size("") >= before + 100 * 2000
+        }
+        #expect(grown, "the database file holds the published tasks")
+        try await store.close()
+    }
 }
