@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may wait for a whole request before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
     var idleTimeout: Double?
 
+    @Option(help: "Seconds a request's body may take to arrive after its headers (env COUCHQUEUE_BODY_TIMEOUT). [default: 30]")
+    var bodyTimeout: Double?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (env COUCHQUEUE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
@@ -74,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.engine.leaseTimeout = try positive("--lease-timeout", leaseTimeout, "COUCHQUEUE_LEASE_TIMEOUT") ?? configuration.engine.leaseTimeout
         configuration.engine.retention = try positive("--retention", retention, "COUCHQUEUE_RETENTION") ?? configuration.engine.retention
         configuration.http.idleTimeout = try positive("--idle-timeout", idleTimeout, "COUCHQUEUE_IDLE_TIMEOUT") ?? configuration.http.idleTimeout
+        configuration.http.bodyReadTimeout = try positive("--body-timeout", bodyTimeout, "COUCHQUEUE_BODY_TIMEOUT") ?? configuration.http.bodyReadTimeout
         if let limit = try bodyLimit ?? parse("COUCHQUEUE_BODY_LIMIT", Int.init) {
             guard limit > 0 else { throw ValidationError("--body-limit must be a positive number of bytes") }
             configuration.http.bodyLimit = limit

@@ -41,7 +41,8 @@ def test_help_names_every_flag_and_its_environment_variable():
     assert done.returncode == 0
     for flag, variable in [("--host", "COUCHQUEUE_HOST"), ("--port", "COUCHQUEUE_PORT"), ("--store", "COUCHQUEUE_STORE"),
                            ("--worker-timeout", "COUCHQUEUE_WORKER_TIMEOUT"), ("--lease-timeout", "COUCHQUEUE_LEASE_TIMEOUT"),
-                           ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT")]:
+                           ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT"),
+                           ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT")]:
         assert flag in done.stdout and variable in done.stdout, flag
 
 
@@ -67,3 +68,20 @@ def test_idle_and_half_sent_requests_are_cut_off_after_the_idle_timeout(make_ser
     busy = socket.create_connection((srv.host, srv.port))
     busy.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     assert b"200" in busy.recv(1024)
+
+
+def test_a_body_that_stalls_is_cut_off_after_the_body_timeout(make_server):
+    srv = make_server(extra_args=["--idle-timeout", "30", "--body-timeout", "1"])
+    slow = socket.create_connection((srv.host, srv.port))
+    time.sleep(0.3)  # idle first: the body's deadline is earlier than the idle timer's
+    slow.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    start = time.monotonic()
+    assert closed_within(slow, 10), "a stalled body is cut off by the body timeout, not the 30 s idle timeout"
+    assert 0.5 <= time.monotonic() - start < 10
+    prompt = socket.create_connection((srv.host, srv.port))
+    body = b'{"publisher": "p", "data": {"nobody": "listens"}}'
+    prompt.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                   + str(len(body)).encode() + b"\r\n\r\n" + body[:10])
+    time.sleep(0.5)
+    prompt.sendall(body[10:])
+    assert b"HTTP/1.1 200" in prompt.recv(1024), "a body within the timeout is answered"
