@@ -83,7 +83,9 @@ final class GroupCommitWriter: Sendable {
             for job in jobs { job.fail(error) }
             return
         }
-        for answer in answers { answer() }
+        // One job answers the whole batch: resuming each caller from this thread would wake
+        // the event loop once per caller.
+        Task { for answer in answers { answer() } }
         checkpointer.committed()
     }
 }

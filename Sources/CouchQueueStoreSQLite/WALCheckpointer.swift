@@ -31,7 +31,7 @@ final class WALCheckpointer: Sendable {
         guard start else { return }
         connection.asyncWriteWithoutTransaction { db in
             // Busy (the writer checkpointing at the same moment) is harmless: try again later.
-            try? db.checkpoint(.passive)
+            _ = try? db.checkpoint(.passive)
             self.state.withLock { $0.running = false }
         }
     }
