@@ -28,7 +28,7 @@ extension QueueEngine {
         let now = self.now
         let finished = try await store.finishTask(
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
-        if report.reEnqueue { waitingWorkers.wake([finished.task.workerId ?? finished.task.queue]) }
+        if report.reEnqueue { waitingWorkers.wakeOne([finished.task.workerId ?? finished.task.queue]) }
         guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
         return FinishedTask(task: finished.task, next: try await lease(workerId: workerId, wait: next.wait, limit: next.limit))
     }

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Lease requests parked until work may be there for them (`GET /task?wait=`).
 ///
-/// A waiter names keys (its queues and its own worker id); a publish wakes the waiters of the
-/// keys it stored under (at once, or when a scheduled task falls due), and rare events
+/// A waiter names keys (its queues and its own worker id); a publish wakes one waiter per key
+/// it stored under (all of them when scheduled tasks fall due), and rare events
 /// (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
 /// `run()` checks deadlines and due times on a short tick, so that nothing needs a timer of
 /// its own. On shutdown every waiter is woken and no new one parks.
@@ -49,6 +49,22 @@ public final class WaitingWorkers: Service, Sendable {
         guard !keys.isEmpty else { return }
         let keySet = Set(keys)
         resume { waiter in waiter.keys.contains(where: keySet.contains) }
+    }
+
+    /// Wakes, for each of `keys`, the longest-waiting waiter that named it: one new task per
+    /// key, which one lease takes. Waking every waiter of the key would send all but one back
+    /// to sleep after a lease that finds nothing (a thundering herd). A woken waiter always
+    /// leases before it waits again, so the task is taken even if another worker beat it.
+    func wakeOne(_ keys: [String]) {
+        let woken = state.withLock { state -> [Waiter] in
+            var woken: [Waiter] = []
+            for key in keys {
+                guard let id = state.waiters.filter({ $0.value.keys.contains(key) }).keys.min() else { continue }
+                woken.append(state.waiters.removeValue(forKey: id)!)
+            }
+            return woken
+        }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Wakes the waiters of `keys` once the unix time `time` has come.

@@ -63,7 +63,7 @@ extension QueueEngine {
         if let runAt = publication.runAt, runAt > now {
             waitingWorkers.wake(keys, at: runAt)
         } else {
-            waitingWorkers.wake(keys)
+            waitingWorkers.wakeOne(keys)
         }
         return published
     }
