@@ -19,17 +19,17 @@ extension SQLiteStore {
         let reason = params.outcome == .fail ? params.failReason : nil
         let row = try Row.fetchOne(
             db.cachedStatement(sql: """
-                UPDATE tasks SET state = :state, lease_expires_at = NULL,
-                    worker_id = CASE WHEN :reEnqueue THEN NULL ELSE worker_id END,
-                    run_at = CASE WHEN :reEnqueue THEN :now ELSE run_at END,
-                    finished_at = CASE WHEN :reEnqueue THEN finished_at ELSE :now END,
-                    fail_reason = CASE WHEN :keepsReason THEN fail_reason ELSE :reason END
-                WHERE id = :id AND state = 'started' AND worker_id = :worker AND (:attempt IS NULL OR attempts = :attempt)
+                UPDATE tasks SET state = ?1, lease_expires_at = NULL,
+                    worker_id = CASE WHEN ?2 THEN NULL ELSE worker_id END,
+                    run_at = CASE WHEN ?2 THEN ?3 ELSE run_at END,
+                    finished_at = CASE WHEN ?2 THEN finished_at ELSE ?3 END,
+                    fail_reason = CASE WHEN ?4 THEN fail_reason ELSE ?5 END
+                WHERE id = ?6 AND state = 'started' AND worker_id = ?7 AND (?8 IS NULL OR attempts = ?8)
                 RETURNING \(TaskRow.columns)
                 """),
             arguments: [
-                "state": state.rawValue, "reEnqueue": params.reEnqueue, "now": params.now, "keepsReason": keepsReason,
-                "reason": reason, "id": params.taskId, "worker": params.workerId, "attempt": params.attempt,
+                state.rawValue, params.reEnqueue, params.now, keepsReason, reason, params.taskId, params.workerId,
+                params.attempt,
             ])
         if let row { return try TaskRow.decode(row, now: params.now) }
         try requireWorker(db, id: params.workerId)

@@ -77,6 +77,8 @@ public final class WaitingWorkers: Service, Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+    /// How many waiters are parked (for tests).
+    var parkedCount: Int { state.withLock { $0.waiters.count } }
 
     public func run() async {
         await withGracefulShutdownHandler {
