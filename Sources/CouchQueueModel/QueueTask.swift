@@ -7,7 +7,7 @@ public struct QueueTask: Codable, Sendable, Equatable {
     public var queue: String
     public var workerId: String?
     public var publisher: String
-    public var data: JSONValue
+    public var data: CanonicalJSON
     public var scope: TaskScope
     public var singularlyEnqueue: Bool
     public var singularlyRun: Bool
@@ -21,7 +21,7 @@ public struct QueueTask: Codable, Sendable, Equatable {
 
     public init(
         id: String, publicationId: String, queue: String, workerId: String?, publisher: String,
-        data: JSONValue, scope: TaskScope, singularlyEnqueue: Bool, singularlyRun: Bool,
+        data: CanonicalJSON, scope: TaskScope, singularlyEnqueue: Bool, singularlyRun: Bool,
         state: TaskState, attempts: Int, runAt: Double, createdAt: Double,
         startedAt: Double?, finishedAt: Double?, failReason: String?
     ) {
@@ -62,7 +62,7 @@ extension QueueTask: JSONDirectlyWritable {
         object.add("queue", queue)
         object.add("workerId", workerId)
         object.add("publisher", publisher)
-        object.add("data", data)
+        object.add("data", canonical: data)
         object.add("scope", scope.rawValue)
         object.add("singularlyEnqueue", singularlyEnqueue)
         object.add("singularlyRun", singularlyRun)

@@ -23,7 +23,7 @@ enum PostgresTaskRow {
         let worker: String? = try value(4)
         return QueueTask(
             id: try value(0), publicationId: try value(1), queue: try value(2), workerId: try worker ?? value(3),
-            publisher: try value(5), data: try JSONValue.parse(data.utf8, maxDepth: .max),
+            publisher: try value(5), data: CanonicalJSON(storedText: data),
             scope: TaskScope(rawValue: try value(7)) ?? .any, singularlyEnqueue: try value(8), singularlyRun: try value(9),
             state: state, attempts: try value(11), runAt: runAt, createdAt: try value(13), startedAt: try value(14),
             finishedAt: try value(15), failReason: try value(16))

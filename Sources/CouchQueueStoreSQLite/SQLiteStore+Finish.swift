@@ -31,7 +31,7 @@ extension SQLiteStore {
                 state.rawValue, params.reEnqueue, params.now, keepsReason, reason, params.taskId, params.workerId,
                 params.attempt,
             ])
-        if let row { return try TaskRow.decode(row, now: params.now) }
+        if let row { return TaskRow.decode(row, now: params.now) }
         try requireWorker(db, id: params.workerId)
         guard
             let held = try Row.fetchOne(

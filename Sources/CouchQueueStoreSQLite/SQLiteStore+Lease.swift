@@ -20,7 +20,7 @@ extension SQLiteStore {
                         WHERE seq = ? RETURNING \(TaskRow.columns)
                         """),
                     arguments: [params.workerId, params.now, params.leaseExpiresAt, seq])
-                if let row { leased.append(try TaskRow.decode(row, now: params.now)) }
+                if let row { leased.append(TaskRow.decode(row, now: params.now)) }
             }
         }
         return leased

@@ -88,7 +88,7 @@ extension SQLiteStore {
                     ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
                     """,
                 arguments: [limit, offset]
-            ).map { try TaskRow.decode($0, now: now) }
+            ).map { TaskRow.decode($0, now: now) }
             return FailedQueuePage(length: length, tasks: tasks)
         }
     }

@@ -12,7 +12,7 @@ enum TaskRow {
 
     /// A waiting task whose `run_at` is still ahead shows as `scheduled`. Columns are read by
     /// position, in the order of `columns`: this runs for every task handed out.
-    static func decode(_ row: Row, now: Double) throws -> QueueTask {
+    static func decode(_ row: Row, now: Double) -> QueueTask {
         let runAt: Double = row[12]
         var state = TaskState(rawValue: row[10]) ?? .queued
         if state == .queued && runAt > now { state = .scheduled }
@@ -24,7 +24,7 @@ enum TaskRow {
             queue: row[2],
             workerId: worker ?? row[3],
             publisher: row[5],
-            data: try JSONValue.parse(data.utf8, maxDepth: .max),
+            data: CanonicalJSON(storedText: data),
             scope: TaskScope(rawValue: row[7]) ?? .any,
             singularlyEnqueue: row[8],
             singularlyRun: row[9],
@@ -41,6 +41,6 @@ enum TaskRow {
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: [id]
-        ).map { try decode($0, now: now) }
+        ).map { decode($0, now: now) }
     }
 }

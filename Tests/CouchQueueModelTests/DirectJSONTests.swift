@@ -5,7 +5,7 @@ import Testing
 @Suite struct DirectJSONTests {
     static let task = QueueTask(
         id: "t_1", publicationId: "p_1", queue: "emails", workerId: nil, publisher: "shop \"east\"\n",
-        data: .object(["to": .string("a@b.c"), "n": .int(3), "x": .double(0.5), "nested": .array([.null, .bool(true)])]),
+        data: CanonicalJSON(.object(["to": .string("a@b.c"), "n": .int(3), "x": .double(0.5), "nested": .array([.null, .bool(true)])])),
         scope: .all, singularlyEnqueue: true, singularlyRun: false, state: .started, attempts: 2,
         runAt: 1_764_460_800.25, createdAt: 1_764_460_800, startedAt: 1_764_460_801.5, finishedAt: nil,
         failReason: "tab\there \u{1}")
@@ -18,7 +18,7 @@ import Testing
         let task = try #require(try JSONValue.parse(Self.task.jsonBytes, maxDepth: 64).objectValue)
         #expect(task == [
             "id": .string("t_1"), "publicationId": .string("p_1"), "queue": .string("emails"), "workerId": .null,
-            "publisher": .string("shop \"east\"\n"), "data": Self.task.data, "scope": .string("all"),
+            "publisher": .string("shop \"east\"\n"), "data": try Self.task.data.value, "scope": .string("all"),
             "singularlyEnqueue": .bool(true), "singularlyRun": .bool(false), "state": .string("started"),
             "attempts": .int(2), "runAt": .double(1_764_460_800.25), "createdAt": .double(1_764_460_800),
             "startedAt": .double(1_764_460_801.5), "finishedAt": .null, "failReason": .string("tab\there \u{1}"),
@@ -56,3 +56,4 @@ import Testing
         #expect(try JSONValueEncoder.encode(response) == response.jsonBytes)
     }
 }
+

@@ -52,7 +52,7 @@ import Testing
 
     @Test func encoderWritesTheWireShapesWithNulls() throws {
         let task = QueueTask(
-            id: "t_1", publicationId: "p_1", queue: "q", workerId: nil, publisher: "me", data: .object(["k": .int(1)]),
+            id: "t_1", publicationId: "p_1", queue: "q", workerId: nil, publisher: "me", data: CanonicalJSON(.object(["k": .int(1)])),
             scope: .any, singularlyEnqueue: false, singularlyRun: true, state: .queued, attempts: 0, runAt: 1.5,
             createdAt: 1.5, startedAt: nil, finishedAt: nil, failReason: nil)
         let bytes = try JSONValueEncoder.encode(TaskResponse(task: task))

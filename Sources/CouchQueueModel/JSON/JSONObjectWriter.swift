@@ -52,6 +52,12 @@ public struct JSONObjectWriter {
         add(name, .bool(value))
     }
 
+    /// A value written as its canonical text already is.
+    public mutating func add(_ name: String, canonical value: CanonicalJSON) {
+        key(name)
+        bytes += value.text.utf8
+    }
+
     /// A nested object, or `null`.
     public mutating func add(_ name: String, object value: (some JSONDirectlyWritable)?) {
         key(name)
