@@ -16,8 +16,6 @@ public final class SQLiteStore: QueueStore {
         configuration.label = "couchqueue"
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // FULL: the WAL is synced at every commit, so a committed publish survives power loss.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Hot index pages are rewritten many times a second: copying them back to the
             // database every 1,000 WAL pages (the default) showed as publish latency spikes.
             // `WALCheckpointer` copies most pages before the writer's turn comes.
@@ -30,6 +28,9 @@ public final class SQLiteStore: QueueStore {
             // 300,000 tasks waiting.
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // FULL: the WAL is synced at every commit, so a committed publish survives power loss.
+        // Set after opening: GRDB sets NORMAL (synced only at checkpoints) when it turns WAL on.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator.migrate(pool)
         writer = GroupCommitWriter(pool: pool, checkpointer: try WALCheckpointer(path: path, configuration: configuration))
     }

@@ -57,8 +57,10 @@ class Server:
 
     def __init__(self, workdir, lease_timeout=DEFAULT_LEASE_TIMEOUT,
                  worker_timeout=DEFAULT_WORKER_TIMEOUT, extra_args=(), store_path=None,
-                 default_store=False, store_url=None, env=None):
+                 default_store=False, store_url=None, env=None, wrapper=()):
         self.workdir = pathlib.Path(workdir)
+        # wrapper: a command the server runs under (strace, to watch its system calls)
+        self.wrapper = [str(a) for a in wrapper]
         # store_url: a shared store (postgres://…) instead of a private SQLite file
         self.store_url = store_url
         # env: COUCHQUEUE_* variables to hand the server (tests of configuration by environment)
@@ -91,7 +93,7 @@ class Server:
             store = ["--store", self.store_url]
         else:
             store = [] if self.default_store else ["--store", f"sqlite:{self.store_path}"]
-        return [str(binary_path()), "serve", "--port", "0", *store, *self.args]
+        return [*self.wrapper, str(binary_path()), "serve", "--port", "0", *store, *self.args]
 
     def start(self, timeout=START_TIMEOUT):
         if self.running():
