@@ -1,7 +1,8 @@
 import ServiceLifecycle
 import Synchronization
 
-/// Lease requests parked until work may be there for them (`GET /task?wait=`).
+/// Lease requests parked until work may be there for them (`wait` on `GET /task`, or on a
+/// report that asks for its `next` tasks).
 ///
 /// A waiter names keys (its queues and its own worker id); a publish wakes one waiter per key
 /// it stored under (all of them when scheduled tasks fall due), and rare events
