@@ -5,14 +5,14 @@ import Synchronization
 /// that concurrent requests share one commit and one disk sync (group commit).
 ///
 /// Each write runs in its own savepoint: one that throws rolls back alone and fails alone,
-/// the others in the batch commit. No caller is answered before the batch's commit returns,
-/// so an answer always means "durable". Writes run on GRDB's serial writer queue, never on
-/// the caller's thread.
+/// the others in the batch commit. No caller is answered before the batch's commit is synced
+/// to disk (`WALSyncer`), so an answer always means "durable". Writes run on GRDB's serial
+/// writer queue, never on the caller's thread.
 final class GroupCommitWriter: Sendable {
     /// A write waiting for the next batch: `run` applies it and returns how to answer its caller
     /// once the batch commits; `fail` answers it when the batch's commit fails.
     private struct Job: Sendable {
-        let run: @Sendable (Database) -> @Sendable () -> Void
+        let run: @Sendable (Database) -> WALSyncer.Answer
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -22,11 +22,13 @@ final class GroupCommitWriter: Sendable {
     }
 
     private let pool: DatabasePool
+    private let syncer: WALSyncer
     private let checkpointer: WALCheckpointer
     private let pending = Mutex(Pending())
 
-    init(pool: DatabasePool, checkpointer: WALCheckpointer) {
+    init(pool: DatabasePool, syncer: WALSyncer, checkpointer: WALCheckpointer) {
         self.pool = pool
+        self.syncer = syncer
         self.checkpointer = checkpointer
     }
 
@@ -37,9 +39,11 @@ final class GroupCommitWriter: Sendable {
                 run: { db in
                     do {
                         let value = try Savepoint.run(db, operation)
-                        return { continuation.resume(returning: value) }
+                        return { syncFailure in
+                            if let syncFailure { continuation.resume(throwing: syncFailure) } else { continuation.resume(returning: value) }
+                        }
                     } catch {
-                        return { continuation.resume(throwing: error) }
+                        return { _ in continuation.resume(throwing: error) }
                     }
                 },
                 fail: { continuation.resume(throwing: $0) }
@@ -48,10 +52,11 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Waits until every write enqueued so far has committed or failed, then closes the
-    /// checkpointer's connection. Nothing may be written afterwards.
+    /// Waits until every write enqueued so far has committed and been synced, or failed, then
+    /// closes the syncer's and the checkpointer's files. Nothing may be written afterwards.
     func close() async throws {
         try await pool.writeWithoutTransaction { _ in }
+        syncer.close()
         try checkpointer.close()
     }
 
@@ -72,7 +77,7 @@ final class GroupCommitWriter: Sendable {
             defer { pending = Pending() }
             return pending.jobs
         }
-        var answers: [@Sendable () -> Void] = []
+        var answers: [WALSyncer.Answer] = []
         answers.reserveCapacity(jobs.count)
         do {
             try db.inTransaction(.immediate) {
@@ -83,9 +88,7 @@ final class GroupCommitWriter: Sendable {
             for job in jobs { job.fail(error) }
             return
         }
-        // One job answers the whole batch: resuming each caller from this thread would wake
-        // the event loop once per caller.
-        Task { for answer in answers { answer() } }
+        syncer.committed(answers)
         checkpointer.committed()
     }
 }

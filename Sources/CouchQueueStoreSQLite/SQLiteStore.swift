@@ -2,7 +2,8 @@ import CouchQueueModel
 import CouchQueueStore
 import GRDB
 
-/// The embedded store: one SQLite file in WAL mode, synced on every commit.
+/// The embedded store: one SQLite file in WAL mode; no write is answered before its commit
+/// is synced to disk.
 ///
 /// Writes go through a `GroupCommitWriter` (one writer, batched transactions); reads run on a
 /// pool of reader connections that see the last committed state and never block the writer.
@@ -28,11 +29,15 @@ public final class SQLiteStore: QueueStore {
             // 300,000 tasks waiting.
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        // FULL: the WAL is synced at every commit, so a committed publish survives power loss.
-        // Set after opening: GRDB sets NORMAL (synced only at checkpoints) when it turns WAL on.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // NORMAL: a commit writes the log without syncing it and frees the write lock at once;
+        // `WALSyncer` syncs the log before anyone is answered, so a committed publish still
+        // survives power loss. (GRDB sets NORMAL itself when it turns WAL on; said here
+        // because durability depends on it being NORMAL or FULL, never OFF.)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try SQLiteMigrations.migrator.migrate(pool)
-        writer = GroupCommitWriter(pool: pool, checkpointer: try WALCheckpointer(path: path, configuration: configuration))
+        writer = GroupCommitWriter(
+            pool: pool, syncer: try WALSyncer(path: path + "-wal"),
+            checkpointer: try WALCheckpointer(path: path, configuration: configuration))
     }
 
     public func ping() async throws {
