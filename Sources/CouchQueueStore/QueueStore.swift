@@ -83,10 +83,3 @@ public protocol QueueStore: Sendable {
     /// Flushes and closes. Nothing may be called afterwards.
     func close() async throws
 }
-
-extension QueueStore {
-    /// Records the outcome of a run, leasing nothing after it.
-    public func finishTask(_ params: FinishParams) async throws -> QueueTask {
-        try await finishTask(params, thenLease: nil).task
-    }
-}

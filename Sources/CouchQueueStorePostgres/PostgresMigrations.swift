@@ -103,7 +103,9 @@ enum PostgresMigrations {
             v_candidate RECORD;
             v_task tasks;
         BEGIN
-            SELECT queues, last_seen_at INTO v_queues, v_last_seen FROM workers WHERE id = p_worker;
+            -- Held until commit: a worker being deleted (its row locked first) waits for this
+            -- lease to commit, then returns what it took; or this lease waits and finds no worker.
+            SELECT queues, last_seen_at INTO v_queues, v_last_seen FROM workers WHERE id = p_worker FOR KEY SHARE;
             IF NOT FOUND THEN
                 RAISE EXCEPTION 'worker % not found', p_worker USING ERRCODE = 'CQ404';
             END IF;

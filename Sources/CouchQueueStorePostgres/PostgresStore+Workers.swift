@@ -62,6 +62,9 @@ extension PostgresStore {
     /// the queues that got tasks back, to announce once committed.
     func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
+        // First, so that a lease under way for one of them (`couchqueue_lease` holds its
+        // worker's row) commits before the started tasks are returned below.
+        try await connection.query("SELECT id FROM workers WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
         try await connection.query(
             "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
         try await connection.query(

@@ -52,11 +52,16 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// Throws when the log could not be synced: the store can no longer promise durability.
+    func check() throws {
+        try syncer.check()
+    }
+
     /// Waits until every write enqueued so far has committed and been synced, or failed, then
     /// closes the syncer's and the checkpointer's files. Nothing may be written afterwards.
     func close() async throws {
         try await pool.writeWithoutTransaction { _ in }
-        syncer.close()
+        await syncer.close()
         try checkpointer.close()
     }
 

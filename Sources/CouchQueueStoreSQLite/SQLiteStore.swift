@@ -40,7 +40,9 @@ public final class SQLiteStore: QueueStore {
             checkpointer: try WALCheckpointer(path: path, configuration: configuration))
     }
 
+    /// Fails once the log could not be synced, as well as when the file cannot be read.
     public func ping() async throws {
+        try writer.check()
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 

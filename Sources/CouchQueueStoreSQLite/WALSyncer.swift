@@ -13,50 +13,76 @@ import Synchronization
 ///
 /// Readers may see a commit a moment before its sync returns. No write is answered before,
 /// and a lease is a write: a worker never receives a task whose publication could still be lost.
+///
+/// A failed sync is final. Linux reports a write-back error once and may then count the pages
+/// as clean, so a later sync that succeeds proves nothing: from then on every write is
+/// answered with the error and `check()` fails, as PostgreSQL stops on a failed sync.
 final class WALSyncer: Sendable {
     typealias Answer = @Sendable ((any Error)?) -> Void
 
-    private struct Waiting {
+    private struct State {
         var batches: [[Answer]] = []
         var syncScheduled = false
+        var failure: SyncError?
+        var closed = false
     }
 
     private let descriptor: Int32
     private let queue = DispatchQueue(label: "couchqueue.wal-sync")
-    private let waiting = Mutex(Waiting())
+    private let state = Mutex(State())
 
-    /// `path` is the log's (`…-wal`); it exists once the database is open in WAL mode.
+    /// `path` is the log's (`…-wal`); it exists once the database is open in WAL mode. Its
+    /// directory is synced once, so that the log's own name survives a power loss too.
     init(path: String) throws {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryDescriptor >= 0, fsync(directoryDescriptor) == 0 else {
+            let code = errno
+            if directoryDescriptor >= 0 { Glibc.close(directoryDescriptor) }
+            throw SyncError(operation: "sync the directory \(directory)", code: code)
+        }
+        Glibc.close(directoryDescriptor)
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw SyncError(operation: "open \(path)", code: errno) }
     }
 
+    deinit {
+        if !state.withLock({ $0.closed }) { Glibc.close(descriptor) }
+    }
+
     /// Answers `batch`, just committed, once the log is on disk.
     func committed(_ batch: [Answer]) {
-        let mustSchedule = waiting.withLock { waiting in
-            waiting.batches.append(batch)
-            defer { waiting.syncScheduled = true }
-            return !waiting.syncScheduled
+        let (mustSchedule, failure) = state.withLock { state -> (Bool, SyncError?) in
+            if let failure = state.failure { return (false, failure) }
+            state.batches.append(batch)
+            defer { state.syncScheduled = true }
+            return (!state.syncScheduled, nil)
         }
+        if let failure { for answer in batch { answer(failure) } }
         if mustSchedule { queue.async { self.syncWaiting() } }
+    }
+
+    /// Throws the sync failure, if there was one.
+    func check() throws {
+        if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
     /// Batches committed while this sync runs schedule the next one: theirs must begin later.
     private func syncWaiting() {
-        let batches = waiting.withLock { waiting in
-            defer { waiting = Waiting() }
-            return waiting.batches
+        let batches = state.withLock { state in
+            defer { (state.batches, state.syncScheduled) = ([], false) }
+            return state.batches
         }
-        let failure = fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync", code: errno)
-        // One job answers them all: resuming each caller from this thread would wake the
-        // event loop once per caller.
-        Task { for batch in batches { for answer in batch { answer(failure) } } }
+        let failure = fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
+        if let failure { state.withLock { $0.failure = $0.failure ?? failure } }
+        for batch in batches { for answer in batch { answer(failure) } }
     }
 
     /// Waits for the syncs under way, then closes the log's descriptor. Call it after the
     /// writer's last commit.
-    func close() {
-        queue.sync {}
+    func close() async {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
+        state.withLock { $0.closed = true }
         Glibc.close(descriptor)
     }
 }

@@ -30,12 +30,25 @@ import Testing
             while waiting.parkedCount <= position { await Task.yield() }
         }
         waiting.wakeOne(["q"])
-        await waiters[0].value
+        try await returns(waiters[0])
         #expect(woken.names == ["first"] && waiting.parkedCount == 2)
         waiting.wakeOne(["w-third", "q"])
-        await waiters[1].value
-        await waiters[2].value
+        try await returns(waiters[1])
+        try await returns(waiters[2])
         #expect(Set(woken.names) == ["first", "second", "third"] && waiting.parkedCount == 0)
+        waiting.wakeAll()
+    }
+
+    /// Fails, instead of hanging, when `waiter` was not woken.
+    private func returns(_ waiter: Task<Void, Never>) async throws {
+        let returned = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await waiter.value; return true }
+            group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        try #require(returned, "the waiter was not woken")
     }
 }
 

@@ -32,7 +32,8 @@ import Testing
     }
 
     /// The log is copied back into the database file in the background, long before it holds
-    /// the 10,000 pages at which the writer would checkpoint it itself.
+    /// the 10,000 pages at which the writer would checkpoint it itself (these few hundred
+    /// kilobytes are far from that).
     @Test func theLogIsCheckpointedOffTheWriter() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -43,7 +44,6 @@ import Testing
         let before = try size("")
         let data = #"{"text":"\#(String(repeating: "x", count: 2000))"}"#
         for _ in 0..<100 { _ = try await StoreFixture(store).publish(["a"], data: data) }
-        #expect(try size("-wal") < 10_000 * 4096)
         var grown = false
         for _ in 0..<50 where !grown {
             try await Task.sleep(for: .milliseconds(100))

@@ -1,6 +1,6 @@
-"""A `2xx` to a publish means the task reached the disk, not only the operating system's cache:
-the kill -9 crash test cannot tell the two apart (the cache survives the process), so the
-server runs under strace and its disk syncs are counted."""
+"""A `2xx` to a write means it reached the disk, not only the operating system's cache: the
+kill -9 crash test cannot tell the two apart (the cache outlives the process), so the server
+runs under strace, and every answer to a write must follow a sync of the write-ahead log."""
 
 import shutil
 import signal
@@ -11,19 +11,42 @@ from support.client import Client
 PUBLISHES = 50
 
 
-def test_every_acknowledged_publish_was_synced_to_disk(make_server, tmp_path):
+def traced_events(trace):
+    """The trace as a list of "sync" (a sync of the log returned) and "created" (a 201 was sent)."""
+    events, syncing = [], set()
+    for line in trace.read_text().splitlines():
+        thread, _, call = line.partition(" ")
+        call = call.lstrip()
+        if call.startswith(("fdatasync(", "fsync(")) and "-wal>" in call:
+            if "<unfinished" in call:
+                syncing.add(thread)
+            elif call.rstrip().endswith("= 0"):
+                events.append("sync")
+        elif "sync resumed>" in call and thread in syncing:
+            syncing.discard(thread)
+            if call.rstrip().endswith("= 0"):
+                events.append("sync")
+        elif '"HTTP/1.1 201' in call:
+            events.append("created")
+    return events
+
+
+def test_every_acknowledged_publish_follows_a_sync_of_the_log(make_server, tmp_path):
     strace = shutil.which("strace")
     assert strace, "this test needs strace (.ci/run installs it)"
-    trace = tmp_path / "syncs.trace"
-    srv = make_server(wrapper=[strace, "-f", "-qq", "-e", "trace=fdatasync,fsync", "-o", trace])
+    trace = tmp_path / "server.trace"
+    srv = make_server(wrapper=[strace, "-f", "-qq", "-y", "-e", "trace=fdatasync,fsync,write,writev", "-o", trace])
     c = Client(srv)
     topic = c.topic()
-    for i in range(PUBLISHES):  # one at a time: each is its own commit
+    for i in range(PUBLISHES):  # one at a time: each answer must wait for its own sync
         c.publish_one(topic.data(n=i))
     c.close()
     # The server, not strace, is told to stop: strace then ends with it and writes its last lines.
     subprocess.run(["pkill", f"-{signal.SIGTERM.value}", "-P", str(srv.proc.pid)], check=True)
     srv.proc.wait(20)
-    syncs = [line for line in trace.read_text().splitlines() if "sync(" in line]
-    # Start-up and background checkpoints sync a few times too, far fewer than PUBLISHES.
-    assert len(syncs) >= PUBLISHES, f"{len(syncs)} syncs for {PUBLISHES} acknowledged publishes"
+    events = traced_events(trace)
+    created = [position for position, event in enumerate(events) if event == "created"]
+    assert len(created) >= PUBLISHES, f"{len(created)} answers 201 traced"
+    unsynced = [n for n, (previous, answer) in enumerate(zip([-1] + created, created))
+                if "sync" not in events[previous + 1:answer]]
+    assert not unsynced, f"answers {unsynced} of {len(created)} were sent with no sync of the log since the previous one"

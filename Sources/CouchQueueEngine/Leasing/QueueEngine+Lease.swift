@@ -1,5 +1,6 @@
 import CouchQueueModel
 import CouchQueueStore
+import Logging
 
 extension QueueEngine {
     /// Hands the worker its next tasks, up to `limit`. With `wait`, an empty answer is held
@@ -10,7 +11,16 @@ extension QueueEngine {
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
         while true {
-            let tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
+            let tasks: [QueueTask]
+            do {
+                tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
+            } catch {
+                if let keys { waitingWorkers.wakeOne(keys) }
+                throw error
+            }
+            // Woken for one task, this worker may have taken another (of a queue it prefers)
+            // or none: passing the wake-up on lets another waiter look for what is left.
+            if let keys, !tasks.isEmpty { waitingWorkers.wakeOne(keys) }
             guard tasks.isEmpty, clock.now < deadline, !waitingWorkers.isClosed else { return tasks }
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
@@ -30,7 +40,7 @@ extension QueueEngine {
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
         if report.reEnqueue { waitingWorkers.wakeOne([finished.task.workerId ?? finished.task.queue]) }
         guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
-        return FinishedTask(task: finished.task, next: try await lease(workerId: workerId, wait: next.wait, limit: next.limit))
+        return FinishedTask(task: finished.task, next: await leaseAfterReport(workerId: workerId, next))
     }
 
     /// Records several outcomes at once (`POST /tasks`), each on its own: one refused (not
@@ -56,7 +66,21 @@ extension QueueEngine {
             guard let refusal = error as? StoreError, refusal.code != .workerNotFound else { throw error }
         }
         guard let next else { return (results, []) }
-        return (results, try await lease(workerId: workerId, wait: next.wait, limit: next.limit))
+        return (results, await leaseAfterReport(workerId: workerId, next))
+    }
+
+    /// The reports are recorded: a lease that fails after them (the worker deleted meanwhile,
+    /// the store unreachable) answers no next task rather than an error, which would make the
+    /// worker report again and be told the task is no longer leased.
+    private func leaseAfterReport(workerId: String, _ next: NextLease) async -> [QueueTask] {
+        do {
+            return try await lease(workerId: workerId, wait: next.wait, limit: next.limit)
+        } catch {
+            logger.warning("leasing after a report failed; answering no next task", metadata: [
+                "couchqueue.worker.id": "\(workerId)", "error": "\(error)",
+            ])
+            return []
+        }
     }
 
     private func validate(_ report: TaskReport) throws(EngineError) {

@@ -52,10 +52,11 @@ public final class WaitingWorkers: Service, Sendable {
         resume { waiter in waiter.keys.contains(where: keySet.contains) }
     }
 
-    /// Wakes, for each of `keys`, the longest-waiting waiter that named it: one new task per
+    /// Wakes, for each of `keys`, the earliest parked waiter that named it: one new task per
     /// key, which one lease takes. Waking every waiter of the key would send all but one back
     /// to sleep after a lease that finds nothing (a thundering herd). A woken waiter always
-    /// leases before it waits again, so the task is taken even if another worker beat it.
+    /// leases before it waits again, and passes the wake-up on when it took something, in
+    /// case what it took was not what it was woken for.
     func wakeOne(_ keys: [String]) {
         let woken = state.withLock { state -> [Waiter] in
             var woken: [Waiter] = []

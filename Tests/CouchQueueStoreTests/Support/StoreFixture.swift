@@ -46,7 +46,9 @@ struct StoreFixture {
         try await store.finishTask(
             FinishParams(
                 workerId: worker, taskId: task, outcome: outcome, failReason: failReason, reEnqueue: reEnqueue,
-                attempt: attempt, now: now))
+                attempt: attempt, now: now),
+            thenLease: nil
+        ).task
     }
 
     /// Reports success on `task` and leases up to `limit` next tasks in the same step.
