@@ -84,6 +84,7 @@ final class GroupCommitWriter: Sendable {
         }
         var answers: [WALSyncer.Answer] = []
         answers.reserveCapacity(jobs.count)
+        let changesBefore = db.totalChangesCount
         do {
             try db.inTransaction(.immediate) {
                 for job in jobs { answers.append(job.run(db)) }
@@ -93,7 +94,7 @@ final class GroupCommitWriter: Sendable {
             for job in jobs { job.fail(error) }
             return
         }
-        syncer.committed(answers)
+        syncer.committed(answers, changedRows: db.totalChangesCount != changesBefore)
         checkpointer.committed()
     }
 }

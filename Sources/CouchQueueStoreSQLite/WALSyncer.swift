@@ -23,6 +23,7 @@ final class WALSyncer: Sendable {
     private struct State {
         var batches: [[Answer]] = []
         var syncScheduled = false
+        var syncing = false
         var failure: SyncError?
         var closed = false
     }
@@ -50,15 +51,20 @@ final class WALSyncer: Sendable {
         if !state.withLock({ $0.closed }) { Glibc.close(descriptor) }
     }
 
-    /// Answers `batch`, just committed, once the log is on disk.
-    func committed(_ batch: [Answer]) {
-        let (mustSchedule, failure) = state.withLock { state -> (Bool, SyncError?) in
-            if let failure = state.failure { return (false, failure) }
+    /// Answers `batch`, just committed, once the log is on disk. A batch that changed no row
+    /// (maintenance finding nothing to do, every few hundred milliseconds) needs no sync of its
+    /// own: it is answered at once unless an earlier commit is still waiting for its sync, so
+    /// an idle server does not sync at all.
+    func committed(_ batch: [Answer], changedRows: Bool) {
+        let (mustSchedule, answerNow, failure) = state.withLock { state -> (Bool, Bool, SyncError?) in
+            if let failure = state.failure { return (false, false, failure) }
+            if !changedRows, !state.syncScheduled, !state.syncing { return (false, true, nil) }
             state.batches.append(batch)
             defer { state.syncScheduled = true }
-            return (!state.syncScheduled, nil)
+            return (!state.syncScheduled, false, nil)
         }
         if let failure { for answer in batch { answer(failure) } }
+        if answerNow { for answer in batch { answer(nil) } }
         if mustSchedule { queue.async { self.syncWaiting() } }
     }
 
@@ -70,11 +76,14 @@ final class WALSyncer: Sendable {
     /// Batches committed while this sync runs schedule the next one: theirs must begin later.
     private func syncWaiting() {
         let batches = state.withLock { state in
-            defer { (state.batches, state.syncScheduled) = ([], false) }
+            defer { (state.batches, state.syncScheduled, state.syncing) = ([], false, true) }
             return state.batches
         }
         let failure = fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
-        if let failure { state.withLock { $0.failure = $0.failure ?? failure } }
+        state.withLock { state in
+            state.syncing = false
+            if let failure { state.failure = state.failure ?? failure }
+        }
         for batch in batches { for answer in batch { answer(failure) } }
     }
 
