@@ -128,12 +128,20 @@ enum PostgresMigrations {
                         ORDER BY run_at, seq LIMIT 1 OFFSET v_held_back FOR UPDATE SKIP LOCKED;
                     END IF;
                     EXIT WHEN NOT FOUND;
-                    IF v_candidate.singularly_run AND NOT (pg_try_advisory_xact_lock(v_candidate.data_key) AND NOT EXISTS (
-                        SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
-                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data))
-                    THEN
-                        v_held_back := v_held_back + 1;
-                        CONTINUE;
+                    -- Two statements, in this order: the second's snapshot is taken after the lock
+                    -- is held, so it sees a twin that a concurrent lease started and committed
+                    -- before letting the lock go. (In one expression the snapshot came first.)
+                    IF v_candidate.singularly_run THEN
+                        IF NOT pg_try_advisory_xact_lock(v_candidate.data_key) THEN
+                            v_held_back := v_held_back + 1;
+                            CONTINUE;
+                        END IF;
+                        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
+                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
+                        THEN
+                            v_held_back := v_held_back + 1;
+                            CONTINUE;
+                        END IF;
                     END IF;
                     UPDATE tasks SET state = 'started', worker_id = p_worker, attempts = attempts + 1,
                         started_at = p_now, lease_expires_at = p_expires
