@@ -12,6 +12,21 @@ def publish_many(client, topic, n):
     return [client.publish_one(topic.data(n=i)) for i in range(n)]
 
 
+def in_background(call):
+    """Starts `call` (a request that waits for work) and, after it had time to park, returns
+    a function that waits for its answer's body."""
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(call()))
+    waiter.start()
+    time.sleep(0.3)
+
+    def answer():
+        waiter.join(15)
+        assert answers, "no answer within 15 s"
+        return answers[0].body
+    return answer
+
+
 def test_count_leases_up_to_that_many_in_hand_out_order(client):
     topic = client.topic()
     ids = publish_many(client, topic, 5)
@@ -43,14 +58,9 @@ def test_count_is_checked(client):
 def test_a_waiting_batch_lease_returns_what_arrives(client):
     topic = client.topic()
     w = client.register(topic.queue)
-    answers = []
-    waiter = threading.Thread(target=lambda: answers.append(
-        client.api("GET", "/task", params={"workerId": w, "count": 5, "wait": 10})))
-    waiter.start()
-    time.sleep(0.3)
+    answer = in_background(lambda: client.api("GET", "/task", params={"workerId": w, "count": 5, "wait": 10}))
     tid = client.publish_one(topic.data())
-    waiter.join(15)
-    assert answers and [t["id"] for t in answers[0].body["tasks"]] == [tid], answers
+    assert [t["id"] for t in answer()["tasks"]] == [tid]
 
 
 def test_post_tasks_answers_each_report_on_its_own(client):
@@ -145,15 +155,11 @@ def test_a_report_with_next_and_wait_returns_what_arrives(client):
     tid = client.publish_one(topic.data())
     w = client.register(topic.queue)
     client.lease(w)
-    answers = []
-    waiter = threading.Thread(target=lambda: answers.append(client.api(
-        "POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "next": 1, "wait": 10})))
-    waiter.start()
-    time.sleep(0.3)
+    answer = in_background(lambda: client.api(
+        "POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "next": 1, "wait": 10}))
     assert client.get_task(tid)["state"] == "succeeded", "the report is recorded before the wait"
     later = client.publish_one(topic.data(n=2))
-    waiter.join(15)
-    assert answers and [t["id"] for t in answers[0].body["next"]] == [later], answers
+    assert [t["id"] for t in answer()["next"]] == [later]
 
 
 def test_post_tasks_with_next_leases_after_the_reports(client):

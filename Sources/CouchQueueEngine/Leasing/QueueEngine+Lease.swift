@@ -35,6 +35,11 @@ extension QueueEngine {
     /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.
     public func finish(workerId: String, _ report: TaskReport, thenLease next: NextLease? = nil) async throws -> FinishedTask {
         try validate(report)
+        return try await record(report, of: workerId, thenLease: next)
+    }
+
+    /// `finish` once the report is validated.
+    private func record(_ report: TaskReport, of workerId: String, thenLease next: NextLease?) async throws -> FinishedTask {
         let now = self.now
         let finished = try await store.finishTask(
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
@@ -55,7 +60,7 @@ extension QueueEngine {
         let results = await withTaskGroup(of: (Int, Result<QueueTask, any Error>).self) { group in
             for (position, report) in reports.enumerated() {
                 group.addTask {
-                    do { return (position, .success(try await self.finish(workerId: workerId, report).task)) } catch { return (position, .failure(error)) }
+                    do { return (position, .success(try await self.record(report, of: workerId, thenLease: nil).task)) } catch { return (position, .failure(error)) }
                 }
             }
             var results: [(position: Int, result: Result<QueueTask, any Error>)] = []

@@ -61,7 +61,7 @@ public final class WaitingWorkers: Service, Sendable {
         let woken = state.withLock { state -> [Waiter] in
             var woken: [Waiter] = []
             for key in keys {
-                guard let id = state.waiters.filter({ $0.value.keys.contains(key) }).keys.min() else { continue }
+                guard let id = state.waiters.lazy.filter({ $0.value.keys.contains(key) }).map(\.key).min() else { continue }
                 woken.append(state.waiters.removeValue(forKey: id)!)
             }
             return woken
