@@ -9,6 +9,8 @@ enum TaskRow {
         id, publication_id, queue, owner_id, worker_id, publisher, data, scope, singularly_enqueue,
         singularly_run, state, attempts, run_at, created_at, started_at, finished_at, fail_reason
         """
+    /// How many `columns` there are: a column listed after them is read at this position.
+    static let columnCount = 17
 
     /// A waiting task whose `run_at` is still ahead shows as `scheduled`. Columns are read by
     /// position, in the order of `columns`: this runs for every task handed out.
