@@ -53,6 +53,10 @@ public protocol QueueStore: Sendable {
     /// the same transaction, so that a worker reports and takes its next task in one round trip.
     /// A refused finish leases nothing. Throws `workerNotFound`, `taskNotFound` or `notLeased`.
     func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask
+    /// Records several outcomes at once, each on its own: a refused report changes nothing and
+    /// is answered with its `StoreError`, the others are recorded. Answers in the order of
+    /// `reports`; throws only when the store fails.
+    func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>]
 
     // MARK: Reads
 
@@ -82,4 +86,20 @@ public protocol QueueStore: Sendable {
 
     /// Flushes and closes. Nothing may be called afterwards.
     func close() async throws
+}
+
+extension QueueStore {
+    /// Each report as a `finishTask` of its own, run concurrently.
+    public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
+        try await withThrowingTaskGroup(of: (Int, Result<QueueTask, StoreError>).self) { group in
+            for (position, report) in reports.enumerated() {
+                group.addTask {
+                    do { return (position, .success(try await finishTask(report, thenLease: nil).task)) } catch let refusal as StoreError { return (position, .failure(refusal)) }
+                }
+            }
+            var results = [Result<QueueTask, StoreError>?](repeating: nil, count: reports.count)
+            for try await (position, result) in group { results[position] = result }
+            return results.map { $0! }
+        }
+    }
 }

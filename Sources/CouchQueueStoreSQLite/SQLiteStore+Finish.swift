@@ -10,6 +10,16 @@ extension SQLiteStore {
         }
     }
 
+    /// One write, so that the reports share one savepoint and one commit. A refused report
+    /// needs no savepoint of its own: its only write is an `UPDATE` that matched nothing.
+    public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
+        try await writer.write { db in
+            try reports.map { report in
+                do { return .success(try Self.finish(db, report)) } catch let refusal as StoreError { return .failure(refusal) }
+            }
+        }
+    }
+
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first.
     private static func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {

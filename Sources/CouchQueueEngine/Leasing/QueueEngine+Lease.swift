@@ -35,15 +35,10 @@ extension QueueEngine {
     /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.
     public func finish(workerId: String, _ report: TaskReport, thenLease next: NextLease? = nil) async throws -> FinishedTask {
         try validate(report)
-        return try await record(report, of: workerId, thenLease: next)
-    }
-
-    /// `finish` once the report is validated.
-    private func record(_ report: TaskReport, of workerId: String, thenLease next: NextLease?) async throws -> FinishedTask {
         let now = self.now
         let finished = try await store.finishTask(
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
-        if report.reEnqueue { waitingWorkers.wakeOne([finished.task.workerId ?? finished.task.queue]) }
+        if report.reEnqueue { wakeWorkers(for: finished.task) }
         guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
         return FinishedTask(task: finished.task, next: await leaseAfterReport(workerId: workerId, next))
     }
@@ -55,23 +50,21 @@ extension QueueEngine {
     /// `notLeased` then). With `next`, the worker's next tasks are leased after the reports.
     public func finish(
         workerId: String, reports: [TaskReport], thenLease next: NextLease? = nil
-    ) async throws -> (results: [Result<QueueTask, any Error>], next: [QueueTask]) {
+    ) async throws -> (results: [Result<QueueTask, StoreError>], next: [QueueTask]) {
         for report in reports { try validate(report) }
-        let results = await withTaskGroup(of: (Int, Result<QueueTask, any Error>).self) { group in
-            for (position, report) in reports.enumerated() {
-                group.addTask {
-                    do { return (position, .success(try await self.record(report, of: workerId, thenLease: nil).task)) } catch { return (position, .failure(error)) }
-                }
-            }
-            var results: [(position: Int, result: Result<QueueTask, any Error>)] = []
-            for await entry in group { results.append(entry) }
-            return results.sorted { $0.position < $1.position }.map(\.result)
-        }
-        for case .failure(let error) in results {
-            guard let refusal = error as? StoreError, refusal.code != .workerNotFound else { throw error }
+        let now = self.now
+        let results = try await store.finishTasks(reports.map { finishParams($0, of: workerId, now: now) })
+        for case .failure(let refusal) in results where refusal.code == .workerNotFound { throw refusal }
+        for (report, result) in zip(reports, results) where report.reEnqueue {
+            if case .success(let task) = result { wakeWorkers(for: task) }
         }
         guard let next else { return (results, []) }
         return (results, await leaseAfterReport(workerId: workerId, next))
+    }
+
+    /// A re-enqueued task waits again: one worker waiting for it may take it.
+    private func wakeWorkers(for reEnqueued: QueueTask) {
+        waitingWorkers.wakeOne([reEnqueued.workerId ?? reEnqueued.queue])
     }
 
     /// The reports are recorded: a lease that fails after them (the worker deleted meanwhile,

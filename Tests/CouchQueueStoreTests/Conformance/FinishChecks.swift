@@ -86,6 +86,29 @@ enum FinishChecks {
             await expectStoreError(.notLeased) { _ = try await f.finishThenLease(other, task.id, limit: 1) }
             #expect(try await f.state(waiting) == .queued)
         },
+        StoreCheck("severalReportsAreAnsweredEachOnItsOwnInOrder") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            try await f.publish(["a"])
+            try await f.publish(["a"])
+            let held = try await f.lease(worker, limit: 2)
+            let report = { (task: String, outcome: TaskOutcome) in
+                FinishParams(workerId: worker, taskId: task, outcome: outcome, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0 + 1)
+            }
+            let results = try await store.finishTasks([
+                report(held[1].id, .fail), report("t_nothing", .success), report(held[0].id, .success), report(held[0].id, .success),
+            ])
+            #expect(try results[0].get().state == .failed)
+            #expect(results[1].refusal == .taskNotFound)
+            #expect(try results[2].get().state == .succeeded)
+            #expect(results[3].refusal == .notLeased)
+            #expect(try await f.state(held[0].id) == .succeeded)
+            #expect(try await f.state(held[1].id) == .failed)
+            let strangers = try await store.finishTasks([
+                FinishParams(workerId: "w_nobody", taskId: held[0].id, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0)
+            ])
+            #expect(strangers[0].refusal == .workerNotFound)
+        },
         StoreCheck("finishOfUnknownTaskOrByUnknownWorkerIsRefused") { store in
             let f = F(store)
             let (worker, task) = try await leased(f)
@@ -93,4 +116,12 @@ enum FinishChecks {
             await expectStoreError(.workerNotFound) { try await f.finish("w_nobody", task.id) }
         },
     ]
+}
+
+extension Result where Failure == StoreError {
+    /// The refusal's code; nil for a success.
+    fileprivate var refusal: StoreError.Code? {
+        if case .failure(let error) = self { return error.code }
+        return nil
+    }
 }
