@@ -87,19 +87,3 @@ public protocol QueueStore: Sendable {
     /// Flushes and closes. Nothing may be called afterwards.
     func close() async throws
 }
-
-extension QueueStore {
-    /// Each report as a `finishTask` of its own, run concurrently.
-    public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        try await withThrowingTaskGroup(of: (Int, Result<QueueTask, StoreError>).self) { group in
-            for (position, report) in reports.enumerated() {
-                group.addTask {
-                    do { return (position, .success(try await finishTask(report, thenLease: nil).task)) } catch let refusal as StoreError { return (position, .failure(refusal)) }
-                }
-            }
-            var results = [Result<QueueTask, StoreError>?](repeating: nil, count: reports.count)
-            for try await (position, result) in group { results[position] = result }
-            return results.map { $0! }
-        }
-    }
-}

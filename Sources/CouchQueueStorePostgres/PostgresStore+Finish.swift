@@ -13,6 +13,21 @@ extension PostgresStore {
         return finished
     }
 
+    /// One transaction for the whole batch. A refused report rolls nothing back: its only
+    /// write is an `UPDATE` that matched nothing, and a refusal is not an SQL error.
+    public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
+        let results = try await transaction { connection in
+            var results: [Result<QueueTask, StoreError>] = []
+            for report in reports {
+                do { results.append(.success(try await finish(connection, report))) } catch let refusal as StoreError { results.append(.failure(refusal)) }
+            }
+            return results
+        }
+        let reEnqueued = zip(reports, results).compactMap { report, result in report.reEnqueue ? try? result.get() : nil }
+        if !reEnqueued.isEmpty { announce(.tasksAvailable(reEnqueued.map { $0.workerId ?? $0.queue })) }
+        return results
+    }
+
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first.
     private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
