@@ -44,7 +44,7 @@ extension QueueEngine {
     }
 
     /// Records several outcomes at once (`POST /tasks`), each on its own: one refused (not
-    /// leased, unknown task) leaves the others recorded. On SQLite they share one commit. Bad
+    /// leased, unknown task) leaves the others recorded, all in one transaction. Bad
     /// input refuses the whole call before anything is recorded; an unknown worker refuses it
     /// too, and a store failure fails it (the worker reports again; what was recorded answers
     /// `notLeased` then). With `next`, the worker's next tasks are leased after the reports.
