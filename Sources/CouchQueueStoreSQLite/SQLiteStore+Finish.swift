@@ -27,7 +27,7 @@ extension SQLiteStore {
         // A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
         let keepsReason = !params.reEnqueue && params.outcome == .success
         let reason = params.outcome == .fail ? params.failReason : nil
-        let row = try Row.fetchOne(
+        let finished = try Row.first(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = ?1, lease_expires_at = NULL,
                     worker_id = CASE WHEN ?2 THEN NULL ELSE worker_id END,
@@ -40,8 +40,9 @@ extension SQLiteStore {
             arguments: [
                 state.rawValue, params.reEnqueue, params.now, keepsReason, reason, params.taskId, params.workerId,
                 params.attempt,
-            ])
-        if let row { return TaskRow.decode(row, now: params.now) }
+            ]
+        ) { TaskRow.decode($0, now: params.now) }
+        if let finished { return finished }
         try requireWorker(db, id: params.workerId)
         guard
             let held = try Row.fetchOne(

@@ -51,13 +51,14 @@ extension SQLiteStore {
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
     static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
         guard
-            let worker = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: [id])
+            let worker = try Row.first(
+                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: [id],
+                { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
         else { throw StoreError.workerNotFound(id) }
-        if now - (worker[1] as Double) >= lastSeenResolution {
+        if now - worker.lastSeen >= lastSeenResolution {
             try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").execute(arguments: [now, id])
         }
-        return try StoredText.queueList(from: worker[0])
+        return try StoredText.queueList(from: worker.queues)
     }
 
     /// Where a lease looks for due waiting tasks, oldest first.
