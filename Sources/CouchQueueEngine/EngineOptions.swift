@@ -10,6 +10,9 @@ public struct EngineOptions: Sendable {
     public var retention: Double = 86_400
     /// The longest `wait` a lease request may ask for.
     public var maxLeaseWait: Double = 30
+    /// How often a parked lease looks again without being woken: a wake-up can be missed (a
+    /// lost notification, tasks scheduled before a restart).
+    public var leaseRecheck: Double = 1
     /// How often maintenance (lease expiry, reaping, retention) runs.
     public var maintenanceInterval: Double = 0.25
     /// The clock; tests pass their own.

@@ -25,9 +25,8 @@ extension QueueEngine {
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }
-            // Wake-ups can be missed (a lost notification; tasks scheduled before a restart):
-            // look again at least every second.
-            await waitingWorkers.wait(for: keys!, until: min(deadline, clock.now.advanced(by: .seconds(1))))
+            let recheck = clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000)))
+            await waitingWorkers.wait(for: keys!, until: min(deadline, recheck))
         }
     }
 

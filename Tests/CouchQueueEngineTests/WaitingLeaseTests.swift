@@ -1,0 +1,66 @@
+@testable import CouchQueueEngine
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+/// Parked leases (`wait`) and the leases that follow a report (`next`): who is woken, and what
+/// a call answers when its lease fails after the report was recorded.
+@Suite struct WaitingLeaseTests {
+    /// No re-check while parked: only a wake-up (or the deadline) ends a wait.
+    private func harness() throws -> EngineHarness {
+        try EngineHarness { $0.leaseRecheck = 600 }
+    }
+
+    @Test func aWokenWorkerThatTookAnotherTaskPassesTheWakeUpOn() async throws {
+        let h = try harness()
+        for queue in ["high", "low"] { _ = try await h.engine.setInterests(queue: queue, interests: .fields(["for": queue])) }
+        let both = try await h.engine.registerWorker(queues: ["high", "low"]).workerId
+        let lowOnly = try await h.engine.registerWorker(queues: ["low"]).workerId
+        async let first = h.engine.lease(workerId: both, wait: 20)
+        try await parked(1, h)
+        async let second = h.engine.lease(workerId: lowOnly, wait: 20)
+        try await parked(2, h)
+        // A task that woke nobody (stored behind the engine's back), then one that wakes the
+        // earliest waiter of "low": the worker that prefers "high" and takes that task instead.
+        let unannounced = try await h.store.insertTasks(InsertTasksParams(
+            publicationId: "p_unannounced", publisher: "tests", data: #"{"for":"high"}"#, queues: ["high"], scope: .any,
+            singularlyEnqueue: false, singularlyRun: false, runAt: h.now, now: h.now))
+        let published = ContinuousClock.now
+        let announced = try await h.engine.publish(Publication(publisher: "tests", data: .object(["for": .string("low")])))
+        #expect(try await first.map(\.id) == unannounced.map(\.id))
+        #expect(try await second.map(\.id) == announced.tasks.map(\.id))
+        // Not woken, the second worker would have taken it only as its 20-second wait ran out.
+        #expect(ContinuousClock.now - published < .seconds(10))
+        try await h.close()
+    }
+
+    @Test func aLeaseThatFailsAfterTheReportAnswersNoNextTask() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        for n in 0..<2 { _ = try await h.engine.publish(Publication(publisher: "tests", data: .object(["n": .string("\(n)")]))) }
+        let held = try await h.engine.lease(workerId: worker, limit: 2)
+        async let one = h.engine.finish(workerId: worker, TaskReport(taskId: held[0].id, outcome: .success), thenLease: NextLease(wait: 20))
+        try await parked(1, h)
+        async let several = h.engine.finish(
+            workerId: worker, reports: [TaskReport(taskId: held[1].id, outcome: .success)], thenLease: NextLease(wait: 20))
+        try await parked(2, h)
+        // Deleting the worker wakes both; their leases then fail with worker_not_found.
+        _ = try await h.engine.deleteWorkers(.id(worker))
+        let single = try await one
+        #expect(single.task.state == .succeeded && single.next.isEmpty)
+        let batch = try await several
+        #expect(try batch.results[0].get().state == .succeeded && batch.next.isEmpty)
+        try await h.close()
+    }
+
+    /// Waits until `count` leases are parked.
+    private func parked(_ count: Int, _ h: EngineHarness) async throws {
+        let clock = ContinuousClock()
+        let giveUp = clock.now.advanced(by: .seconds(20))
+        while h.engine.waitingWorkers.parkedCount < count {
+            try #require(clock.now < giveUp, "\(count) leases never parked")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
