@@ -74,6 +74,15 @@ public struct FinishParams: Sendable {
     }
 }
 
+extension FinishParams {
+    /// The state the report leaves its task in.
+    public var newState: TaskState { reEnqueue ? .queued : outcome == .success ? .succeeded : .failed }
+    /// A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
+    public var keepsFailReason: Bool { !reEnqueue && outcome == .success }
+    /// The reason stored unless `keepsFailReason`.
+    public var newFailReason: String? { outcome == .fail ? failReason : nil }
+}
+
 /// A finished task, and the tasks its worker leased next in the same transaction.
 public struct FinishedTask: Sendable {
     public var task: QueueTask

@@ -13,12 +13,21 @@ extension PostgresStore {
         return finished
     }
 
-    /// One transaction for the whole batch. A refused report rolls nothing back: its only
-    /// write is an `UPDATE` that matched nothing, and a refusal is not an SQL error.
+    /// One transaction for the whole batch, and one statement for the first report on each
+    /// task: round trips, not PostgreSQL, bound a batch on a busy machine. The reports that
+    /// statement did not record (refused, or a task's repeats) then go one by one, to learn why.
+    /// A refused report rolls nothing back: it is not an SQL error, and it changed no row.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
         let results = try await transaction { connection in
+            var firsts = Set<String>()
+            let recorded = try await finishAtOnce(connection, reports.filter { firsts.insert($0.taskId).inserted })
             var results: [Result<QueueTask, StoreError>] = []
+            var answered = Set<String>()
             for report in reports {
+                if answered.insert(report.taskId).inserted, let task = recorded[report.taskId] {
+                    results.append(.success(task))
+                    continue
+                }
                 do { results.append(.success(try await finish(connection, report))) } catch let refusal as StoreError { results.append(.failure(refusal)) }
             }
             return results
@@ -28,19 +37,41 @@ extension PostgresStore {
         return results
     }
 
+    /// Records every report whose worker holds its task (task ids must differ), answering the
+    /// recorded tasks by id. Arrays carry one report per position; -1 stands for no attempt.
+    private func finishAtOnce(_ connection: PostgresConnection, _ reports: [FinishParams]) async throws -> [String: QueueTask] {
+        guard let now = reports.first?.now else { return [:] }
+        let rows = try await connection.query("""
+            UPDATE tasks SET state = r.r_state, lease_expires_at = NULL,
+                worker_id = CASE WHEN r.r_re_enqueue THEN NULL ELSE worker_id END,
+                run_at = CASE WHEN r.r_re_enqueue THEN \(now) ELSE run_at END,
+                finished_at = CASE WHEN r.r_re_enqueue THEN finished_at ELSE \(now) END,
+                fail_reason = CASE WHEN r.r_keeps_reason THEN fail_reason WHEN r.r_has_reason THEN r.r_reason END
+            FROM unnest(
+                \(reports.map(\.taskId))::text[], \(reports.map(\.workerId))::text[], \(reports.map { Int64($0.attempt ?? -1) })::int8[],
+                \(reports.map(\.newState.rawValue))::text[], \(reports.map(\.reEnqueue))::bool[], \(reports.map(\.keepsFailReason))::bool[],
+                \(reports.map { $0.newFailReason != nil })::bool[], \(reports.map { $0.newFailReason ?? "" })::text[]
+            ) AS r(r_task, r_worker, r_attempt, r_state, r_re_enqueue, r_keeps_reason, r_has_reason, r_reason)
+            WHERE id = r.r_task AND state = 'started' AND worker_id = r.r_worker AND (r.r_attempt = -1 OR attempts = r.r_attempt)
+            RETURNING \(unescaped: PostgresTaskRow.columns)
+            """, logger: logger)
+        var recorded: [String: QueueTask] = [:]
+        for try await row in rows {
+            let task = try PostgresTaskRow.decode(row, now: now)
+            recorded[task.id] = task
+        }
+        return recorded
+    }
+
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first.
     private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
-        let state: TaskState = params.reEnqueue ? .queued : params.outcome == .success ? .succeeded : .failed
-        // A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
-        let keepsReason = !params.reEnqueue && params.outcome == .success
-        let reason = params.outcome == .fail ? params.failReason : nil
         let rows = try await connection.query("""
-            UPDATE tasks SET state = \(state.rawValue), lease_expires_at = NULL,
+            UPDATE tasks SET state = \(params.newState.rawValue), lease_expires_at = NULL,
                 worker_id = CASE WHEN \(params.reEnqueue) THEN NULL ELSE worker_id END,
                 run_at = CASE WHEN \(params.reEnqueue) THEN \(params.now) ELSE run_at END,
                 finished_at = CASE WHEN \(params.reEnqueue) THEN finished_at ELSE \(params.now) END,
-                fail_reason = CASE WHEN \(keepsReason) THEN fail_reason ELSE \(reason) END
+                fail_reason = CASE WHEN \(params.keepsFailReason) THEN fail_reason ELSE \(params.newFailReason) END
             WHERE id = \(params.taskId) AND state = 'started' AND worker_id = \(params.workerId)
                 AND (\(params.attempt)::int8 IS NULL OR attempts = \(params.attempt))
             RETURNING \(unescaped: PostgresTaskRow.columns)

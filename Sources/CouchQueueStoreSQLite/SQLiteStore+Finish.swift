@@ -23,10 +23,6 @@ extension SQLiteStore {
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first.
     private static func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {
-        let state: TaskState = params.reEnqueue ? .queued : params.outcome == .success ? .succeeded : .failed
-        // A success keeps the reason of an earlier failed run; a re-enqueued success clears it.
-        let keepsReason = !params.reEnqueue && params.outcome == .success
-        let reason = params.outcome == .fail ? params.failReason : nil
         let finished = try Row.first(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = ?1, lease_expires_at = NULL,
@@ -38,7 +34,8 @@ extension SQLiteStore {
                 RETURNING \(TaskRow.columns)
                 """),
             arguments: [
-                state.rawValue, params.reEnqueue, params.now, keepsReason, reason, params.taskId, params.workerId,
+                params.newState.rawValue, params.reEnqueue, params.now, params.keepsFailReason, params.newFailReason,
+                params.taskId, params.workerId,
                 params.attempt,
             ]
         ) { TaskRow.decode($0, now: params.now) }

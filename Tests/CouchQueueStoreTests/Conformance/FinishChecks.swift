@@ -89,23 +89,28 @@ enum FinishChecks {
         StoreCheck("severalReportsAreAnsweredEachOnItsOwnInOrder") { store in
             let f = F(store)
             let worker = try await f.worker(["a"])
-            try await f.publish(["a"])
-            try await f.publish(["a"])
-            let held = try await f.lease(worker, limit: 2)
-            let report = { (task: String, outcome: TaskOutcome) in
-                FinishParams(workerId: worker, taskId: task, outcome: outcome, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0 + 1)
+            for _ in 0..<4 { try await f.publish(["a"]) }
+            let held = try await f.lease(worker, limit: 4)
+            let report = { (task: String, outcome: TaskOutcome, reason: String?, reEnqueue: Bool, attempt: Int?) in
+                FinishParams(workerId: worker, taskId: task, outcome: outcome, failReason: reason, reEnqueue: reEnqueue, attempt: attempt, now: F.t0 + 1)
             }
             let results = try await store.finishTasks([
-                report(held[1].id, .fail), report("t_nothing", .success), report(held[0].id, .success), report(held[0].id, .success),
+                report(held[1].id, .fail, "boom", false, nil), report("t_nothing", .success, nil, false, nil),
+                report(held[0].id, .success, nil, false, 1), report(held[0].id, .success, nil, false, nil),
+                report(held[2].id, .success, nil, false, 2), report(held[3].id, .fail, "later", true, nil),
             ])
-            #expect(try results[0].get().state == .failed)
+            #expect(try results[0].get().state == .failed && results[0].get().failReason == "boom")
             #expect(results[1].refusal == .taskNotFound)
-            #expect(try results[2].get().state == .succeeded)
+            #expect(try results[2].get().state == .succeeded && results[2].get().finishedAt == F.t0 + 1)
             #expect(results[3].refusal == .notLeased)
+            #expect(results[4].refusal == .notLeased)
+            #expect(try results[5].get().state == .queued && results[5].get().workerId == nil && results[5].get().failReason == "later")
             #expect(try await f.state(held[0].id) == .succeeded)
             #expect(try await f.state(held[1].id) == .failed)
+            #expect(try await f.state(held[2].id) == .started)
+            #expect(try await f.state(held[3].id, now: F.t0 + 1) == .queued)
             let strangers = try await store.finishTasks([
-                FinishParams(workerId: "w_nobody", taskId: held[0].id, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0)
+                FinishParams(workerId: "w_nobody", taskId: held[2].id, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0)
             ])
             #expect(strangers[0].refusal == .workerNotFound)
         },
