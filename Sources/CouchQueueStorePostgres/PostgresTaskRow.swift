@@ -9,6 +9,8 @@ enum PostgresTaskRow {
         id, publication_id, queue, owner_id, worker_id, publisher, data, scope, singularly_enqueue,
         singularly_run, state, attempts, run_at, created_at, started_at, finished_at, fail_reason
         """
+    /// How many `columns` there are: a column listed after them is read at this position.
+    static let columnCount = 17
 
     static func decode(_ row: PostgresRow, now: Double) throws -> QueueTask {
         let cells = row.makeRandomAccess()
