@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3)]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
@@ -150,6 +150,38 @@ enum PostgresMigrations {
                     v_left := v_left - 1;
                 END LOOP;
             END LOOP;
+        END
+        $$
+        """,
+    ]
+
+    /// A report and, with `p_limit` above 0, the worker's next lease, in one statement and so
+    /// one round trip (a report in a transaction of its own took four: `BEGIN`, the report,
+    /// the lease, `COMMIT`). The finished row comes first. A refused report returns no row
+    /// and leases nothing; the caller then looks up why.
+    private static let v3 = [
+        """
+        CREATE FUNCTION couchqueue_finish_then_lease(
+            p_task TEXT, p_worker TEXT, p_attempt BIGINT, p_state TEXT, p_re_enqueue BOOLEAN,
+            p_keeps_reason BOOLEAN, p_reason TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql AS $$
+        DECLARE
+            v_task tasks;
+        BEGIN
+            UPDATE tasks SET state = p_state, lease_expires_at = NULL,
+                worker_id = CASE WHEN p_re_enqueue THEN NULL ELSE worker_id END,
+                run_at = CASE WHEN p_re_enqueue THEN p_now ELSE run_at END,
+                finished_at = CASE WHEN p_re_enqueue THEN finished_at ELSE p_now END,
+                fail_reason = CASE WHEN p_keeps_reason THEN fail_reason ELSE p_reason END
+            WHERE id = p_task AND state = 'started' AND worker_id = p_worker AND (p_attempt IS NULL OR attempts = p_attempt)
+            RETURNING * INTO v_task;
+            IF NOT FOUND THEN
+                RETURN;
+            END IF;
+            RETURN NEXT v_task;
+            IF p_limit > 0 THEN
+                RETURN QUERY SELECT * FROM couchqueue_lease(p_worker, p_now, p_expires, p_limit);
+            END IF;
         END
         $$
         """,

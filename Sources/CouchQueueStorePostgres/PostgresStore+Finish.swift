@@ -3,12 +3,9 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
+    /// One statement, outside any transaction of the caller's: `couchqueue_finish_then_lease`.
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
-        let finished = try await transaction { connection in
-            let task = try await finish(connection, params)
-            guard let next else { return FinishedTask(task: task, next: []) }
-            return FinishedTask(task: task, next: try await lease(connection, next))
-        }
+        let finished = try await client.withConnection { connection in try await finish(connection, params, thenLease: next) }
         if params.reEnqueue { announce(.tasksAvailable([finished.task.workerId ?? finished.task.queue])) }
         return finished
     }
@@ -28,7 +25,7 @@ extension PostgresStore {
                     results.append(.success(task))
                     continue
                 }
-                do { results.append(.success(try await finish(connection, report))) } catch let refusal as StoreError { results.append(.failure(refusal)) }
+                do { results.append(.success(try await finish(connection, report).task)) } catch let refusal as StoreError { results.append(.failure(refusal)) }
             }
             return results
         }
@@ -66,18 +63,21 @@ extension PostgresStore {
 
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first.
-    private func finish(_ connection: PostgresConnection, _ params: FinishParams) async throws -> QueueTask {
-        let rows = try await connection.query("""
-            UPDATE tasks SET state = \(params.newState.rawValue), lease_expires_at = NULL,
-                worker_id = CASE WHEN \(params.reEnqueue) THEN NULL ELSE worker_id END,
-                run_at = CASE WHEN \(params.reEnqueue) THEN \(params.now) ELSE run_at END,
-                finished_at = CASE WHEN \(params.reEnqueue) THEN finished_at ELSE \(params.now) END,
-                fail_reason = CASE WHEN \(params.keepsFailReason) THEN fail_reason ELSE \(params.newFailReason) END
-            WHERE id = \(params.taskId) AND state = 'started' AND worker_id = \(params.workerId)
-                AND (\(params.attempt)::int8 IS NULL OR attempts = \(params.attempt))
-            RETURNING \(unescaped: PostgresTaskRow.columns)
-            """, logger: logger).collect()
-        if let row = rows.first { return try PostgresTaskRow.decode(row, now: params.now) }
+    private func finish(_ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil) async throws -> FinishedTask {
+        let rows = try await leasing(for: params.workerId) {
+            try await connection.query("""
+                SELECT \(unescaped: PostgresTaskRow.columns) FROM couchqueue_finish_then_lease(
+                    \(params.taskId), \(params.workerId), \(params.attempt.map(Int64.init))::int8, \(params.newState.rawValue),
+                    \(params.reEnqueue), \(params.keepsFailReason), \(params.newFailReason), \(params.now),
+                    \(next?.leaseExpiresAt ?? params.now), \(Int64(next?.limit ?? 0)))
+                """, logger: logger).collect()
+        }
+        if let row = rows.first {
+            let leasedNow = next?.now ?? params.now
+            return FinishedTask(
+                task: try PostgresTaskRow.decode(row, now: params.now),
+                next: try rows.dropFirst().map { try PostgresTaskRow.decode($0, now: leasedNow) })
+        }
         try await requireWorker(connection, id: params.workerId)
         let held = try await connection.query(
             "SELECT state, worker_id, attempts FROM tasks WHERE id = \(params.taskId)", logger: logger

@@ -10,14 +10,22 @@ extension PostgresStore {
 
     /// Runs `couchqueue_lease` (migration 2), in the caller's transaction if there is one.
     func lease(_ connection: PostgresConnection, _ params: LeaseParams) async throws -> [QueueTask] {
-        do {
-            let rows = try await connection.query("""
+        let rows = try await leasing(for: params.workerId) {
+            try await connection.query("""
                 SELECT \(unescaped: PostgresTaskRow.columns)
                 FROM couchqueue_lease(\(params.workerId), \(params.now), \(params.leaseExpiresAt), \(params.limit))
                 """, logger: logger).collect()
-            return try rows.map { try PostgresTaskRow.decode($0, now: params.now) }
+        }
+        return try rows.map { try PostgresTaskRow.decode($0, now: params.now) }
+    }
+
+    /// Runs a statement that calls `couchqueue_lease`, whose unknown worker (SQLSTATE `CQ404`)
+    /// becomes `workerNotFound`.
+    func leasing<T>(for workerId: String, _ statement: () async throws -> T) async throws -> T {
+        do {
+            return try await statement()
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "CQ404" {
-            throw StoreError.workerNotFound(params.workerId)
+            throw StoreError.workerNotFound(workerId)
         }
     }
 }
