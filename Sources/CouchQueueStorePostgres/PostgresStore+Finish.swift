@@ -34,24 +34,22 @@ extension PostgresStore {
         return results
     }
 
-    /// Records every report whose worker holds its task (task ids must differ), answering the
-    /// recorded tasks by id. Arrays carry one report per position; -1 stands for no attempt.
+    /// Records every report whose worker holds its task (task ids must differ), through
+    /// `couchqueue_finish_then_lease` once per report, answering the recorded tasks by id.
+    /// Arrays carry one report per position; -1 stands for no attempt.
     private func finishAtOnce(_ connection: PostgresConnection, _ reports: [FinishParams]) async throws -> [String: QueueTask] {
         guard !reports.isEmpty else { return [:] }
         let rows = try await connection.query("""
-            UPDATE tasks SET state = r.r_state, lease_expires_at = NULL,
-                worker_id = CASE WHEN r.r_re_enqueue THEN NULL ELSE worker_id END,
-                run_at = CASE WHEN r.r_re_enqueue THEN r.r_now ELSE run_at END,
-                finished_at = CASE WHEN r.r_re_enqueue THEN finished_at ELSE r.r_now END,
-                fail_reason = CASE WHEN r.r_keeps_reason THEN fail_reason WHEN r.r_has_reason THEN r.r_reason END
+            SELECT \(unescaped: PostgresTaskRow.columns), r.r_now
             FROM unnest(
                 \(reports.map(\.taskId))::text[], \(reports.map(\.workerId))::text[], \(reports.map { Int64($0.attempt ?? -1) })::int8[],
                 \(reports.map(\.newState.rawValue))::text[], \(reports.map(\.reEnqueue))::bool[], \(reports.map(\.keepsFailReason))::bool[],
                 \(reports.map { $0.newFailReason != nil })::bool[], \(reports.map { $0.newFailReason ?? "" })::text[],
                 \(reports.map(\.now))::float8[]
-            ) AS r(r_task, r_worker, r_attempt, r_state, r_re_enqueue, r_keeps_reason, r_has_reason, r_reason, r_now)
-            WHERE id = r.r_task AND state = 'started' AND worker_id = r.r_worker AND (r.r_attempt = -1 OR attempts = r.r_attempt)
-            RETURNING \(unescaped: PostgresTaskRow.columns), r.r_now
+            ) AS r(r_task, r_worker, r_attempt, r_state, r_re_enqueue, r_keeps_reason, r_has_reason, r_reason, r_now),
+            LATERAL couchqueue_finish_then_lease(
+                r.r_task, r.r_worker, NULLIF(r.r_attempt, -1), r.r_state, r.r_re_enqueue, r.r_keeps_reason,
+                CASE WHEN r.r_has_reason THEN r.r_reason END, r.r_now, r.r_now, 0)
             """, logger: logger)
         var recorded: [String: QueueTask] = [:]
         for try await row in rows {
