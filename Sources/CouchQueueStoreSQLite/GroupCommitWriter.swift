@@ -10,7 +10,8 @@ import Synchronization
 /// writer queue, never on the caller's thread.
 final class GroupCommitWriter: Sendable {
     /// A write waiting for the next batch: `run` applies it and returns how to answer its caller
-    /// once the batch commits; `fail` answers it when the batch's commit fails.
+    /// once the batch's commit is synced (or its sync failed); `fail` answers it when the
+    /// batch's commit fails.
     private struct Job: Sendable {
         let run: @Sendable (Database) -> WALSyncer.Answer
         let fail: @Sendable (any Error) -> Void
