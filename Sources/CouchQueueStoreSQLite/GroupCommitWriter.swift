@@ -79,6 +79,7 @@ final class GroupCommitWriter: Sendable {
 
     /// Takes every waiting job; jobs arriving meanwhile schedule the next flush behind this one.
     private func flush(_ db: Database) {
+        BatchScheduling.enterForCurrentThread()
         let jobs = pending.withLock { pending in
             defer { pending = Pending() }
             return pending.jobs
