@@ -94,9 +94,16 @@ final class GroupCommitWriter: Sendable {
             }
         } catch {
             for job in jobs { job.fail(error) }
+            // Earlier batches may be waiting for this one's commit before their sync.
+            syncer.committed([], changedRows: false, writerBusy: writerBusy)
             return
         }
-        syncer.committed(answers, changedRows: db.totalChangesCount != changesBefore)
+        syncer.committed(answers, changedRows: db.totalChangesCount != changesBefore, writerBusy: writerBusy)
         checkpointer.committed()
+    }
+
+    /// Whether jobs arrived during the flush under way: the next flush is then already queued.
+    private var writerBusy: Bool {
+        pending.withLock { $0.flushScheduled }
     }
 }

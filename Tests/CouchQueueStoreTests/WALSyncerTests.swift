@@ -1,0 +1,98 @@
+@testable import CouchQueueStoreSQLite
+import Foundation
+import Synchronization
+import Testing
+
+/// When the log's sync answers a committed batch: at once when the writer has nothing more
+/// queued, after the writer's next commits when it has (within a bound).
+@Suite struct WALSyncerTests {
+    /// A syncer on a scratch log file, and the names of the batches answered so far.
+    private final class Harness: Sendable {
+        let syncer: WALSyncer
+        private let answered = Mutex<[String]>([])
+        private let directory: URL
+
+        /// `unsyncable`: the "log" is `/dev/null`, which the kernel refuses to sync.
+        init(unsyncable: Bool = false) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let log = directory.appendingPathComponent("q.sqlite-wal").path
+            _ = FileManager.default.createFile(atPath: log, contents: Data("log".utf8))
+            syncer = try WALSyncer(path: unsyncable ? "/dev/null" : log)
+        }
+
+        func batch(_ name: String) -> [WALSyncer.Answer] {
+            [{ failure in self.answered.withLock { $0.append(failure == nil ? name : "\(name) failed") } }]
+        }
+
+        var names: [String] { answered.withLock { $0 } }
+
+        /// Waits up to a few seconds for `count` answers.
+        func waitForAnswers(_ count: Int) async throws {
+            for _ in 0..<3000 where names.count < count { try await Task.sleep(for: .milliseconds(1)) }
+        }
+
+        func close() async {
+            await syncer.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func aBatchIsSyncedAtOnceWhenTheWriterHasNothingQueued() async throws {
+        let h = try Harness()
+        h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: false)
+        try await h.waitForAnswers(1)
+        #expect(h.names == ["a"])
+        await h.close()
+    }
+
+    @Test func aBatchWaitsForTheWritersQueuedCommits() async throws {
+        let h = try Harness()
+        h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: true)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(h.names.isEmpty, "no sync before the writer's next commit")
+        // The next batch failed and committed nothing: it still releases the one before it.
+        h.syncer.committed([], changedRows: false, writerBusy: false)
+        try await h.waitForAnswers(1)
+        #expect(h.names == ["a"])
+        await h.close()
+    }
+
+    @Test func aBusyWriterDelaysASyncNoLongerThanTheBound() async throws {
+        let h = try Harness()
+        h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: true)
+        h.syncer.committed(h.batch("b"), changedRows: true, writerBusy: true)
+        try await Task.sleep(for: WALSyncer.maxDeferral * 2)
+        // The writer is still busy, but the first batch has waited long enough.
+        h.syncer.committed(h.batch("c"), changedRows: true, writerBusy: true)
+        try await h.waitForAnswers(3)
+        #expect(h.names == ["a", "b", "c"])
+        await h.close()
+    }
+
+    @Test func aBatchThatChangedNothingIsAnsweredAtOnceOnlyWhenNothingWaits() async throws {
+        let h = try Harness()
+        h.syncer.committed(h.batch("idle"), changedRows: false, writerBusy: false)
+        #expect(h.names == ["idle"], "answered on the spot, with no sync")
+        h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: true)
+        h.syncer.committed(h.batch("read"), changedRows: false, writerBusy: true)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(h.names == ["idle"], "a batch that may have read the deferred one waits for its sync")
+        h.syncer.committed([], changedRows: false, writerBusy: false)
+        try await h.waitForAnswers(3)
+        #expect(h.names == ["idle", "a", "read"])
+        await h.close()
+    }
+
+    @Test func aFailedSyncFailsEveryBatchFromThenOn() async throws {
+        let h = try Harness(unsyncable: true)
+        h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: false)
+        h.syncer.committed(h.batch("b"), changedRows: true, writerBusy: true)
+        try await h.waitForAnswers(2)
+        #expect(h.names == ["a failed", "b failed"])
+        #expect(throws: SyncError.self) { try h.syncer.check() }
+        h.syncer.committed(h.batch("idle"), changedRows: false, writerBusy: false)
+        #expect(h.names.last == "idle failed", "no answer means durable any more")
+        await h.close()
+    }
+}
