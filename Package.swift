@@ -101,6 +101,7 @@ let package = Package(
             name: "CouchQueueStoreTests",
             dependencies: [
                 "CouchQueueStore", "CouchQueueStoreSQLite", "CouchQueueStorePostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -110,7 +110,7 @@ extension SQLiteStore {
         try Bool.fetchOne(
             db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM tasks
-                    WHERE queue = ? AND data_key = ? AND state IN ('queued', 'started') AND state = 'started' AND data = ?)
+                    WHERE queue = ? AND data_key = ? AND finished_at IS NULL AND state = 'started' AND data = ?)
                 """),
             arguments: [twin.queue, twin.dataKey, twin.data]) ?? false
     }

@@ -48,7 +48,7 @@ extension SQLiteStore {
         try Row.fetchOne(
             db.cachedStatement(sql: """
                 SELECT id, run_at FROM tasks
-                WHERE queue = ? AND data_key = ? AND state IN ('queued', 'started') AND state = 'queued'
+                WHERE queue = ? AND data_key = ? AND finished_at IS NULL AND state = 'queued'
                     AND owner_id IS ? AND data = ?
                 ORDER BY seq LIMIT 1
                 """),

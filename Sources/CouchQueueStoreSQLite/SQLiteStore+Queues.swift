@@ -27,7 +27,7 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
             try db.execute(
-                sql: "DELETE FROM tasks WHERE queue = ? AND state IN ('queued', 'started') AND state = 'queued'", arguments: [queue])
+                sql: "DELETE FROM tasks WHERE queue = ? AND finished_at IS NULL AND state = 'queued'", arguments: [queue])
             return db.changesCount
         }
     }

@@ -1,6 +1,7 @@
 import CouchQueueStore
 import CouchQueueStoreSQLite
 import Foundation
+import GRDB
 import Testing
 
 /// The conformance suite on the embedded store, each check on a fresh database file.
@@ -52,5 +53,33 @@ import Testing
         }
         #expect(grown, "the database file holds the published tasks")
         try await store.close()
+    }
+
+    /// A file written before migration 2 (twins indexed while queued or started) moves to the
+    /// index kept until a task finishes, and its waiting tasks are still found as twins.
+    @Test func aVersion1FileMigratesAndItsTwinsAreStillFound() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try SQLiteStore(path: path)
+        let waiting = try #require(try await StoreFixture(store).publish(["a"], data: #"{"x":1}"#).first)
+        try await store.close()
+        let file = try DatabaseQueue(path: path)
+        try await file.write { db in
+            try db.execute(sql: """
+                DROP INDEX tasks_live_twins;
+                CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%';
+                """)
+        }
+        try file.close()
+
+        let migrated = try SQLiteStore(path: path)
+        let again = try #require(try await StoreFixture(migrated).publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
+        #expect(again.duplicate && again.id == waiting.id)
+        try await migrated.close()
+        let indexes = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%twins'")
+        }
+        #expect(indexes == ["tasks_live_twins"])
     }
 }
