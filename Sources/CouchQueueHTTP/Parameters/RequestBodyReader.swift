@@ -45,6 +45,10 @@ struct RequestBodyReader: Sendable {
                 self = looksLikeJSON ? .json : .form
                 return
             }
+            if contentType == "application/json" {  // what nearly every client sends, read without allocating
+                self = .json
+                return
+            }
             // The media type: up to any `;` parameters, without spaces, in lower case.
             let mediaType = contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased()
             switch mediaType {
