@@ -25,12 +25,14 @@ final class GroupCommitWriter: Sendable {
     private let pool: DatabasePool
     private let syncer: WALSyncer
     private let checkpointer: WALCheckpointer
+    private let journal: any TransactionJournal
     private let pending = Mutex(Pending())
 
-    init(pool: DatabasePool, syncer: WALSyncer, checkpointer: WALCheckpointer) {
+    init(pool: DatabasePool, syncer: WALSyncer, checkpointer: WALCheckpointer, journal: any TransactionJournal) {
         self.pool = pool
         self.syncer = syncer
         self.checkpointer = checkpointer
+        self.journal = journal
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is durable.
@@ -39,7 +41,7 @@ final class GroupCommitWriter: Sendable {
             let job = Job(
                 run: { db in
                     do {
-                        let value = try Savepoint.run(db, operation)
+                        let value = try Savepoint.run(db, journal: self.journal, operation)
                         return { syncFailure in
                             if let syncFailure { continuation.resume(throwing: syncFailure) } else { continuation.resume(returning: value) }
                         }
@@ -92,7 +94,9 @@ final class GroupCommitWriter: Sendable {
                 for job in jobs { answers.append(job.run(db)) }
                 return .commit
             }
+            journal.commit()
         } catch {
+            journal.abandon()
             for job in jobs { job.fail(error) }
             // Earlier batches may be waiting for this one's commit before their sync.
             syncer.committed([], changedRows: false, writerBusy: writerBusy)
@@ -106,4 +110,14 @@ final class GroupCommitWriter: Sendable {
     private var writerBusy: Bool {
         pending.withLock { $0.flushScheduled }
     }
+}
+
+/// In-memory state kept in step with the writer's transactions: what a job recorded is undone
+/// with its savepoint, applied when the batch commits, dropped when the batch fails.
+protocol TransactionJournal: Sendable {
+    /// Where the journal stands, for `rollBack(to:)`.
+    func mark() -> Int
+    func rollBack(to mark: Int)
+    func commit()
+    func abandon()
 }

@@ -4,25 +4,25 @@ import GRDB
 
 extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
-        try await writer.write { db in
-            let task = try Self.finish(db, params)
-            return FinishedTask(task: task, next: try next.map { try Self.lease(db, $0) } ?? [])
+        try await writer.write { [twins] db in
+            let task = try Self.finish(db, twins, params)
+            return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, $0) } ?? [])
         }
     }
 
     /// One write, so that the reports share one savepoint and one commit. A refused report
     /// needs no savepoint of its own: its only write is an `UPDATE` that matched nothing.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        try await writer.write { db in
+        try await writer.write { [twins] db in
             try reports.map { report in
-                do { return .success(try Self.finish(db, report)) } catch let refusal as StoreError { return .failure(refusal) }
+                do { return .success(try Self.finish(db, twins, report)) } catch let refusal as StoreError { return .failure(refusal) }
             }
         }
     }
 
     /// One statement when the worker holds the task, as it almost always does; a refusal then
-    /// looks up why, naming an unknown worker first.
-    private static func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {
+    /// looks up why, naming an unknown worker first. A finished task stops being a twin.
+    private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
         let finished = try Row.first(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = ?1, lease_expires_at = NULL,
@@ -31,14 +31,18 @@ extension SQLiteStore {
                     finished_at = CASE WHEN ?2 THEN finished_at ELSE ?3 END,
                     fail_reason = CASE WHEN ?4 THEN fail_reason ELSE ?5 END
                 WHERE id = ?6 AND state = 'started' AND worker_id = ?7 AND (?8 IS NULL OR attempts = ?8)
-                RETURNING \(TaskRow.columns)
+                RETURNING \(TaskRow.columns), seq, data_key
                 """),
             arguments: [
                 params.newState.rawValue, params.reEnqueue, params.now, params.keepsFailReason, params.newFailReason,
                 params.taskId, params.workerId,
                 params.attempt,
             ]
-        ) { TaskRow.decode($0, now: params.now) }
+        ) { row in
+            let task = TaskRow.decode(row, now: params.now)
+            if !params.reEnqueue { twins.remove(seq: row[TaskRow.columnCount], queue: task.queue, dataKey: row[TaskRow.columnCount + 1]) }
+            return task
+        }
         if let finished { return finished }
         try requireWorker(db, id: params.workerId)
         guard

@@ -4,16 +4,16 @@ import GRDB
 
 extension SQLiteStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await writer.write { db in try Self.lease(db, params) }
+        try await writer.write { [twins] db in try Self.lease(db, twins, params) }
     }
 
     /// Chooses the tasks first, reading each source once, then starts them all in one
     /// statement: a lease of 50 costs two statements per source, not two per task.
-    static func lease(_ db: Database, _ params: LeaseParams) throws -> [QueueTask] {
+    static func lease(_ db: Database, _ twins: TwinRegistry, _ params: LeaseParams) throws -> [QueueTask] {
         let queues = try touchWorker(db, id: params.workerId, now: params.now)
         var choice = LeaseChoice(limit: params.limit)
         for source in [ownCopies(of: params.workerId)] + queues.map(queue) where !choice.isFull {
-            try choose(db, from: source, now: params.now, into: &choice)
+            try choose(db, twins, from: source, now: params.now, into: &choice)
         }
         return try start(db, choice.seqs, params)
     }
@@ -90,7 +90,9 @@ extension SQLiteStore {
     /// Adds the due tasks of `source` to `choice`, oldest first, passing over those whose twin
     /// is started or already chosen. The candidates are read through a cursor: usually only
     /// the rows taken are ever read.
-    private static func choose(_ db: Database, from source: Source, now: Double, into choice: inout LeaseChoice) throws {
+    private static func choose(
+        _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
+    ) throws {
         let candidates = try Row.fetchCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now])
         while !choice.isFull, let row = try candidates.next() {
             let singular: Bool = row[2]
@@ -100,19 +102,10 @@ extension SQLiteStore {
             }
             let twin = LeaseChoice.Twin(queue: row[1], dataKey: row[3], data: row[4])
             if choice.singular.contains(twin) { continue }
-            if try hasStartedTwin(db, twin) { continue }
+            if try hasStartedTwin(db, twins, queue: twin.queue, dataKey: twin.dataKey, data: twin.data) { continue }
             choice.seqs.append(row[0])
             choice.singular.insert(twin)
         }
-    }
-
-    private static func hasStartedTwin(_ db: Database, _ twin: LeaseChoice.Twin) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM tasks
-                    WHERE queue = ? AND data_key = ? AND finished_at IS NULL AND state = 'started' AND data = ?)
-                """),
-            arguments: [twin.queue, twin.dataKey, twin.data]) ?? false
     }
 }
 

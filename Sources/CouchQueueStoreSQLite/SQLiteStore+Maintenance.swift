@@ -15,7 +15,7 @@ extension SQLiteStore {
     }
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        try await writer.write { db in
+        try await writer.write { [twins] db in
             let idle = try String.fetchAll(
                 db,
                 sql: """
@@ -23,7 +23,7 @@ extension SQLiteStore {
                     AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
                     """,
                 arguments: [lastSeenBefore])
-            for id in idle { try Self.deleteWorker(db, id: id) }
+            for id in idle { try Self.deleteWorker(db, twins, id: id) }
             return idle.count
         }
     }

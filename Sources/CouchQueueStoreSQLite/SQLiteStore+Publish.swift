@@ -4,12 +4,12 @@ import GRDB
 
 extension SQLiteStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
-        try await writer.write { db in
+        try await writer.write { [twins] db in
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {
                 if params.singularlyEnqueue,
-                    let twin = try Self.waitingTwin(db, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
+                    let twin = try Self.waitingTwin(db, twins, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
                 {
                     let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
                     published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
@@ -25,6 +25,7 @@ extension SQLiteStore {
                     id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
                     params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now,
                 ])
+                twins.add(seq: db.lastInsertedRowID, queue: copy.queue, dataKey: dataKey)
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }
@@ -39,20 +40,5 @@ extension SQLiteStore {
             sql: "SELECT worker_id, queue, position FROM worker_queues WHERE queue IN (\(databaseQuestionMarks(count: params.queues.count)))",
             arguments: StatementArguments(params.queues))
         return StoreRules.copies(params, registrations: rows.map { StoreRules.Registration(worker: $0[0], queue: $0[1], position: $0[2]) })
-    }
-
-    /// A waiting task with the same queue, owner and data, if any.
-    private static func waitingTwin(
-        _ db: Database, queue: String, owner: String?, data: String, dataKey: Int64
-    ) throws -> (id: String, runAt: Double)? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT id, run_at FROM tasks
-                WHERE queue = ? AND data_key = ? AND finished_at IS NULL AND state = 'queued'
-                    AND owner_id IS ? AND data = ?
-                ORDER BY seq LIMIT 1
-                """),
-            arguments: [queue, dataKey, owner, data]
-        ).map { ($0["id"], $0["run_at"]) }
     }
 }

@@ -22,13 +22,22 @@ extension SQLiteStore {
         }
     }
 
+    /// Its waiting tasks go: those for any worker through the queue's index, the copies owned
+    /// by workers (`scope: all`) through each registered worker's.
     public func deleteQueue(queue: String) async throws -> Int? {
-        try await writer.write { db -> Int? in
+        try await writer.write { [twins] db -> Int? in
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
-            try db.execute(
-                sql: "DELETE FROM tasks WHERE queue = ? AND finished_at IS NULL AND state = 'queued'", arguments: [queue])
-            return db.changesCount
+            let shared = try Self.deleteLiveTasks(
+                db, twins, sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL", arguments: [queue])
+            let owned = try Self.deleteLiveTasks(
+                db, twins,
+                sql: """
+                    DELETE FROM tasks WHERE owner_id IN (SELECT worker_id FROM worker_queues WHERE queue = ?1)
+                        AND queue = ?1 AND state = 'queued' AND owner_id IS NOT NULL
+                    """,
+                arguments: [queue])
+            return shared + owned
         }
     }
 

@@ -33,7 +33,7 @@ extension SQLiteStore {
     }
 
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
-        try await writer.write { db in
+        try await writer.write { [twins] db in
             let ids: [String]
             switch selection {
             case .id(let id):
@@ -42,18 +42,18 @@ extension SQLiteStore {
             case .queue(let queue):
                 ids = try String.fetchAll(db, sql: "SELECT worker_id FROM worker_queues WHERE queue = ?", arguments: [queue])
             }
-            for id in ids { try Self.deleteWorker(db, id: id) }
+            for id in ids { try Self.deleteWorker(db, twins, id: id) }
             return ids.count
         }
     }
 
     /// Returns the worker's started tasks to their queues and drops its own copies.
-    static func deleteWorker(_ db: Database, id: String) throws {
+    static func deleteWorker(_ db: Database, _ twins: TwinRegistry, id: String) throws {
         // Each statement matches a partial index, so the cost does not grow with the backlog.
-        try db.execute(
-            sql: "DELETE FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL", arguments: [id])
-        try db.execute(
-            sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND owner_id = ?", arguments: [id, id])
+        try deleteLiveTasks(
+            db, twins, sql: "DELETE FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL", arguments: [id])
+        try deleteLiveTasks(
+            db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND owner_id = ?", arguments: [id, id])
         try db.execute(
             sql: "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE worker_id = ? AND state = 'started'",
             arguments: [id])

@@ -10,6 +10,7 @@ import GRDB
 public final class SQLiteStore: QueueStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    let twins = TwinRegistry()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -35,9 +36,10 @@ public final class SQLiteStore: QueueStore {
         // because durability depends on it being NORMAL or FULL, never OFF.)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try SQLiteMigrations.migrator.migrate(pool)
+        try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
         writer = GroupCommitWriter(
             pool: pool, syncer: try WALSyncer(path: path + "-wal"),
-            checkpointer: try WALCheckpointer(path: path, configuration: configuration))
+            checkpointer: try WALCheckpointer(path: path, configuration: configuration), journal: twins)
     }
 
     /// Fails once the log could not be synced, as well as when the file cannot be read.

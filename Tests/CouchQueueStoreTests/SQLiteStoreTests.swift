@@ -1,5 +1,5 @@
 import CouchQueueStore
-import CouchQueueStoreSQLite
+@testable import CouchQueueStoreSQLite
 import Foundation
 import GRDB
 import Testing
@@ -55,8 +55,8 @@ import Testing
         try await store.close()
     }
 
-    /// A file written before migration 2 (twins indexed while queued or started) moves to the
-    /// index kept until a task finishes, and its waiting tasks are still found as twins.
+    /// A file written before migration 2 (twins indexed while queued or started) loses the
+    /// index, and its waiting tasks are still found as twins: the store loads them as it opens.
     @Test func aVersion1FileMigratesAndItsTwinsAreStillFound() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -66,9 +66,8 @@ import Testing
         let file = try DatabaseQueue(path: path)
         try await file.write { db in
             try db.execute(sql: """
-                DROP INDEX tasks_live_twins;
                 CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
-                DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%';
+                DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
                 """)
         }
         try file.close()
@@ -80,6 +79,55 @@ import Testing
         let indexes = try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%twins'")
         }
-        #expect(indexes == ["tasks_live_twins"])
+        #expect(indexes.isEmpty)
+    }
+
+    /// Started tasks are loaded too: a `singularlyRun` twin of one still waits its turn after
+    /// a restart.
+    @Test func aStartedTwinStillHoldsItsTwinBackAfterReopening() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try SQLiteStore(path: path)
+        let f = StoreFixture(store)
+        let first = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+        let second = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+        let worker = try await f.worker(["a"])
+        #expect(try await f.lease(worker)?.id == first)
+        try await store.close()
+
+        let reopened = try SQLiteStore(path: path)
+        let g = StoreFixture(reopened)
+        #expect(try await g.lease(worker) == nil, "its twin is still started")
+        try await g.finish(worker, first)
+        #expect(try await g.lease(worker)?.id == second)
+        try await reopened.close()
+    }
+
+    /// The registry follows the table: finished and deleted tasks leave it, and a report
+    /// undone with its call (its next lease failed) leaves its task a twin.
+    @Test func theTwinRegistryFollowsCommitsAndRollbacks() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try SQLiteStore(path: path)
+        let f = StoreFixture(store)
+        let first = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+        let second = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+        let worker = try await f.worker(["a"])
+        #expect(try await f.lease(worker)?.id == first)
+        let undone = FinishParams(workerId: worker, taskId: first, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: StoreFixture.t0)
+        let failingLease = LeaseParams(workerId: "w_nobody", now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 60, limit: 1)
+        await #expect(throws: StoreError.self) { _ = try await store.finishTask(undone, thenLease: failingLease) }
+        #expect(try await f.lease(worker) == nil, "the report was undone: its task is still started")
+        #expect(store.twins.count == 2)
+
+        try await f.finish(worker, first)
+        #expect(try await f.lease(worker)?.id == second)
+        try await f.finish(worker, second)
+        try await f.publish(["a"])
+        #expect(try await store.deleteQueue(queue: "a") == nil, "no such queue: nothing deleted")
+        try await f.interested("a")
+        #expect(try await store.deleteQueue(queue: "a") == 1)
+        #expect(store.twins.count == 0)
+        try await store.close()
     }
 }

@@ -53,6 +53,30 @@ enum PublishChecks {
             let afterStart = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
             #expect(!afterStart.duplicate, "a started task is not waiting, so it is no twin")
         },
+        StoreCheck("aTwinIsWaitingAgainOnceReEnqueuedOrExpiredAndGoneOnceFinished") { store in
+            let f = F(store)
+            let data = #"{"x":1}"#
+            let task = try #require(try await f.publish(["a"], data: data).first).id
+            let worker = try await f.worker(["a"])
+            #expect(try await f.lease(worker)?.id == task)
+            try await f.finish(worker, task, reEnqueue: true)
+            #expect(try await f.publish(["a"], data: data, singularlyEnqueue: true).first?.id == task, "re-enqueued")
+            #expect(try await f.lease(worker)?.id == task)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease + 1) == 1)
+            #expect(try await f.publish(["a"], data: data, singularlyEnqueue: true).first?.id == task, "its lease expired")
+            #expect(try await f.lease(worker)?.id == task)
+            try await f.finish(worker, task, .fail)
+            let next = try #require(try await f.publish(["a"], data: data, singularlyEnqueue: true).first)
+            #expect(!next.duplicate && next.id != task, "a finished task is no twin")
+        },
+        StoreCheck("deletedTasksAreNoTwins") { store in
+            let f = F(store)
+            try await f.interested("a")
+            let deleted = try #require(try await f.publish(["a"], singularlyEnqueue: true).first).id
+            #expect(try await store.deleteQueue(queue: "a") == 1)
+            let next = try #require(try await f.publish(["a"], singularlyEnqueue: true).first)
+            #expect(!next.duplicate && next.id != deleted)
+        },
         StoreCheck("singularlyEnqueueReportsTheTwinsOwnState") { store in
             let f = F(store)
             let scheduled = try #require(try await f.publish(["a"], singularlyEnqueue: true, runAt: F.t0 + 60).first)

@@ -23,9 +23,12 @@ enum QueueChecks {
             let f = F(store)
             try await f.interested("a")
             let worker = try await f.worker(["a"])
+            let other = try await f.worker(["b", "a"])
             for _ in 0..<3 { try await f.publish(["a"]) }
             let started = try #require(try await f.lease(worker)).id
-            #expect(try await store.deleteQueue(queue: "a") == 2)
+            try await f.publish(["a", "b"], scope: .all)  // a copy for each worker, in its first of the two
+            #expect(try await store.deleteQueue(queue: "a") == 2 + 1)
+            #expect(try await f.lease(other)?.queue == "b", "the other worker's copy in b stays")
             #expect(try await store.queueSummary(name: "a", now: F.t0) == nil)
             #expect(try await store.allInterests().isEmpty)
             #expect(try await f.finish(worker, started).state == .succeeded)

@@ -1,0 +1,86 @@
+import CouchQueueModel
+import CouchQueueStore
+import GRDB
+
+/// The `singularly…` rules' look-ups, through `TwinRegistry`.
+extension SQLiteStore {
+    /// Fills `twins` with every queued or started task, read through the partial indexes that
+    /// hold them: the cost follows the live tasks, not the finished ones kept for a while.
+    static func loadLiveTasks(_ db: Database, into twins: TwinRegistry) throws {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT seq, queue, data_key FROM tasks INDEXED BY tasks_waiting WHERE state = 'queued' AND owner_id IS NULL
+                UNION ALL
+                SELECT seq, queue, data_key FROM tasks INDEXED BY tasks_owned WHERE state = 'queued' AND owner_id IS NOT NULL
+                UNION ALL
+                SELECT seq, queue, data_key FROM tasks INDEXED BY tasks_held WHERE state = 'started'
+                """)
+        while let row = try rows.next() { twins.load(seq: row[0], queue: row[1], dataKey: row[2]) }
+    }
+
+    /// The oldest waiting twin of `data` in `queue` with this owner: its `id` and `run_at`.
+    static func waitingTwin(
+        _ db: Database, _ twins: TwinRegistry, queue: String, owner: String?, data: String, dataKey: Int64
+    ) throws -> (id: String, runAt: Double)? {
+        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { state, taskOwner in
+            state == TaskState.queued.rawValue && taskOwner == owner
+        }
+    }
+
+    /// Whether a twin of `data` in `queue` is started.
+    static func hasStartedTwin(_ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String) throws -> Bool {
+        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { state, _ in
+            state == TaskState.started.rawValue
+        } != nil
+    }
+
+    /// The oldest candidate whose row holds this queue and data and passes `matching` (its
+    /// stored state and owner). Candidates whose row is gone or finished leave the registry
+    /// as the batch commits; live rows of another queue or data under the same key stay.
+    private static func firstLiveTwin(
+        _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String,
+        matching: (_ state: String, _ owner: String?) -> Bool
+    ) throws -> (id: String, runAt: Double)? {
+        let read = try db.cachedStatement(sql: """
+            SELECT finished_at IS NULL, queue = ?2 AND data_key = ?3 AND data = ?4, state, owner_id, id, run_at
+            FROM tasks WHERE seq = ?1
+            """)
+        for seq in twins.candidates(queue: queue, dataKey: dataKey) {
+            let candidate =
+                try Row.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
+                    guard row[0] as Bool else { return .gone }
+                    return row[1] && matching(row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
+                } ?? .gone
+            switch candidate {
+            case .gone: twins.remove(seq: seq, queue: queue, dataKey: dataKey)
+            case .other: continue
+            case .twin(let id, let runAt): return (id, runAt)
+            }
+        }
+        return nil
+    }
+
+    private enum Candidate {
+        /// No row, or a finished one.
+        case gone
+        /// Live, but not a twin that `matching` accepts.
+        case other
+        case twin(id: String, runAt: Double)
+    }
+}
+
+extension SQLiteStore {
+    /// Runs `sql`, a `DELETE` of live tasks, and takes the deleted tasks out of `twins`;
+    /// answers how many there were.
+    @discardableResult
+    static func deleteLiveTasks(_ db: Database, _ twins: TwinRegistry, sql: String, arguments: StatementArguments) throws -> Int {
+        let deleted = try Row.fetchCursor(db, sql: sql + " RETURNING seq, queue, data_key", arguments: arguments)
+        var count = 0
+        while let row = try deleted.next() {
+            twins.remove(seq: row[0], queue: row[1], dataKey: row[2])
+            count += 1
+        }
+        return count
+    }
+}

@@ -1,0 +1,138 @@
+import CouchQueueStore
+import Synchronization
+
+/// Where the live (queued or started) tasks of each queue and data are: the `singularly…`
+/// rules look their twins up here, in memory, rather than in an index on `tasks`.
+///
+/// Such an index is keyed by a hash of the data, so every publish put its entry on a page
+/// chosen at random and every finish took it off one: a page written to the log and copied
+/// back for each of them, about 12 µs of a publish's 75. One server owns the file, so the
+/// registry can live in its memory; it is loaded from the table when the store opens.
+///
+/// It is a superset: every live task is in it, while a finished or deleted one may linger
+/// until a lookup finds it gone. Callers check the candidates' rows. So additions apply at
+/// once, and removals only when the batch that made them commits (`TransactionJournal`): a
+/// task whose finish is rolled back is live again and must still be found.
+final class TwinRegistry: TransactionJournal {
+    private struct State {
+        var live: [Int64: Seqs] = [:]
+        /// The batch's changes since it began, in order; removals are applied at commit.
+        var journal: [Change] = []
+    }
+
+    /// The `seq`s under one key; most keys have one.
+    fileprivate enum Seqs {
+        case one(Int64)
+        case many([Int64])
+    }
+
+    fileprivate enum Change: Hashable {
+        case added(key: Int64, seq: Int64)
+        case removed(key: Int64, seq: Int64)
+    }
+
+    private let state = Mutex(State())
+
+    /// Registers a live task found when the store opens; no batch is under way.
+    func load(seq: Int64, queue: String, dataKey: Int64) {
+        state.withLock { $0.live.insert(seq, at: Self.key(queue, dataKey)) }
+    }
+
+    /// The `seq`s that may hold a live task with this queue and data, oldest first.
+    func candidates(queue: String, dataKey: Int64) -> [Int64] {
+        switch state.withLock({ $0.live[Self.key(queue, dataKey)] }) {
+        case nil: []
+        case .one(let seq)?: [seq]
+        case .many(let seqs)?: seqs.sorted()
+        }
+    }
+
+    /// A task was inserted (or made live again): it is a candidate from now on.
+    func add(seq: Int64, queue: String, dataKey: Int64) {
+        let key = Self.key(queue, dataKey)
+        state.withLock { state in
+            state.live.insert(seq, at: key)
+            state.journal.append(.added(key: key, seq: seq))
+        }
+    }
+
+    /// A task finished or was deleted, or a lookup found its row gone: it stops being a
+    /// candidate when the batch commits.
+    func remove(seq: Int64, queue: String, dataKey: Int64) {
+        state.withLock { $0.journal.append(.removed(key: Self.key(queue, dataKey), seq: seq)) }
+    }
+
+    /// How many `seq`s are registered, lingering ones included.
+    var count: Int {
+        state.withLock { state in
+            state.live.values.reduce(0) { count, seqs in
+                switch seqs {
+                case .one: count + 1
+                case .many(let seqs): count + seqs.count
+                }
+            }
+        }
+    }
+
+    // MARK: TransactionJournal
+
+    func mark() -> Int {
+        state.withLock { $0.journal.count }
+    }
+
+    func rollBack(to mark: Int) {
+        state.withLock { $0.journal.removeSubrange(mark...) }
+    }
+
+    /// Applies the batch's removals, except where the same `seq` was added again after its
+    /// removal (SQLite reuses the `seq` of a deleted last row).
+    func commit() {
+        state.withLock { state in
+            var addedLater = Set<Change>()
+            for change in state.journal.reversed() {
+                switch change {
+                case .added:
+                    addedLater.insert(change)
+                case .removed(let key, let seq):
+                    if !addedLater.contains(.added(key: key, seq: seq)) { state.live.remove(seq, at: key) }
+                }
+            }
+            state.journal.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func abandon() {
+        state.withLock { $0.journal.removeAll(keepingCapacity: true) }
+    }
+
+    /// One number for a queue and a data key. Two pairs may share it: callers check rows.
+    private static func key(_ queue: String, _ dataKey: Int64) -> Int64 {
+        DataFingerprint.of(queue) &* 0x100_0000_01b3 ^ dataKey
+    }
+}
+
+extension Dictionary where Key == Int64, Value == TwinRegistry.Seqs {
+    fileprivate typealias Seqs = TwinRegistry.Seqs
+
+    fileprivate mutating func insert(_ seq: Int64, at key: Int64) {
+        switch self[key] {
+        case nil: self[key] = .one(seq)
+        case .one(let other)?: self[key] = .many([other, seq])
+        case .many(var seqs)?:
+            self[key] = nil  // lets `seqs` grow in place
+            seqs.append(seq)
+            self[key] = .many(seqs)
+        }
+    }
+
+    fileprivate mutating func remove(_ seq: Int64, at key: Int64) {
+        switch self[key] {
+        case .one(seq)?: self[key] = nil
+        case .many(var seqs)?:
+            self[key] = nil
+            seqs.removeAll { $0 == seq }
+            self[key] = seqs.count > 1 ? .many(seqs) : seqs.first.map(Seqs.one)
+        default: break
+        }
+    }
+}

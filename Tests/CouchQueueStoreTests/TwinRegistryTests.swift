@@ -1,0 +1,50 @@
+@testable import CouchQueueStoreSQLite
+import Testing
+
+/// The registry's bookkeeping across a batch: additions at once, removals at commit, both
+/// undone with a job's savepoint.
+@Suite struct TwinRegistryTests {
+    @Test func aRemovalWaitsForTheCommit() {
+        let twins = TwinRegistry()
+        twins.add(seq: 1, queue: "a", dataKey: 7)
+        twins.add(seq: 2, queue: "a", dataKey: 7)
+        twins.add(seq: 3, queue: "b", dataKey: 7)
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [1, 2])
+        twins.remove(seq: 1, queue: "a", dataKey: 7)
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [1, 2], "the finish may still be rolled back")
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [2])
+        #expect(twins.candidates(queue: "b", dataKey: 7) == [3])
+    }
+
+    @Test func aRolledBackJobOrBatchRemovesNothing() {
+        let twins = TwinRegistry()
+        twins.add(seq: 1, queue: "a", dataKey: 7)
+        twins.commit()
+        let mark = twins.mark()
+        twins.remove(seq: 1, queue: "a", dataKey: 7)
+        twins.add(seq: 2, queue: "a", dataKey: 7)
+        twins.rollBack(to: mark)
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [1, 2], "an addition rolled back only lingers")
+        twins.remove(seq: 1, queue: "a", dataKey: 7)
+        twins.abandon()
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [1, 2])
+    }
+
+    /// SQLite gives a deleted last row's `seq` to the next insert, maybe of the same twin.
+    @Test func aSeqAddedAgainAfterItsRemovalStays() {
+        let twins = TwinRegistry()
+        twins.add(seq: 5, queue: "a", dataKey: 7)
+        twins.commit()
+        twins.remove(seq: 5, queue: "a", dataKey: 7)
+        twins.add(seq: 5, queue: "a", dataKey: 7)
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7).contains(5))
+        twins.remove(seq: 5, queue: "a", dataKey: 7)
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7).isEmpty)
+        #expect(twins.count == 0)
+    }
+}
