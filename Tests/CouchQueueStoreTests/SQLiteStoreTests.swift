@@ -22,112 +22,122 @@ import Testing
     }
 
     @Test func committedTasksSurviveReopening() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store = try SQLiteStore(path: path)
-        let id = try await StoreFixture(store).publish(["a"])[0].id
-        try await store.close()
-        let reopened = try SQLiteStore(path: path)
-        #expect(try await reopened.task(id: id, now: StoreFixture.t0)?.state == .queued)
-        try await reopened.close()
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let id = try await StoreFixture(store).publish(["a"])[0].id
+            try await store.close()
+            let reopened = try SQLiteStore(path: path)
+            #expect(try await reopened.task(id: id, now: StoreFixture.t0)?.state == .queued)
+            try await reopened.close()
+        }
     }
 
     /// The log is copied back into the database file in the background, long before it holds
     /// the 10,000 pages at which the writer would checkpoint it itself (these few hundred
     /// kilobytes are far from that).
     @Test func theLogIsCheckpointedOffTheWriter() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        func size(_ suffix: String) throws -> Int {
-            try FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as! Int
+        try await withScratchDatabase { path in
+            func size(_ suffix: String) throws -> Int {
+                try FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as! Int
+            }
+            let store = try SQLiteStore(path: path)
+            let before = try size("")
+            let data = #"{"text":"\#(String(repeating: "x", count: 2000))"}"#
+            for _ in 0..<100 { _ = try await StoreFixture(store).publish(["a"], data: data) }
+            var grown = false
+            for _ in 0..<50 where !grown {
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await StoreFixture(store).publish(["a"])  // a commit nudges the checkpointer
+                grown = try size("") >= before + 100 * 2000
+            }
+            #expect(grown, "the database file holds the published tasks")
+            try await store.close()
         }
-        let store = try SQLiteStore(path: path)
-        let before = try size("")
-        let data = #"{"text":"\#(String(repeating: "x", count: 2000))"}"#
-        for _ in 0..<100 { _ = try await StoreFixture(store).publish(["a"], data: data) }
-        var grown = false
-        for _ in 0..<50 where !grown {
-            try await Task.sleep(for: .milliseconds(100))
-            _ = try await StoreFixture(store).publish(["a"])  // a commit nudges the checkpointer
-            grown = try size("") >= before + 100 * 2000
-        }
-        #expect(grown, "the database file holds the published tasks")
-        try await store.close()
     }
 
     /// A file written before migration 2 (twins indexed while queued or started) loses the
     /// index, and its waiting tasks are still found as twins: the store loads them as it opens.
     @Test func aVersion1FileMigratesAndItsTwinsAreStillFound() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store = try SQLiteStore(path: path)
-        let waiting = try #require(try await StoreFixture(store).publish(["a"], data: #"{"x":1}"#).first)
-        try await store.close()
-        let file = try DatabaseQueue(path: path)
-        try await file.write { db in
-            try db.execute(sql: """
-                CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
-                DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
-                """)
-        }
-        try file.close()
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let waiting = try #require(try await StoreFixture(store).publish(["a"], data: #"{"x":1}"#).first)
+            try await store.close()
+            let file = try DatabaseQueue(path: path)
+            try await file.write { db in
+                try db.execute(sql: """
+                    CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
+                    DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
+                    """)
+            }
+            try file.close()
 
-        let migrated = try SQLiteStore(path: path)
-        let again = try #require(try await StoreFixture(migrated).publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
-        #expect(again.duplicate && again.id == waiting.id)
-        try await migrated.close()
-        let indexes = try await DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%twins'")
+            let migrated = try SQLiteStore(path: path)
+            let again = try #require(try await StoreFixture(migrated).publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
+            #expect(again.duplicate && again.id == waiting.id)
+            try await migrated.close()
+            let indexes = try await DatabaseQueue(path: path).read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%twins'")
+            }
+            #expect(indexes.isEmpty)
         }
-        #expect(indexes.isEmpty)
     }
 
     /// Started tasks are loaded too: a `singularlyRun` twin of one still waits its turn after
     /// a restart.
     @Test func aStartedTwinStillHoldsItsTwinBackAfterReopening() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store = try SQLiteStore(path: path)
-        let f = StoreFixture(store)
-        let first = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
-        let second = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
-        let worker = try await f.worker(["a"])
-        #expect(try await f.lease(worker)?.id == first)
-        try await store.close()
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let (first, second, worker) = try await startedTwins(store)
+            try await store.close()
 
-        let reopened = try SQLiteStore(path: path)
-        let g = StoreFixture(reopened)
-        #expect(try await g.lease(worker) == nil, "its twin is still started")
-        try await g.finish(worker, first)
-        #expect(try await g.lease(worker)?.id == second)
-        try await reopened.close()
+            let reopened = try SQLiteStore(path: path)
+            let g = StoreFixture(reopened)
+            #expect(try await g.lease(worker) == nil, "its twin is still started")
+            try await g.finish(worker, first)
+            #expect(try await g.lease(worker)?.id == second)
+            try await reopened.close()
+        }
     }
 
     /// The registry follows the table: finished and deleted tasks leave it, and a report
     /// undone with its call (its next lease failed) leaves its task a twin.
     @Test func theTwinRegistryFollowsCommitsAndRollbacks() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store = try SQLiteStore(path: path)
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let f = StoreFixture(store)
+            let (first, second, worker) = try await startedTwins(store)
+            let undone = FinishParams(workerId: worker, taskId: first, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: StoreFixture.t0)
+            let failingLease = LeaseParams(workerId: "w_nobody", now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 60, limit: 1)
+            await #expect(throws: StoreError.self) { _ = try await store.finishTask(undone, thenLease: failingLease) }
+            #expect(try await f.lease(worker) == nil, "the report was undone: its task is still started")
+            #expect(store.twins.count == 2)
+
+            try await f.finish(worker, first)
+            #expect(try await f.lease(worker)?.id == second)
+            try await f.finish(worker, second)
+            try await f.publish(["a"])
+            #expect(try await store.deleteQueue(queue: "a") == nil, "no such queue: nothing deleted")
+            try await f.interested("a")
+            #expect(try await store.deleteQueue(queue: "a") == 1)
+            #expect(store.twins.count == 0)
+            try await store.close()
+        }
+    }
+
+    /// Two `singularlyRun` twins in queue `a`, the first started by a worker.
+    private func startedTwins(_ store: SQLiteStore) async throws -> (first: String, second: String, worker: String) {
         let f = StoreFixture(store)
         let first = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
         let second = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
         let worker = try await f.worker(["a"])
         #expect(try await f.lease(worker)?.id == first)
-        let undone = FinishParams(workerId: worker, taskId: first, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: StoreFixture.t0)
-        let failingLease = LeaseParams(workerId: "w_nobody", now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 60, limit: 1)
-        await #expect(throws: StoreError.self) { _ = try await store.finishTask(undone, thenLease: failingLease) }
-        #expect(try await f.lease(worker) == nil, "the report was undone: its task is still started")
-        #expect(store.twins.count == 2)
-
-        try await f.finish(worker, first)
-        #expect(try await f.lease(worker)?.id == second)
-        try await f.finish(worker, second)
-        try await f.publish(["a"])
-        #expect(try await store.deleteQueue(queue: "a") == nil, "no such queue: nothing deleted")
-        try await f.interested("a")
-        #expect(try await store.deleteQueue(queue: "a") == 1)
-        #expect(store.twins.count == 0)
-        try await store.close()
+        return (first, second, worker)
     }
+}
+
+/// A database path in the temporary directory, removed with its log files once `body` ends.
+private func withScratchDatabase(_ body: (String) async throws -> Void) async throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cq-\(UUID().uuidString).sqlite").path
+    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+    try await body(path)
 }
