@@ -11,6 +11,7 @@ public final class SQLiteStore: QueueStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
+    private let fileLock: DatabaseFileLock
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -30,6 +31,12 @@ public final class SQLiteStore: QueueStore {
             // 300,000 tasks waiting.
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        do {
+            fileLock = try DatabaseFileLock(path: path)
+        } catch {
+            try? pool.close()
+            throw error
+        }
         // NORMAL: a commit writes the log without syncing it and frees the write lock at once;
         // `WALSyncer` syncs the log before anyone is answered, so a committed publish still
         // survives power loss. (GRDB sets NORMAL itself when it turns WAL on; said here
@@ -56,5 +63,6 @@ public final class SQLiteStore: QueueStore {
     public func close() async throws {
         try await writer.close()
         try pool.close()
+        fileLock.release()
     }
 }

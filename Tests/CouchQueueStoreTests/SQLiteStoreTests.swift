@@ -124,6 +124,18 @@ import Testing
         }
     }
 
+    /// A second server on the same file would not see the first one's twins, interests or
+    /// wake-ups: it is refused while the first has the file open.
+    @Test func aFileHasOneServerAtATime() async throws {
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            #expect(throws: (any Error).self) { _ = try SQLiteStore(path: path) }
+            try await store.close()
+            let next = try SQLiteStore(path: path)
+            try await next.close()
+        }
+    }
+
     /// Two `singularlyRun` twins in queue `a`, the first started by a worker.
     private func startedTwins(_ store: SQLiteStore) async throws -> (first: String, second: String, worker: String) {
         let f = StoreFixture(store)

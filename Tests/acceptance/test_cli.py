@@ -36,6 +36,14 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
         assert named in done.stderr, (args, done.stderr)
 
 
+def test_a_second_server_on_the_same_sqlite_file_is_refused(make_server, tmp_path):
+    first = make_server()
+    done = run_serve(tmp_path, "--store", f"sqlite:{first.store_path}")
+    assert done.returncode != 0
+    assert "another CouchQueue server has it open" in done.stderr, done.stderr
+    assert requests.get(first.url("/health"), timeout=10).status_code == 200
+
+
 def test_help_names_every_flag_and_its_environment_variable():
     done = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
