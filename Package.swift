@@ -32,6 +32,7 @@ let package = Package(
             dependencies: [
                 "CouchQueueStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -23,7 +23,7 @@ extension SQLiteStore {
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first. A finished task stops being a twin.
     private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
-        let finished = try Row.first(
+        let finished = try ColumnCursor.first(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = ?1, lease_expires_at = NULL,
                     worker_id = CASE WHEN ?2 THEN NULL ELSE worker_id END,

@@ -26,15 +26,16 @@ extension SQLiteStore {
             seqs.count == 1
             ? ("seq = ?4", seqs[0])
             : ("seq IN (SELECT value FROM json_each(?4))", "[\(seqs.map(String.init).joined(separator: ","))]")
-        let rows = try Row.fetchCursor(
+        let rows = try ColumnCursor(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1,
                     started_at = ?2, lease_expires_at = ?3
                 WHERE \(chosen.condition) RETURNING \(TaskRow.columns), seq
                 """),
-            arguments: [params.workerId, params.now, params.leaseExpiresAt, chosen.argument])
+            arguments: [params.workerId, params.now, params.leaseExpiresAt, chosen.argument]
+        ) { row in (seq: row[TaskRow.columnCount] as Int64, task: TaskRow.decode(row, now: params.now)) }
         var started: [Int64: QueueTask] = [:]
-        while let row = try rows.next() { started[row[TaskRow.columnCount]] = TaskRow.decode(row, now: params.now) }
+        while let row = try rows.next() { started[row.seq] = row.task }
         return seqs.compactMap { started[$0] }
     }
 
@@ -51,9 +52,9 @@ extension SQLiteStore {
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
     static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
         guard
-            let worker = try Row.first(
+            let worker = try ColumnCursor.first(
                 db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: [id],
-                { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
+                read: { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
         else { throw StoreError.workerNotFound(id) }
         if now - worker.lastSeen >= lastSeenResolution {
             try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").execute(arguments: [now, id])
@@ -93,17 +94,18 @@ extension SQLiteStore {
     private static func choose(
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
-        let candidates = try Row.fetchCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now])
-        while !choice.isFull, let row = try candidates.next() {
-            let singular: Bool = row[2]
-            guard singular else {
-                choice.seqs.append(row[0])
+        // A candidate's queue and data are read only when it is `singularlyRun`.
+        let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now]) { row in
+            (seq: row[0] as Int64, twin: row[2] ? LeaseChoice.Twin(queue: row[1], dataKey: row[3], data: row[4]) : nil)
+        }
+        while !choice.isFull, let candidate = try candidates.next() {
+            guard let twin = candidate.twin else {
+                choice.seqs.append(candidate.seq)
                 continue
             }
-            let twin = LeaseChoice.Twin(queue: row[1], dataKey: row[3], data: row[4])
             if choice.singular.contains(twin) { continue }
             if try hasStartedTwin(db, twins, queue: twin.queue, dataKey: twin.dataKey, data: twin.data) { continue }
-            choice.seqs.append(row[0])
+            choice.seqs.append(candidate.seq)
             choice.singular.insert(twin)
         }
     }

@@ -81,14 +81,14 @@ extension SQLiteStore {
     public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
         try await pool.read { db in
             let length = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'failed'") ?? 0
-            let tasks = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
-                    ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
-                    """,
-                arguments: [limit, offset]
-            ).map { TaskRow.decode($0, now: now) }
+            let tasks = try Array(
+                ColumnCursor(
+                    db.makeStatement(sql: """
+                        SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
+                        ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
+                        """),
+                    arguments: [limit, offset]
+                ) { TaskRow.decode($0, now: now) })
             return FailedQueuePage(length: length, tasks: tasks)
         }
     }

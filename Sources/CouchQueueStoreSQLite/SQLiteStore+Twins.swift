@@ -48,7 +48,7 @@ extension SQLiteStore {
             """)
         for seq in twins.candidates(queue: queue, dataKey: dataKey) {
             let candidate =
-                try Row.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
+                try ColumnCursor.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
                     guard row[0] as Bool else { return .gone }
                     return row[1] && matching(row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
                 } ?? .gone

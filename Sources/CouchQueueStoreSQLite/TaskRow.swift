@@ -14,7 +14,7 @@ enum TaskRow {
 
     /// A waiting task whose `run_at` is still ahead shows as `scheduled`. Columns are read by
     /// position, in the order of `columns`: this runs for every task handed out.
-    static func decode(_ row: Row, now: Double) -> QueueTask {
+    static func decode(_ row: Columns, now: Double) -> QueueTask {
         let runAt: Double = row[12]
         var state = TaskState(rawValue: row[10]) ?? .queued
         if state == .queued && runAt > now { state = .scheduled }
@@ -41,17 +41,8 @@ enum TaskRow {
     }
 
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {
-        try Row.first(db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: [id]) {
+        try ColumnCursor.first(db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: [id]) {
             decode($0, now: now)
         }
-    }
-}
-
-extension Row {
-    /// Reads the first row `statement` answers where it lies: `fetchOne` copies every column
-    /// into a row of its own first, which costs more than the read on the hot paths.
-    static func first<T>(_ statement: Statement, arguments: StatementArguments, _ read: (Row) throws -> T) throws -> T? {
-        let cursor = try fetchCursor(statement, arguments: arguments)
-        return try withExtendedLifetime(cursor) { try cursor.next().map(read) }
     }
 }
