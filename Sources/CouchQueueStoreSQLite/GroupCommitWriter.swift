@@ -36,12 +36,15 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is durable.
-    func write<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// `.singleStatement` promises that its only write is one statement (see `Savepoint`).
+    func write<T: Sendable>(
+        _ need: Savepoint.Need = .savepoint, _ operation: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job = Job(
                 run: { db in
                     do {
-                        let value = try Savepoint.run(db, journal: self.journal, operation)
+                        let value = try Savepoint.run(db, need, journal: self.journal, operation)
                         return { syncFailure in
                             if let syncFailure { continuation.resume(throwing: syncFailure) } else { continuation.resume(returning: value) }
                         }

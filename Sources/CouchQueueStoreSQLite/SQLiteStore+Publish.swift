@@ -4,7 +4,9 @@ import GRDB
 
 extension SQLiteStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
-        try await writer.write { [twins] db in
+        // One copy with no twin to look for is one `INSERT`.
+        let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
+        return try await writer.write(single ? .singleStatement : .savepoint) { [twins] db in
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {
