@@ -65,8 +65,10 @@ import Testing
         try await Task.sleep(for: WALSyncer.maxDeferral * 2)
         // The writer is still busy, but the first batch has waited long enough.
         h.syncer.committed(h.batch("c"), changedRows: true, writerBusy: true)
-        try await h.waitForAnswers(3)
-        #expect(h.names == ["a", "b", "c"])
+        try await h.waitForAnswers(2)
+        // "c" is answered with them, or (had the machine stalled between "a" and "b") waits for
+        // the writer's next commit.
+        #expect(h.names.starts(with: ["a", "b"]))
         await h.close()
     }
 
@@ -75,10 +77,8 @@ import Testing
         h.syncer.committed(h.batch("idle"), changedRows: false, writerBusy: false)
         #expect(h.names == ["idle"], "answered on the spot, with no sync")
         h.syncer.committed(h.batch("a"), changedRows: true, writerBusy: true)
-        h.syncer.committed(h.batch("read"), changedRows: false, writerBusy: true)
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(h.names == ["idle"], "a batch that may have read the deferred one waits for its sync")
-        h.syncer.committed([], changedRows: false, writerBusy: false)
+        // It may have read what "a" wrote: it is answered after the sync that makes "a" durable.
+        h.syncer.committed(h.batch("read"), changedRows: false, writerBusy: false)
         try await h.waitForAnswers(3)
         #expect(h.names == ["idle", "a", "read"])
         await h.close()
