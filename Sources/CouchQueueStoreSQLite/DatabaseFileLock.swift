@@ -12,13 +12,17 @@ final class DatabaseFileLock: Sendable {
     /// The locked descriptor, until it is released.
     private let descriptor: Mutex<Int32?>
 
+    /// Refuses only a file another server holds: where the file system has no `flock`, the
+    /// store opens unguarded, as it did before the lock existed.
     init(path: String) throws {
         let opened = open(path, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else { throw DatabaseFileLockError(path: path, reason: String(cString: strerror(errno))) }
         guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK ? "another CouchQueue server has it open" : String(cString: strerror(errno))
+            let held = errno == EWOULDBLOCK
             Glibc.close(opened)
-            throw DatabaseFileLockError(path: path, reason: reason)
+            if held { throw DatabaseFileLockError(path: path, reason: "another CouchQueue server has it open") }
+            descriptor = Mutex(nil)
+            return
         }
         descriptor = Mutex(opened)
     }
