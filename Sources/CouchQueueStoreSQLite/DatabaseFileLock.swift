@@ -13,16 +13,14 @@ final class DatabaseFileLock: Sendable {
     private let descriptor: Mutex<Int32?>
 
     /// Refuses only a file another server holds: where the file system has no `flock`, the
-    /// store opens unguarded, as it did before the lock existed.
+    /// store opens unguarded, as it did before the lock existed (the descriptor still stays
+    /// open until `release`, for SQLite's locks' sake).
     init(path: String) throws {
         let opened = open(path, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else { throw DatabaseFileLockError(path: path, reason: String(cString: strerror(errno))) }
-        guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
-            let held = errno == EWOULDBLOCK
+        if flock(opened, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
             Glibc.close(opened)
-            if held { throw DatabaseFileLockError(path: path, reason: "another CouchQueue server has it open") }
-            descriptor = Mutex(nil)
-            return
+            throw DatabaseFileLockError(path: path, reason: "another CouchQueue server has it open")
         }
         descriptor = Mutex(opened)
     }
