@@ -77,6 +77,22 @@ enum PublishChecks {
             let next = try #require(try await f.publish(["a"], singularlyEnqueue: true).first)
             #expect(!next.duplicate && next.id != deleted)
         },
+        StoreCheck("concurrentSingularlyEnqueueTwinsMakeOneTask") { store in
+            // Twins published at once race between looking for each other and inserting;
+            // several rounds, so that a store without a guard loses the race at least once.
+            let f = F(store)
+            for round in 0..<10 {
+                let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<24 {
+                        group.addTask { try #require(try await f.publish(["a"], data: #"{"round":\#(round)}"#, singularlyEnqueue: true).first).id }
+                    }
+                    return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+                }
+                #expect(ids.count == 1, "round \(round): every publish names the one task")
+            }
+            let worker = try await f.worker(["a"])
+            #expect(try await f.lease(worker, limit: 100).count == 10)
+        },
         StoreCheck("singularlyEnqueueReportsTheTwinsOwnState") { store in
             let f = F(store)
             let scheduled = try #require(try await f.publish(["a"], singularlyEnqueue: true, runAt: F.t0 + 60).first)
