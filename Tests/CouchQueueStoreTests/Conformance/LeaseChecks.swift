@@ -65,6 +65,20 @@ enum LeaseChecks {
             try await f.finish(worker, x1)
             #expect(try await f.lease(worker)?.id == x2)
         },
+        StoreCheck("concurrentLeasesStartOneSingularlyRunTwin") { store in
+            let f = F(store)
+            for _ in 0..<6 { try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true) }
+            var workers: [String] = []
+            for _ in 0..<8 { workers.append(try await f.worker(["a"])) }
+            for round in 0..<3 {
+                let leased = try await withThrowingTaskGroup(of: (worker: String, task: String)?.self) { group in
+                    for worker in workers { group.addTask { try await f.lease(worker).map { (worker, $0.id) } } }
+                    return try await group.reduce(into: [(worker: String, task: String)]()) { if let got = $1 { $0.append(got) } }
+                }
+                #expect(leased.count == 1, "round \(round): one twin at a time, whoever asks")
+                if let first = leased.first { try await f.finish(first.worker, first.task) }
+            }
+        },
         StoreCheck("severalLeasedAtOnceComeInTheOrderOfSingleLeases") { store in
             let f = F(store)
             let worker = try await f.worker(["high", "low"])
