@@ -16,7 +16,9 @@ extension SQLiteStore {
                 UNION ALL
                 SELECT seq, queue, data_key FROM tasks INDEXED BY tasks_held WHERE state = 'started'
                 """)
-        while let row = try rows.next() { twins.load(seq: row[0], queue: row[1], dataKey: row[2]) }
+        try twins.load { register in
+            while let row = try rows.next() { register(row[0], row[1], row[2]) }
+        }
     }
 
     /// The oldest waiting twin of `data` in `queue` with this owner: its `id` and `run_at`.

@@ -20,7 +20,7 @@ final class TwinRegistry: TransactionJournal {
         var journal: [Change] = []
     }
 
-    /// The `seq`s under one key; most keys have one.
+    /// The `seq`s under one key, in ascending order; most keys have one.
     fileprivate enum Seqs {
         case one(Int64)
         case many([Int64])
@@ -33,9 +33,16 @@ final class TwinRegistry: TransactionJournal {
 
     private let state = Mutex(State())
 
-    /// Registers a live task found when the store opens; no batch is under way.
-    func load(seq: Int64, queue: String, dataKey: Int64) {
-        state.withLock { $0.live.insert(seq, at: Self.key(queue, dataKey)) }
+    /// Registers the live tasks found when the store opens, in any order; no batch is under
+    /// way. Each key's `seq`s are sorted once, at the end.
+    func load(_ entries: (_ register: (_ seq: Int64, _ queue: String, _ dataKey: Int64) -> Void) throws -> Void) rethrows {
+        try state.withLock { state in
+            try entries { seq, queue, dataKey in state.live.add(seq, at: Self.key(queue, dataKey), sorted: false) }
+            state.live = state.live.mapValues { seqs in
+                guard case .many(let unsorted) = seqs else { return seqs }
+                return .many(unsorted.sorted())
+            }
+        }
     }
 
     /// The `seq`s that may hold a live task with this queue and data, oldest first.
@@ -43,7 +50,7 @@ final class TwinRegistry: TransactionJournal {
         switch state.withLock({ $0.live[Self.key(queue, dataKey)] }) {
         case nil: []
         case .one(let seq)?: [seq]
-        case .many(let seqs)?: seqs.sorted()
+        case .many(let seqs)?: seqs
         }
     }
 
@@ -51,7 +58,7 @@ final class TwinRegistry: TransactionJournal {
     func add(seq: Int64, queue: String, dataKey: Int64) {
         let key = Self.key(queue, dataKey)
         state.withLock { state in
-            state.live.insert(seq, at: key)
+            state.live.add(seq, at: key, sorted: true)
             state.journal.append(.added(key: key, seq: seq))
         }
     }
@@ -114,13 +121,16 @@ final class TwinRegistry: TransactionJournal {
 extension Dictionary where Key == Int64, Value == TwinRegistry.Seqs {
     fileprivate typealias Seqs = TwinRegistry.Seqs
 
-    fileprivate mutating func insert(_ seq: Int64, at key: Int64) {
+    /// Adds `seq` under `key`. `sorted` keeps the key's `seq`s in order: a new task's `seq` is
+    /// the highest yet, so that appends, but for a `seq` SQLite hands out again after deleting
+    /// the last row. Loading adds in any order and sorts once, at the end.
+    fileprivate mutating func add(_ seq: Int64, at key: Int64, sorted: Bool) {
         switch self[key] {
         case nil: self[key] = .one(seq)
-        case .one(let other)?: self[key] = .many([other, seq])
+        case .one(let other)?: self[key] = .many(!sorted || other < seq ? [other, seq] : [seq, other])
         case .many(var seqs)?:
             self[key] = nil  // lets `seqs` grow in place
-            seqs.append(seq)
+            seqs.insert(seq, at: !sorted || seq >= seqs[seqs.count - 1] ? seqs.count : seqs.firstIndex { $0 > seq }!)
             self[key] = .many(seqs)
         }
     }

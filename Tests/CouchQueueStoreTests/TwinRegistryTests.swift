@@ -47,4 +47,15 @@ import Testing
         #expect(twins.candidates(queue: "a", dataKey: 7).isEmpty)
         #expect(twins.count == 0)
     }
+
+    @Test func candidatesComeOldestFirst() {
+        let twins = TwinRegistry()
+        twins.load { register in
+            for seq: Int64 in [9, 3, 7] { register(seq, "a", 7) }
+        }
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [3, 7, 9])
+        twins.add(seq: 12, queue: "a", dataKey: 7)
+        twins.add(seq: 5, queue: "a", dataKey: 7)  // a seq handed out again
+        #expect(twins.candidates(queue: "a", dataKey: 7) == [3, 5, 7, 9, 12])
+    }
 }
