@@ -44,11 +44,13 @@ extension SQLiteStore {
         _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String,
         matching: (_ state: String, _ owner: String?) -> Bool
     ) throws -> (id: String, runAt: Double)? {
+        let candidates = twins.candidates(queue: queue, dataKey: dataKey)
+        guard !candidates.isEmpty else { return nil }  // most data has no twin
         let read = try db.cachedStatement(sql: """
             SELECT finished_at IS NULL, queue = ?2 AND data_key = ?3 AND data = ?4, state, owner_id, id, run_at
             FROM tasks WHERE seq = ?1
             """)
-        for seq in twins.candidates(queue: queue, dataKey: dataKey) {
+        for seq in candidates {
             let candidate =
                 try ColumnCursor.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
                     guard row[0] as Bool else { return .gone }

@@ -95,6 +95,11 @@ final class TwinRegistry: TransactionJournal {
     /// removal (SQLite reuses the `seq` of a deleted last row).
     func commit() {
         state.withLock { state in
+            // A batch of publishes only adds: nothing to apply, and its additions need no hashing.
+            guard state.journal.contains(where: { if case .removed = $0 { true } else { false } }) else {
+                state.journal.removeAll(keepingCapacity: true)
+                return
+            }
             var addedLater = Set<Change>()
             for change in state.journal.reversed() {
                 switch change {
