@@ -43,6 +43,8 @@ import Testing
     @Test func canonicalTextSortsKeysAndIsCompact() throws {
         #expect(try parse(#"{"b": 1, "a": {"d": [1, 2], "c": "x"}}"#).canonicalText == #"{"a":{"c":"x","d":[1,2]},"b":1}"#)
         #expect(JSONValue.string("q\"\\\n\u{01}/é").canonicalText == #""q\"\\\n\u0001/é""#)
+        #expect(JSONValue.string("\t\rab\u{1F}").canonicalText == #""\t\rab\u001f""#)
+        #expect(JSONValue.string("").canonicalText == #""""#)
     }
 
     @Test func canonicalTextReadsBackAsTheSameValue() throws {
