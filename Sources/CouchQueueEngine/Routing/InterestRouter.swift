@@ -1,4 +1,5 @@
 import CouchQueueModel
+import CouchQueueRegex
 import Synchronization
 
 /// Decides which queues want a task: every queue's compiled interests, swapped whole when one
@@ -31,15 +32,19 @@ final class InterestRouter: Sendable {
     /// before matching any of it.
     func route(_ data: JSONValue) throws(EngineError) -> [String] {
         let snapshot = byQueue.withLock { $0 }
-        let candidates = snapshot.mapValues { $0.candidates(data) }
-        let work = candidates.values.reduce(0) { total, pairs in
-            total + (pairs ?? []).reduce(0) { $0 + $1.regex.workBound(utf8Count: $1.text.utf8.count) }
+        var candidates: [(queue: String, pairs: [(regex: LinearRegex, text: String)]?)] = []
+        candidates.reserveCapacity(snapshot.count)
+        var work = 0
+        for (queue, interests) in snapshot {
+            let pairs = interests.candidates(data)
+            for pair in pairs ?? [] { work += pair.regex.workBound(utf8Count: pair.text.utf8.count) }
+            candidates.append((queue, pairs))
         }
         guard work <= Self.workBudget else {
             throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
-        return candidates.filter { _, pairs in
-            pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true
-        }.map(\.key).sorted()
+        return candidates.compactMap { queue, pairs in
+            pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
+        }.sorted()
     }
 }

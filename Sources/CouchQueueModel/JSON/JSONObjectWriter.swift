@@ -7,26 +7,37 @@ public protocol JSONDirectlyWritable {
 
 extension JSONDirectlyWritable {
     public var jsonBytes: [UInt8] {
-        var object = JSONObjectWriter()
-        write(to: &object)
-        return object.finished()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        JSONObjectWriter.write(self, into: &bytes)
+        return bytes
     }
 }
 
-/// Writes one JSON object member by member.
+/// Writes one JSON object member by member, nested objects into the same bytes.
 public struct JSONObjectWriter {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var bytes: [UInt8]
+    /// Where this object's members start: a member written after it needs a comma first.
+    private let membersStart: Int
 
-    public init() {
-        bytes.reserveCapacity(256)
+    private init(continuing bytes: consuming [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
+        membersStart = bytes.count
+        self.bytes = bytes
     }
 
-    public func finished() -> [UInt8] {
-        bytes + [UInt8(ascii: "}")]
+    /// Appends `value` as an object to `bytes`. The writer takes the bytes over while it
+    /// writes, so appending to them never copies them.
+    static func write(_ value: some JSONDirectlyWritable, into bytes: inout [UInt8]) {
+        var object = JSONObjectWriter(continuing: bytes)
+        bytes = []
+        value.write(to: &object)
+        object.bytes.append(UInt8(ascii: "}"))
+        bytes = object.bytes
     }
 
     private mutating func key(_ name: String) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        if bytes.count > membersStart { bytes.append(UInt8(ascii: ",")) }
         JSONWriter.writeString(name, into: &bytes)
         bytes.append(UInt8(ascii: ":"))
     }
@@ -37,7 +48,8 @@ public struct JSONObjectWriter {
     }
 
     public mutating func add(_ name: String, _ value: String?) {
-        add(name, value.map { .string($0) } ?? .null)
+        key(name)
+        if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
     public mutating func add(_ name: String, _ value: Double?) {
@@ -61,7 +73,7 @@ public struct JSONObjectWriter {
     /// A nested object, or `null`.
     public mutating func add(_ name: String, object value: (some JSONDirectlyWritable)?) {
         key(name)
-        if let value { bytes += value.jsonBytes } else { bytes += "null".utf8 }
+        if let value { Self.write(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
     public mutating func add(_ name: String, objects values: [some JSONDirectlyWritable]) {
@@ -69,7 +81,7 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "["))
         for (position, value) in values.enumerated() {
             if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += value.jsonBytes
+            Self.write(value, into: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
     }
