@@ -33,7 +33,7 @@ import Testing
     }
 
     /// The log is copied back into the database file in the background, long before it holds
-    /// the 10,000 pages at which the writer would checkpoint it itself (these few hundred
+    /// the 2,000 pages (8 MiB) at which the writer would checkpoint it itself (these few hundred
     /// kilobytes are far from that).
     @Test func theLogIsCheckpointedOffTheWriter() async throws {
         try await withScratchDatabase { path in
