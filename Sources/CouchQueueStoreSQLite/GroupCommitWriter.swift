@@ -64,11 +64,10 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Waits until every write enqueued so far has committed and been synced, or failed, then
-    /// closes the syncer's and the checkpointer's files. Nothing may be written afterwards.
+    /// closes the syncer's file. Nothing may be written afterwards.
     func close() async throws {
         try await pool.writeWithoutTransaction { _ in }
         await syncer.close()
-        try checkpointer.close()
     }
 
     private func enqueue(_ job: Job) {

@@ -11,6 +11,7 @@ public final class SQLiteStore: QueueStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
+    private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -45,9 +46,9 @@ public final class SQLiteStore: QueueStore {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try SQLiteMigrations.migrator.migrate(pool)
         try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
+        checkpointer = try WALCheckpointer(path: path, configuration: configuration)
         writer = GroupCommitWriter(
-            pool: pool, syncer: try WALSyncer(path: path + "-wal"),
-            checkpointer: try WALCheckpointer(path: path, configuration: configuration), journal: twins)
+            pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: checkpointer, journal: twins)
     }
 
     /// Fails once the log could not be synced, as well as when the file cannot be read.
@@ -61,9 +62,13 @@ public final class SQLiteStore: QueueStore {
         AsyncStream { $0.finish() }
     }
 
+    /// The checkpointer's connection closes last: the last connection to close copies the log
+    /// into the database and deletes it, and GRDB's pool closes its read-only readers last,
+    /// which cannot.
     public func close() async throws {
         try await writer.close()
         try pool.close()
+        try checkpointer.close()
         fileLock.release()
     }
 }

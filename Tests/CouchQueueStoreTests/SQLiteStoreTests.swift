@@ -32,6 +32,21 @@ import Testing
         }
     }
 
+    /// A clean close leaves the database file alone: the log is copied in and deleted, so a
+    /// stopped server's file can be copied by itself.
+    @Test func closingLeavesNoLogBehind() async throws {
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let id = try await StoreFixture(store).publish(["a"])[0].id
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+            try await store.close()
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+            let file = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+            #expect(try await file.read { db in try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id = ?", arguments: [id]) } == "queued")
+            try file.close()
+        }
+    }
+
     /// The log is copied back into the database file in the background, long before it holds
     /// the 2,000 pages (8 MiB) at which the writer would checkpoint it itself (these few hundred
     /// kilobytes are far from that).
