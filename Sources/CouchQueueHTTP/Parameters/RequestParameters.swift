@@ -17,8 +17,13 @@ struct RequestParameters: Sendable {
         self.maxJSONDepth = maxJSONDepth
     }
 
+    /// Usually there is nothing to merge with (no query string): the values are taken whole.
     mutating func merge(_ other: [String: Value]) {
-        values.merge(other) { _, body in body }
+        if values.isEmpty {
+            values = other
+        } else {
+            values.merge(other) { _, body in body }
+        }
     }
 
     func has(_ name: String) -> Bool { values[name] != nil }
