@@ -35,10 +35,13 @@ struct CompiledInterests: Sendable {
         }
     }
 
+    /// A pattern and the text of the field it is matched against.
+    typealias Candidate = (regex: LinearRegex, text: String)
+
     /// The (pattern, text) pairs that decide this queue's interest in `data`: a string field
     /// as it is, anything else as compact JSON; a missing or null field takes no part.
     /// nil when the queue wants everything.
-    func candidates(_ data: JSONValue) -> [(regex: LinearRegex, text: String)]? {
+    func candidates(_ data: JSONValue) -> [Candidate]? {
         guard let fields else { return nil }
         return fields.compactMap { field in
             switch data.value(atPath: field.path) {

@@ -1,5 +1,4 @@
 import CouchQueueModel
-import CouchQueueRegex
 import Synchronization
 
 /// Decides which queues want a task: every queue's compiled interests, swapped whole when one
@@ -32,7 +31,7 @@ final class InterestRouter: Sendable {
     /// before matching any of it.
     func route(_ data: JSONValue) throws(EngineError) -> [String] {
         let snapshot = byQueue.withLock { $0 }
-        var candidates: [(queue: String, pairs: [(regex: LinearRegex, text: String)]?)] = []
+        var candidates: [(queue: String, pairs: [CompiledInterests.Candidate]?)] = []
         candidates.reserveCapacity(snapshot.count)
         var work = 0
         for (queue, interests) in snapshot {
