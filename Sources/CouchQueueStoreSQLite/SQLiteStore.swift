@@ -32,23 +32,37 @@ public final class SQLiteStore: QueueStore {
             // end of every commit, and a 32 MiB one cost more there than it saved, even with
             // 300,000 tasks waiting.
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let fileLock: DatabaseFileLock
         do {
             fileLock = try DatabaseFileLock(path: path)
         } catch {
             try? pool.close()
             throw error
         }
-        // NORMAL: a commit writes the log without syncing it and frees the write lock at once;
-        // `WALSyncer` syncs the log before anyone is answered, so a committed publish still
-        // survives power loss. (GRDB sets NORMAL itself when it turns WAL on; said here
-        // because durability depends on it being NORMAL or FULL, never OFF.)
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        try SQLiteMigrations.migrator.migrate(pool)
-        try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
-        checkpointer = try WALCheckpointer(path: path, configuration: configuration)
-        writer = GroupCommitWriter(
-            pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: checkpointer, journal: twins)
+        var checkpointer: WALCheckpointer?
+        do {
+            // NORMAL: a commit writes the log without syncing it and frees the write lock at once;
+            // `WALSyncer` syncs the log before anyone is answered, so a committed publish still
+            // survives power loss. (GRDB sets NORMAL itself when it turns WAL on; said here
+            // because durability depends on it being NORMAL or FULL, never OFF.)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            try SQLiteMigrations.migrator.migrate(pool)
+            try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
+            let opened = try WALCheckpointer(path: path, configuration: configuration)
+            checkpointer = opened
+            writer = GroupCommitWriter(
+                pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: opened, journal: twins)
+            self.checkpointer = opened
+        } catch {
+            // In the order `close` uses: the lock's descriptor goes last, after every connection.
+            try? pool.close()
+            try? checkpointer?.close()
+            fileLock.release()
+            throw error
+        }
+        self.pool = pool
+        self.fileLock = fileLock
     }
 
     /// Fails once the log could not be synced, as well as when the file cannot be read.

@@ -151,6 +151,22 @@ import Testing
         }
     }
 
+    /// A file the store cannot open (here its schema cannot be migrated) is let go: once the
+    /// cause is removed, the next server opens it.
+    @Test func aFailedOpenLetsTheFileGo() async throws {
+        try await withScratchDatabase { path in
+            let foreign = try DatabaseQueue(path: path)
+            try await foreign.write { db in try db.execute(sql: "CREATE TABLE queues (x)") }
+            try foreign.close()
+            #expect(throws: (any Error).self) { _ = try SQLiteStore(path: path) }
+            let repaired = try DatabaseQueue(path: path)
+            try await repaired.write { db in try db.execute(sql: "DROP TABLE queues") }
+            try repaired.close()
+            let store = try SQLiteStore(path: path)
+            try await store.close()
+        }
+    }
+
     /// Two `singularlyRun` twins in queue `a`, the first started by a worker.
     private func startedTwins(_ store: SQLiteStore) async throws -> (first: String, second: String, worker: String) {
         let f = StoreFixture(store)
