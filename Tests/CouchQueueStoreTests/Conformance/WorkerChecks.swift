@@ -45,6 +45,28 @@ enum WorkerChecks {
             await expectStoreError(.workerNotFound) { _ = try await f.lease(worker) }
             await expectStoreError(.workerNotFound) { _ = try await store.deleteWorkers(.id(worker)) }
         },
+        // A lease and its worker's deletion, at once, many times over: whichever commits first,
+        // no task may stay started by a worker that is gone (it would wait for its lease to run out).
+        StoreCheck("leasesRacingTheirWorkersDeletionStrandNoTask") { store in
+            let f = F(store)
+            let rounds = 40
+            var tasks: [String] = []
+            var workers: [String] = []
+            for _ in 0..<rounds {
+                tasks += try await f.publish(["a"]).map(\.id)
+                workers.append(try await f.worker(["a"]))
+            }
+            try await withThrowingTaskGroup { group in
+                for worker in workers {
+                    group.addTask {
+                        do { _ = try await F(store).lease(worker) } catch let error as StoreError where error.code == .workerNotFound {}
+                    }
+                    group.addTask { _ = try await store.deleteWorkers(.id(worker)) }
+                }
+                try await group.waitForAll()
+            }
+            for task in tasks { #expect(try await f.state(task) == .queued) }
+        },
         StoreCheck("deleteWorkersOnQueueCountsThem") { store in
             let f = F(store)
             _ = try await f.worker(["a", "b"])
