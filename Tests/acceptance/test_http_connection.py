@@ -5,6 +5,7 @@ every answer has a Date, and what does not parse as HTTP gets 400 in the contrac
 import email.utils
 import json
 import socket
+import uuid
 
 import pytest
 
@@ -74,4 +75,47 @@ def test_what_does_not_parse_gets_400_and_a_close(server, garbage):
     assert status == 400 and headers.get("connection") == "close"
     assert json.loads(content)["error"]["code"] == "bad_request"
     assert stream.read() == b"", "the connection is closed after the 400"
+    sock.close()
+
+
+def test_requests_before_broken_http_are_answered_first(server):
+    sock, stream = connect(server)
+    sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n".encode())
+    assert read_response(stream)[0] == 200
+    status, headers, _ = read_response(stream)
+    assert status == 400 and headers.get("connection") == "close"
+    assert stream.read() == b""
+    sock.close()
+
+
+def test_a_request_marked_close_is_answered_even_if_more_follows(server, client):
+    queue = f"close-then-more-{uuid.uuid4().hex[:8]}"
+    sock, stream = connect(server)
+    sock.sendall((f"PUT /interest?queue={queue}&interests=* HTTP/1.1\r\nHost: {server.host}\r\nConnection: close\r\n\r\n"
+                  f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n").encode())
+    status, headers, _ = read_response(stream)
+    assert status == 201 and headers.get("connection") == "close"
+    assert stream.read() == b""
+    sock.close()
+    client.api("DELETE", "/queue", params={"queue": queue})
+
+
+@pytest.mark.parametrize("head", [
+    "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n",
+])
+def test_a_protocol_switch_is_the_last_request_and_what_follows_is_not_read(server, head):
+    """The decoder parses nothing after an upgrade: the server answers, closes, and buffers
+    nothing of what the client goes on sending."""
+    sock, stream = connect(server)
+    sock.sendall(head.format(host=server.host).encode())
+    status, headers, _ = read_response(stream)
+    assert headers.get("connection") == "close", status
+    sent = 0
+    try:
+        while sent < 256 << 20:
+            sent += sock.send(b"x" * (1 << 20))
+    except OSError:
+        pass  # closed (reset) by the server: nothing more was read
+    assert sent < 256 << 20, "the server went on reading after the upgrade"
     sock.close()

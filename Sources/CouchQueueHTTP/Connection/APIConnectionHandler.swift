@@ -13,7 +13,11 @@ import NIOHTTPTypesHTTP1
 ///   `maxPipelinedParts` parts of them, the socket is no longer read until they are served.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), an idle connection closes at once and
 ///   a busy one after its answer.
-/// - What does not parse as HTTP is answered `400` and the connection closed.
+/// - What does not parse as HTTP is answered `400` and the connection closed, after the
+///   answers to the requests before it.
+/// - A request to switch protocols (`Upgrade`, `CONNECT`) is the connection's last: the
+///   decoder parses nothing after it, so nothing more is read; it is answered and the
+///   connection closed.
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -35,6 +39,13 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private var pipelinedBytes = 0
     private var heldRead = false
     private var quiescing = false
+    /// Nothing after the request being served will parse: an upgrade, or broken HTTP.
+    private var lastRequest: LastRequest?
+
+    private enum LastRequest {
+        case upgrade
+        case followedByBrokenHTTP
+    }
 
     init(responder: APIResponder, bodyLimit: Int) {
         self.responder = responder
@@ -43,6 +54,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if case .head(let head) = part, head.method == .CONNECT || head.headers.contains(name: "upgrade") {
+            lastRequest = .upgrade
+        }
         if case .responding = state {
             pipelined.append(part)
             if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
@@ -58,7 +72,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if pipelineIsFull {
+        if pipelineIsFull || lastRequest != nil {
             heldRead = true
         } else {
             context.read()
@@ -69,9 +83,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
         switch state {
         case .idle, .receiving:
-            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-            refuse(.badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
-        case .responding, .refused:
+            refuseBrokenHTTP(context: context)
+        case .responding:
+            lastRequest = lastRequest ?? .followedByBrokenHTTP
+        case .refused:
             context.close(promise: nil)
         }
     }
@@ -127,7 +142,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     /// Writes the answer, then serves the requests pipelined behind it.
     private func answered(_ response: APIResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let closing = !head.isKeepAlive || (quiescing && pipelined.isEmpty)
+        let closing = !head.isKeepAlive || (pipelined.isEmpty && (quiescing || lastRequest == .upgrade))
         write(response, for: head, closing: closing, context: context)
         guard !closing else { return }
         state = .idle
@@ -136,7 +151,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             handle(part, context: context)
             if case .responding = state { break }
         }
-        if heldRead, !pipelineIsFull {
+        if case .idle = state, lastRequest == .followedByBrokenHTTP { return refuseBrokenHTTP(context: context) }
+        if heldRead, !pipelineIsFull, lastRequest == nil {
             heldRead = false
             context.read()
         }
@@ -145,6 +161,11 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .refused
         write(error.response, for: head, closing: true, context: context)
+    }
+
+    private func refuseBrokenHTTP(context: ChannelHandlerContext) {
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        refuse(.badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) {
