@@ -24,13 +24,19 @@ public final class QueueEngine: Sendable {
         self.waitingWorkers = WaitingWorkers(now: options.now)
     }
 
-    /// Loads every queue's interests from the store: once before serving, and again whenever
-    /// another server may have changed them.
+    /// Loads every queue's interests from the store: once before serving, after each change,
+    /// and whenever another server may have changed them. Only interests that changed are
+    /// compiled again.
     public func reloadInterests() async throws {
         // The version is read first: a change made meanwhile leaves the router a version behind.
         let version = try await store.interestsVersion()
+        let known = router.current.byQueue
         var compiled: [String: CompiledInterests] = [:]
         for (queue, interests) in try await store.allInterests() {
+            if let same = known[queue], same.source == interests {
+                compiled[queue] = same
+                continue
+            }
             do {
                 compiled[queue] = try CompiledInterests(interests)
             } catch {
@@ -40,6 +46,16 @@ public final class QueueEngine: Sendable {
             }
         }
         router.replaceAll(compiled, version: version)
+    }
+
+    /// Reloads, or keeps the interests loaded when the store cannot be read: a publish routed
+    /// with them is then refused as stale and reloads before it is stored.
+    func refreshInterests() async {
+        do {
+            try await reloadInterests()
+        } catch {
+            logger.warning("could not reload interests; keeping the ones loaded", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Answers when the store can be reached.

@@ -7,6 +7,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("v1: queues, workers, tasks", migrate: v1)
         migrator.registerMigration("v2: twins indexed until finished", migrate: v2)
         migrator.registerMigration("v3: twins found in memory", migrate: v3)
+        migrator.registerMigration("v4: interests versioned", migrate: v4)
         return migrator
     }
 
@@ -87,5 +88,14 @@ enum SQLiteMigrations {
     /// after v2, the index put each publish and each finish on a page chosen at random.
     private static func v3(_ db: Database) throws {
         try db.execute(sql: "DROP INDEX tasks_live_twins")
+    }
+
+    /// Counts interest changes, as PostgreSQL's store does: a publish is stored only if the
+    /// interests that routed it are still the latest (a queue deleted meanwhile gets nothing).
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE interests_version (version INTEGER NOT NULL);
+            INSERT INTO interests_version VALUES (0);
+            """)
     }
 }

@@ -7,6 +7,7 @@ extension SQLiteStore {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
         return try await writer.write(single ? .singleStatement : .savepoint) { [twins] db in
+            try Self.requireLatestInterests(db, params)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {
@@ -33,6 +34,13 @@ extension SQLiteStore {
             }
             return published
         }
+    }
+
+    /// Refuses a publish routed with interests that have changed since (`staleInterests`).
+    private static func requireLatestInterests(_ db: Database, _ params: InsertTasksParams) throws {
+        guard let routedWith = params.interestsVersion else { return }
+        let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM interests_version"))
+        guard latest == routedWith else { throw StoreError.staleInterests(params.publicationId) }
     }
 
     private static func copies(_ db: Database, _ params: InsertTasksParams) throws -> [(queue: String, owner: String?)] {

@@ -12,13 +12,16 @@ extension SQLiteStore {
                     ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
                     """,
                 arguments: [queue, text, now])
+            try Self.interestsChanged(db)
         }
     }
 
     public func clearInterests(queue: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "UPDATE queues SET interests = NULL WHERE name = ?", arguments: [queue])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.interestsChanged(db)
+            return true
         }
     }
 
@@ -28,6 +31,7 @@ extension SQLiteStore {
         try await writer.write { [twins] db -> Int? in
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
+            try Self.interestsChanged(db)
             let shared = try Self.deleteLiveTasks(
                 db, twins, sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL", arguments: [queue])
             let owned = try Self.deleteLiveTasks(
@@ -41,8 +45,13 @@ extension SQLiteStore {
         }
     }
 
-    /// Constant: one server owns the file, and its engine applies its own changes.
-    public func interestsVersion() async throws -> Int64 { 0 }
+    public func interestsVersion() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT version FROM interests_version") ?? 0 }
+    }
+
+    private static func interestsChanged(_ db: Database) throws {
+        try db.execute(sql: "UPDATE interests_version SET version = version + 1")
+    }
 
     public func allInterests() async throws -> [String: Interests] {
         try await pool.read { db in

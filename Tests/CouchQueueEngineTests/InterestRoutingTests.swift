@@ -10,8 +10,8 @@ import Testing
     /// Whether a queue with these interests routes `data`.
     private func routes(_ compiled: CompiledInterests, _ data: JSONValue) throws -> Bool {
         let router = InterestRouter()
-        router.set("q", compiled)
-        return try router.route(data) == ["q"]
+        router.replaceAll(["q": compiled], version: 1)
+        return try router.route(data).queues == ["q"]
     }
 
     private let data: JSONValue = .object([
@@ -72,21 +72,30 @@ import Testing
 
     @Test func routerAnswersEveryInterestedQueueByName() throws {
         let router = InterestRouter()
-        router.set("b", try interests(["email": "@"]))
-        router.set("a", try CompiledInterests(.everything))
-        router.set("c", try interests(["email": "^x"]))
-        #expect(try router.route(data) == ["a", "b"])
-        router.set("a", nil)
-        #expect(try router.route(data) == ["b"])
+        let b = try interests(["email": "@"])
+        router.replaceAll(["b": b, "a": try CompiledInterests(.everything), "c": try interests(["email": "^x"])], version: 1)
+        #expect(try router.route(data) == (["a", "b"], 1))
+        router.replaceAll(["b": b], version: 2)
+        #expect(try router.route(data) == (["b"], 2))
+    }
+
+    /// Two requests each reload after their own change; the one that read the older state may
+    /// finish last. Its load must not replace the newer one.
+    @Test func anOlderLoadDoesNotReplaceANewerOne() throws {
+        let router = InterestRouter()
+        router.replaceAll(["new": try CompiledInterests(.everything)], version: 7)
+        router.replaceAll(["old": try CompiledInterests(.everything)], version: 6)
+        router.replaceAll(["same": try CompiledInterests(.everything)], version: 7)
+        #expect(try router.route(data) == (["new"], 7))
     }
 
     @Test func dataTooCostlyToMatchIsRefusedBeforeMatching() throws {
         let router = InterestRouter()
-        router.set("q", try interests(["s": "[ab]{300}$"]))
+        router.replaceAll(["q": try interests(["s": "[ab]{300}$"])], version: 1)
         let long = JSONValue.object(["s": .string(String(repeating: "a", count: 1_000_000))])
         #expect { try router.route(long) } throws: { ($0 as? EngineError)?.code == .badRequest }
         let literal = InterestRouter()
-        literal.set("q", try interests(["s": "needle"]))
-        #expect(try literal.route(long).isEmpty, "a literal is a substring search, cheap at any length")
+        literal.replaceAll(["q": try interests(["s": "needle"])], version: 1)
+        #expect(try literal.route(long).queues.isEmpty, "a literal is a substring search, cheap at any length")
     }
 }

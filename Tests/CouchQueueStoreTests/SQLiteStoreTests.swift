@@ -81,6 +81,7 @@ import Testing
             try await file.write { db in
                 try db.execute(sql: """
                     CREATE INDEX tasks_twins ON tasks(queue, data_key) WHERE state IN ('queued', 'started');
+                    DROP TABLE interests_version;
                     DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
                     """)
             }

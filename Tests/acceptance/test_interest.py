@@ -284,3 +284,33 @@ def test_delete_interest_of_star_queue(star):
     assert star.api("DELETE", "/interest", params={"queue": q}).status == 200
     assert routed_to(star, {"a": 1}) == set()
     assert star.queue_status(q)["length"] == 1
+
+
+def test_racing_interest_changes_route_as_the_last_one_stored(server):
+    """Eight PUT /interest on one queue at once, twenty times over: afterwards, routing follows
+    the interests the status shows (the change committed last), not the answer that came last."""
+    import threading
+
+    clients = [Client(server) for _ in range(8)]
+    try:
+        for trial in range(20):
+            tag = uid()
+            queue = f"race-{tag}"
+            barrier = threading.Barrier(len(clients))
+
+            def put(i):
+                barrier.wait()
+                clients[i].set_interest(queue, {f"k{tag}": f"^v{i}$"})
+
+            threads = [threading.Thread(target=put, args=(i,)) for i in range(len(clients))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            stored = clients[0].status(interests=True)["interests"][queue]
+            routed = [i for i in range(len(clients)) if queue in routed_to(clients[0], {f"k{tag}": f"v{i}"})]
+            assert [stored[f"k{tag}"]] == [f"^v{i}$" for i in routed], f"trial {trial}"
+            clients[0].api("DELETE", "/queue", params={"queue": queue})
+    finally:
+        for c in clients:
+            c.close()

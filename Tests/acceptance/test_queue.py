@@ -88,3 +88,38 @@ def test_queue_can_be_recreated_after_delete(client):
 
 def test_unknown_queue_status_is_404(client):
     assert_error(client.api("GET", "/status", params={"queue": f"nope-{uid()}"}), 404, "queue_not_found")
+
+
+def test_a_publish_racing_the_queues_deletion_leaves_nothing_in_the_deleted_queue(server):
+    """Publishes routed before DELETE /queue and stored after it would wait, unseen, in a queue
+    that no longer exists: they are routed again instead, and go nowhere."""
+    import threading
+
+    from support.client import Client
+
+    clients = [Client(server) for _ in range(9)]
+    try:
+        for trial in range(10):
+            topic = clients[0].topic()
+            worker = clients[0].register(topic.queue)
+            barrier = threading.Barrier(len(clients))
+
+            def publish(c):
+                barrier.wait()
+                for _ in range(3):
+                    c.publish(topic.data())
+
+            def delete(c):
+                barrier.wait()
+                assert c.api("DELETE", "/queue", params={"queue": topic.queue}).status == 200
+
+            threads = [threading.Thread(target=publish, args=(c,)) for c in clients[1:]]
+            threads.append(threading.Thread(target=delete, args=(clients[0],)))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert clients[0].lease(worker) is None, f"trial {trial}: a task waits in the deleted queue"
+    finally:
+        for c in clients:
+            c.close()

@@ -12,25 +12,17 @@ public struct StoreChangesService: Service {
         for await change in engine.store.changes().cancelOnGracefulShutdown() {
             switch change {
             case .interestsChanged:
-                await reloadInterests()
+                await engine.refreshInterests()
             case .tasksAvailable(let keys):
                 engine.waitingWorkers.wake(keys)
             case .tasksDue(let keys, let time):
                 engine.waitingWorkers.wake(keys, at: time)
             case .resync:
-                await reloadInterests()
+                await engine.refreshInterests()
                 engine.waitingWorkers.wakeAll()
             }
         }
         // A store no other server shares announces nothing: stay until shutdown.
         try? await gracefulShutdown()
-    }
-
-    private func reloadInterests() async {
-        do {
-            try await engine.reloadInterests()
-        } catch {
-            engine.logger.warning("could not reload interests; keeping the ones loaded", metadata: ["error": "\(error)"])
-        }
     }
 }

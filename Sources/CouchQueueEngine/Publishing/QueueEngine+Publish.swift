@@ -38,13 +38,14 @@ extension QueueEngine {
     /// registered through any server applies to the next publish on every server.
     private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
         for _ in 0..<3 {
-            if router.version == nil { try await reloadInterests() }
-            let version = router.version
-            let queues = try router.route(publication.data)
+            if router.current.version == nil { try await reloadInterests() }
+            let routed = try router.route(publication.data)
             do {
-                if !queues.isEmpty { return try await store(publication, queues: queues, version: version, id: id) }
+                if !routed.queues.isEmpty {
+                    return try await store(publication, queues: routed.queues, version: routed.version, id: id)
+                }
                 // Nothing to insert, so nothing for the store to check as it inserts: ask.
-                if try await store.interestsVersion() == version { return [] }
+                if try await store.interestsVersion() == routed.version { return [] }
             } catch let error as StoreError where error.code == .staleInterests {}
             try await reloadInterests()
         }

@@ -11,9 +11,12 @@ struct CompiledInterests: Sendable {
 
     /// nil: interested in everything (`"*"`).
     let fields: [FieldPattern]?
+    /// What was compiled: a reload keeps the compiled form of interests that did not change.
+    let source: Interests
 
     /// Compiles and validates, naming the field at fault.
     init(_ interests: Interests) throws(EngineError) {
+        source = interests
         switch interests {
         case .everything:
             fields = nil

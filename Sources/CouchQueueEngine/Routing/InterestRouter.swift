@@ -1,40 +1,45 @@
 import CouchQueueModel
 import Synchronization
 
-/// Decides which queues want a task: every queue's compiled interests, swapped whole when one
-/// queue's interests change, so routing reads a consistent snapshot without waiting.
+/// Decides which queues want a task: every queue's compiled interests, as loaded from the
+/// store, with the store's interests version they are at least as new as.
+///
+/// The store refuses a publish routed at any version but its current one, so interests newer
+/// than their version only cost a reload; older ones would route wrongly unnoticed. A load is
+/// therefore applied only over an older one: loads finishing out of order (two requests each
+/// reloading after their own change) cannot put back interests a later load replaced.
 final class InterestRouter: Sendable {
-    private let byQueue = Mutex<[String: CompiledInterests]>([:])
-    /// The store's interests version the loaded interests are at least as new as.
-    private let loadedVersion = Mutex<Int64?>(nil)
+    struct Loaded {
+        var byQueue: [String: CompiledInterests] = [:]
+        /// nil until the first load.
+        var version: Int64?
+    }
+
+    private let loaded = Mutex(Loaded())
 
     func replaceAll(_ interests: [String: CompiledInterests], version: Int64) {
-        byQueue.withLock { $0 = interests }
-        loadedVersion.withLock { $0 = version }
+        loaded.withLock { current in
+            if current.version.map({ version > $0 }) ?? true { current = Loaded(byQueue: interests, version: version) }
+        }
     }
 
-    /// Read before routing: `replaceAll` sets the interests before the version, so routing
-    /// never pairs newer interests with an older version than it checks.
-    var version: Int64? {
-        loadedVersion.withLock { $0 }
-    }
-
-    func set(_ queue: String, _ interests: CompiledInterests?) {
-        byQueue.withLock { $0[queue] = interests }
+    /// The interests loaded, and their version.
+    var current: Loaded {
+        loaded.withLock { $0 }
     }
 
     /// The most matching work one publication may cost, in VM steps (about 0.4 s of one
     /// core): linear-time matching still multiplies a long field by a large pattern.
     static let workBudget = 200_000_000
 
-    /// The interested queues, by name. Refuses data whose matching would exceed the budget
-    /// before matching any of it.
-    func route(_ data: JSONValue) throws(EngineError) -> [String] {
-        let snapshot = byQueue.withLock { $0 }
+    /// The interested queues, by name, and the version of the interests that chose them.
+    /// Refuses data whose matching would exceed the budget before matching any of it.
+    func route(_ data: JSONValue) throws(EngineError) -> (queues: [String], version: Int64?) {
+        let snapshot = current
         var candidates: [(queue: String, pairs: [CompiledInterests.Candidate]?)] = []
-        candidates.reserveCapacity(snapshot.count)
+        candidates.reserveCapacity(snapshot.byQueue.count)
         var work = 0
-        for (queue, interests) in snapshot {
+        for (queue, interests) in snapshot.byQueue {
             let pairs = interests.candidates(data)
             for pair in pairs ?? [] { work += pair.regex.workBound(utf8Count: pair.text.utf8.count) }
             candidates.append((queue, pairs))
@@ -42,8 +47,9 @@ final class InterestRouter: Sendable {
         guard work <= Self.workBudget else {
             throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
-        return candidates.compactMap { queue, pairs in
+        let queues = candidates.compactMap { queue, pairs in
             pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
-        }.sorted()
+        }
+        return (queues.sorted(), snapshot.version)
     }
 }

@@ -5,6 +5,34 @@ import Testing
 enum QueueChecks {
     typealias F = StoreFixture
     static let all = [
+        // Every change of interests counts: a publish routed before one is refused, whole.
+        StoreCheck("aPublishRoutedBeforeAnInterestChangeIsRefusedAndStoresNothing") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            func insert(_ scope: TaskScope, routedAt version: Int64) async throws -> [PublishedTask] {
+                try await store.insertTasks(InsertTasksParams(
+                    publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: ["a"], scope: scope,
+                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, interestsVersion: version))
+            }
+            let changes: [(name: String, run: () async throws -> Void)] = [
+                ("set", { try await f.interested("a") }),
+                ("clear", { _ = try await store.clearInterests(queue: "a") }),
+                ("delete", { _ = try await store.deleteQueue(queue: "a") }),
+            ]
+            for change in changes {
+                try await f.interested("a")
+                let before = try await store.interestsVersion()
+                try await change.run()
+                #expect(try await store.interestsVersion() > before, "\(change.name)")
+                for scope in [TaskScope.any, .all] {
+                    await expectStoreError(.staleInterests) { _ = try await insert(scope, routedAt: before) }
+                }
+            }
+            let queued = try await store.queueSummary(name: "a", now: F.t0)?.length ?? 0
+            #expect(queued + (try await store.workerQueueLength(workerId: worker) ?? 0) == 0)
+            try await f.interested("a")
+            #expect(try await insert(.any, routedAt: try await store.interestsVersion()).count == 1)
+        },
         StoreCheck("setInterestsCreatesTheQueueAndReplacesItsInterests") { store in
             try await store.setInterests(queue: "a", interests: .fields(["email": "@"]), now: F.t0)
             try await store.setInterests(queue: "a", interests: .fields(["user.id": "^1"]), now: F.t0)
