@@ -7,7 +7,9 @@ extension SQLiteStore {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
         return try await writer.write(single ? .singleStatement : .savepoint) { [twins] db in
-            try Self.requireLatestInterests(db, params)
+            // Each `INSERT` checks the interests version; a publish that may insert nothing (its
+            // copies all duplicates) checks first.
+            if params.singularlyEnqueue { try Self.requireLatestInterests(db, params) }
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {
@@ -22,12 +24,15 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: """
                     INSERT INTO tasks (id, publication_id, queue, owner_id, publisher, data, data_key, scope,
                         singularly_enqueue, singularly_run, state, run_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?
+                    WHERE ?13 IS NULL OR ?13 = (SELECT version FROM interests_version)
                     """
                 ).execute(arguments: [
                     id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
                     params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now,
+                    params.interestsVersion,
                 ])
+                guard db.changesCount == 1 else { throw StoreError.staleInterests(params.publicationId) }
                 twins.add(seq: db.lastInsertedRowID, queue: copy.queue, dataKey: dataKey)
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
