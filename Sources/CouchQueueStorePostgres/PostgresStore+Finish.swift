@@ -3,11 +3,35 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
-    /// One statement, outside any transaction of the caller's: `couchqueue_finish_then_lease`.
+    /// One statement, outside any transaction of the caller's: `couchqueue_finish_then_lease`;
+    /// a report that re-enqueues first checks, in the same transaction, that the queue exists.
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
-        let finished = try await client.withConnection { connection in try await finish(connection, params, thenLease: next) }
-        if params.reEnqueue { announce(.tasksAvailable([finished.task.workerId ?? finished.task.queue])) }
+        let finished =
+            params.reEnqueue
+            ? try await transaction { connection in
+                try await finish(connection, try await reEnqueueChecked([params], connection)[0], thenLease: next)
+            }
+            : try await client.withConnection { connection in try await finish(connection, params, thenLease: next) }
+        if finished.task.state == .queued { announce(.tasksAvailable([finished.task.workerId ?? finished.task.queue])) }
         return finished
+    }
+
+    /// `reEnqueue` holds only for tasks whose queue exists (`DELETE /queue` leaves its started
+    /// tasks to finish, never to go back). The queue rows stay locked until commit: a deletion
+    /// under way waits, and then deletes the tasks put back as waiting ones.
+    private func reEnqueueChecked(_ reports: [FinishParams], _ connection: PostgresConnection) async throws -> [FinishParams] {
+        let asked = reports.filter(\.reEnqueue).map(\.taskId)
+        guard !asked.isEmpty else { return reports }
+        var queueExists = Set<String>()
+        let rows = try await connection.query(
+            "SELECT t.id FROM tasks t JOIN queues q ON q.name = t.queue WHERE t.id = ANY(\(asked)) FOR KEY SHARE OF q",
+            logger: logger)
+        for try await id in rows.decode(String.self) { queueExists.insert(id) }
+        return reports.map { report in
+            var checked = report
+            checked.reEnqueue = report.reEnqueue && queueExists.contains(report.taskId)
+            return checked
+        }
     }
 
     /// One transaction for the whole batch, and one statement for the first report on each
@@ -16,6 +40,7 @@ extension PostgresStore {
     /// A refused report rolls nothing back: it is not an SQL error, and it changed no row.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
         let results = try await transaction { connection in
+            let reports = try await reEnqueueChecked(reports, connection)
             var firsts = Set<String>()
             let recorded = try await finishAtOnce(connection, reports.filter { firsts.insert($0.taskId).inserted })
             var results: [Result<QueueTask, StoreError>] = []
@@ -29,7 +54,7 @@ extension PostgresStore {
             }
             return results
         }
-        let reEnqueued = zip(reports, results).compactMap { report, result in report.reEnqueue ? try? result.get() : nil }
+        let reEnqueued = results.compactMap { try? $0.get() }.filter { $0.state == .queued }
         if !reEnqueued.isEmpty { announce(.tasksAvailable(reEnqueued.map { $0.workerId ?? $0.queue })) }
         return results
     }

@@ -7,16 +7,26 @@ extension PostgresStore {
     /// Rows one step handles per transaction, so no step holds many locks for long.
     private static let batch = 1000
 
+    /// A task whose queue was deleted while it was started goes, as the queue's waiting tasks
+    /// did. One whose queue is being deleted is left to the next pass: the lock on the queue's
+    /// row waits for the deletion, which then finds the queue gone.
     public func expireLeases(now: Double) async throws -> Int {
         let returned = try await transaction { connection in
+            let gone = try await connection.query("""
+                WITH gone AS (DELETE FROM tasks WHERE seq IN (
+                    SELECT seq FROM tasks WHERE state = 'started' AND lease_expires_at <= \(now)
+                        AND \(unescaped: Self.itsQueueIsGone) LIMIT \(Self.batch) FOR UPDATE SKIP LOCKED) RETURNING 1)
+                SELECT count(*)::int8 FROM gone
+                """, logger: logger)
+            var count = 0
+            for try await deleted in gone.decode(Int.self) { count = deleted }
             let rows = try await connection.query("""
                 UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
                 WHERE seq IN (SELECT seq FROM tasks WHERE state = 'started' AND lease_expires_at <= \(now)
-                    LIMIT \(Self.batch) FOR UPDATE SKIP LOCKED)
+                    AND \(unescaped: Self.itsQueueExists) LIMIT \(Self.batch) FOR UPDATE SKIP LOCKED)
                 RETURNING COALESCE(owner_id, queue)
                 """, logger: logger)
             var keys = Set<String>()
-            var count = 0
             for try await key in rows.decode(String.self) {
                 keys.insert(key)
                 count += 1
@@ -26,6 +36,10 @@ extension PostgresStore {
         announceReturned(returned.queues)
         return returned.count
     }
+
+    /// A started task's queue still exists, locked until commit so that its deletion waits.
+    static let itsQueueExists = "EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue FOR KEY SHARE)"
+    static let itsQueueIsGone = "NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue)"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
         let reaped = try await transaction { connection in

@@ -58,7 +58,9 @@ extension PostgresStore {
         if !queues.isEmpty { announce(.tasksAvailable(queues.sorted())) }
     }
 
-    /// Returns the workers' started tasks to their queues and drops their own copies; answers
+    /// Returns the workers' started tasks to their queues (those whose queue is gone go; one
+    /// whose queue is being deleted stays started until its lease runs out) and drops their
+    /// own copies; answers
     /// the queues that got tasks back, to announce once committed.
     func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
@@ -69,9 +71,12 @@ extension PostgresStore {
             "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
         try await connection.query(
             "DELETE FROM tasks WHERE worker_id = ANY(\(ids)) AND state = 'started' AND owner_id = worker_id", logger: logger)
+        try await connection.query(
+            "DELETE FROM tasks WHERE worker_id = ANY(\(ids)) AND state = 'started' AND \(unescaped: Self.itsQueueIsGone)",
+            logger: logger)
         let returned = try await connection.query("""
             UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
-            WHERE worker_id = ANY(\(ids)) AND state = 'started' RETURNING queue
+            WHERE worker_id = ANY(\(ids)) AND state = 'started' AND \(unescaped: Self.itsQueueExists) RETURNING queue
             """, logger: logger)
         var queues = Set<String>()
         for try await queue in returned.decode(String.self) { queues.insert(queue) }

@@ -23,7 +23,10 @@ extension SQLiteStore {
 
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first. A finished task stops being a twin.
+    /// `reEnqueue` applies only while the task's queue exists.
     private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
+        var params = params
+        if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
         let finished = try ColumnCursor.first(
             db.cachedStatement(sql: """
                 UPDATE tasks SET state = ?1, lease_expires_at = NULL,
@@ -52,5 +55,11 @@ extension SQLiteStore {
         else { throw StoreError.taskNotFound(params.taskId) }
         try StoreRules.checkFinish(params, state: held[0], holder: held[1], attempts: held[2])
         throw StoreError.notLeased(params.taskId)
+    }
+
+    private static func queueExists(_ db: Database, ofTask id: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tasks JOIN queues ON queues.name = tasks.queue WHERE tasks.id = ?)"),
+            arguments: [id]) == true
     }
 }

@@ -3,16 +3,23 @@ import GRDB
 
 extension SQLiteStore {
     public func expireLeases(now: Double) async throws -> Int {
-        try await writer.write { db in
+        try await writer.write { [twins] db in
+            let gone = try Self.deleteLiveTasks(
+                db, twins, sql: "DELETE FROM tasks WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
+                arguments: [now])
             try db.execute(
                 sql: """
                     UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
                     WHERE state = 'started' AND lease_expires_at <= ?
                     """,
                 arguments: [now])
-            return db.changesCount
+            return gone + db.changesCount
         }
     }
+
+    /// A started task whose queue was deleted (`DELETE /queue` leaves it to its worker) has
+    /// nowhere to go back to: where it would, it is deleted, as the queue's waiting tasks were.
+    static let itsQueueIsGone = "NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue)"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
         try await writer.write { [twins] db in

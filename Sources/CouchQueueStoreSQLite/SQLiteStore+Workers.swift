@@ -47,13 +47,16 @@ extension SQLiteStore {
         }
     }
 
-    /// Returns the worker's started tasks to their queues and drops its own copies.
+    /// Returns the worker's started tasks to their queues (those whose queue is gone go) and
+    /// drops its own copies.
     static func deleteWorker(_ db: Database, _ twins: TwinRegistry, id: String) throws {
         // Each statement matches a partial index, so the cost does not grow with the backlog.
         try deleteLiveTasks(
             db, twins, sql: "DELETE FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL", arguments: [id])
         try deleteLiveTasks(
             db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND owner_id = ?", arguments: [id, id])
+        try deleteLiveTasks(
+            db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND \(itsQueueIsGone)", arguments: [id])
         try db.execute(
             sql: "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE worker_id = ? AND state = 'started'",
             arguments: [id])

@@ -132,8 +132,6 @@ import Testing
             #expect(try await f.lease(worker)?.id == second)
             try await f.finish(worker, second)
             try await f.publish(["a"])
-            #expect(try await store.deleteQueue(queue: "a") == nil, "no such queue: nothing deleted")
-            try await f.interested("a")
             #expect(try await store.deleteQueue(queue: "a") == 1)
             #expect(store.twins.count == 0)
             try await store.close()

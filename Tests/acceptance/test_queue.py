@@ -61,6 +61,16 @@ def test_failed_started_task_of_deleted_queue_is_not_reenqueued(client):
     assert client.lease(w) is None
 
 
+def test_a_started_task_of_a_deleted_queue_is_not_reenqueued_by_its_report(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    w = client.register(topic.queue)
+    client.lease(w)
+    client.api("DELETE", "/queue", json={"queue": topic.queue})
+    assert client.finish(w, tid, reEnqueue=True)["state"] == "succeeded"
+    assert client.lease(w) is None
+
+
 def test_delete_unknown_queue_is_404(client):
     assert_error(client.api("DELETE", "/queue", params={"queue": f"nope-{uid()}"}), 404, "queue_not_found")
 

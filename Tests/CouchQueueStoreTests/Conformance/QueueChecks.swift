@@ -62,5 +62,29 @@ enum QueueChecks {
             #expect(try await f.finish(worker, started).state == .succeeded)
             #expect(try await store.deleteQueue(queue: "a") == nil)
         },
+        // Its workers may still report on them, but none goes back to the queue: not by
+        // `reEnqueue`, nor when its lease runs out, nor when its worker is deleted.
+        StoreCheck("startedTasksOfADeletedQueueNeverGoBack") { store in
+            let f = F(store)
+            try await f.interested("a")
+            let (worker, other) = (try await f.worker(["a"]), try await f.worker(["a"]))
+            for _ in 0..<4 { try await f.publish(["a"]) }
+            let reported = try #require(try await f.lease(worker)).id
+            let held = try #require(try await f.lease(worker)).id
+            let expiring = try #require(try await f.lease(other)).id
+            let waiting = try #require(try await f.lease(other)).id
+            _ = try await store.heartbeat(
+                HeartbeatParams(workerId: other, taskIds: [waiting], now: F.t0 + 1, leaseExpiresAt: F.t0 + 1 + F.lease))
+            #expect(try await store.deleteQueue(queue: "a") == 0)
+
+            #expect(try await f.finish(worker, reported, reEnqueue: true).state == .succeeded)
+            #expect(try await store.deleteWorkers(.id(worker)) == 1)
+            #expect(try await f.state(held) == nil)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+            #expect(try await f.state(expiring) == nil)
+            #expect(try await f.finish(other, waiting, .fail, reEnqueue: true).state == .failed)
+            try await f.interested("a")
+            #expect(try await f.lease(other) == nil)
+        },
     ]
 }

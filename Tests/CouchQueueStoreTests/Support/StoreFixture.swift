@@ -18,7 +18,13 @@ struct StoreFixture {
         _ queues: [String], data: String = #"{"k":1}"#, scope: TaskScope = .any, singularlyEnqueue: Bool = false,
         singularlyRun: Bool = false, runAt: Double? = nil, now: Double = t0
     ) async throws -> [PublishedTask] {
-        try await store.insertTasks(
+        // Tasks wait only in queues that exist: a queue is created as the engine would, and left
+        // without interests unless the check gives it some.
+        for queue in queues where try await store.queueSummary(name: queue, now: now) == nil {
+            try await store.setInterests(queue: queue, interests: .everything, now: now)
+            _ = try await store.clearInterests(queue: queue)
+        }
+        return try await store.insertTasks(
             InsertTasksParams(
                 publicationId: RandomID.make("p"), publisher: "tests", data: data, queues: queues, scope: scope,
                 singularlyEnqueue: singularlyEnqueue, singularlyRun: singularlyRun, runAt: runAt ?? now, now: now))
