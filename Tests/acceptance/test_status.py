@@ -38,6 +38,19 @@ def test_only_the_asked_sections_are_returned(client):
         assert set(r.body) & SECTIONS == keys, (params, r.body.keys())
 
 
+def test_a_section_named_without_a_value_is_asked(client):
+    """As the contract writes it: `GET /status?queues`."""
+    for query, keys in [("queues", {"queues"}), ("interests&workers", {"interests", "workers"}),
+                        ("failedQueue", {"failedQueue"})]:
+        r = client.request("GET", f"/status?{query}")
+        assert r.status_code == 200 and set(r.json()) & SECTIONS == keys, (query, r.text)
+
+
+def test_a_section_that_names_nothing_is_400(client):
+    for name in ("queue", "task", "workerQueue"):
+        assert_error(client.api("GET", "/status", params={name: ""}), 400, "bad_request", name)
+
+
 def test_queues_section(client):
     topic = client.topic()
     client.publish_one(topic.data(i=1))

@@ -7,13 +7,14 @@ enum StatusController {
 
     static func status(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         var query = sections.contains(where: parameters.has) ? StatusQuery() : StatusQuery.overview
-        query.queue = try parameters.string("queue")
-        query.workerQueue = try parameters.string("workerQueue")
-        query.task = try parameters.string("task")
-        query.queues = try parameters.bool("queues") ?? query.queues
-        query.interests = try parameters.bool("interests") ?? query.interests
-        query.workers = try parameters.bool("workers") ?? query.workers
-        query.failedQueue = try parameters.bool("failedQueue") ?? query.failedQueue
+        // A section asked for by name must name what it shows.
+        query.queue = parameters.has("queue") ? try parameters.requiredString("queue") : nil
+        query.workerQueue = parameters.has("workerQueue") ? try parameters.requiredString("workerQueue") : nil
+        query.task = parameters.has("task") ? try parameters.requiredString("task") : nil
+        query.queues = try parameters.flag("queues") ?? query.queues
+        query.interests = try parameters.flag("interests") ?? query.interests
+        query.workers = try parameters.flag("workers") ?? query.workers
+        query.failedQueue = try parameters.flag("failedQueue") ?? query.failedQueue
         query.failedOffset = try parameters.int("offset") ?? query.failedOffset
         query.failedLimit = try parameters.int("limit") ?? query.failedLimit
         return APIResult(try await engine.status(query))

@@ -59,6 +59,12 @@ struct RequestParameters: Sendable {
         }
     }
 
+    /// A switch: like `bool`, and named with no value (`?queues`) it is on.
+    func flag(_ name: String) throws(APIError) -> Bool? {
+        if case .text("")? = values[name] { return true }
+        return try bool(name)
+    }
+
     func double(_ name: String) throws(APIError) -> Double? {
         switch values[name] {
         case nil, .json(.null)?: return nil
