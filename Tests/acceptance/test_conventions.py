@@ -134,6 +134,23 @@ def test_malformed_json_text_in_form_is_400_naming_it(client, data_text):
     assert_error(r, 400, "bad_request", "data")
 
 
+def test_a_form_body_that_is_not_utf8_is_400_and_stores_nothing(client):
+    topic = client.topic()
+    body = b"publisher=p\xff&data=" + json.dumps(topic.data()).encode()
+    r = client.api("PUT", "/task", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(r, 400, "bad_request", "UTF-8")
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
+@pytest.mark.parametrize("where", ["json", "form"])
+def test_nul_in_a_text_parameter_is_400_and_stores_nothing(client, where):
+    topic = client.topic()
+    body = {"publisher": "p\u0000x", "data": json.dumps(topic.data()) if where == "form" else topic.data()}
+    r = client.api("PUT", "/task", **{where: body})
+    assert_error(r, 400, "bad_request", "publisher")
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
 def test_run_at_number_text_in_query(client):
     topic = client.topic()
     at = math.floor(time.time()) + 3600.25

@@ -23,7 +23,8 @@ struct RequestBodyReader: Sendable {
             guard case .object(let members) = value else { throw .badRequest("a JSON body must be an object of parameters") }
             parameters.merge(members.mapValues { .json($0) })
         case .form:
-            parameters.merge(try FormDecoding.decode(String(decoding: bytes, as: UTF8.self)).mapValues { .text($0) })
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw .badRequest("a form body must be UTF-8 text") }
+            parameters.merge(try FormDecoding.decode(text).mapValues { .text($0) })
         case .unsupported(let type):
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "a body must be JSON (application/json) or a form (application/x-www-form-urlencoded), not \(type.prefix(100))")
         }

@@ -28,14 +28,18 @@ struct RequestParameters: Sendable {
 
     func has(_ name: String) -> Bool { values[name] != nil }
 
-    /// A string; JSON null and empty text count as absent.
+    /// A string; JSON null and empty text count as absent. NUL is refused: neither store keeps
+    /// it in text (SQLite cuts the text there, PostgreSQL refuses it).
     func string(_ name: String) throws(APIError) -> String? {
+        let text: String?
         switch values[name] {
         case nil, .json(.null)?: return nil
-        case .text(let text)?: return text.isEmpty ? nil : text
-        case .json(.string(let text))?: return text
+        case .text(let value)?: text = value.isEmpty ? nil : value
+        case .json(.string(let value))?: text = value
         case .json?: throw .badRequest("\(name) must be a string")
         }
+        guard text?.utf8.contains(0) != true else { throw .badRequest("\(name) must not contain NUL characters") }
+        return text
     }
 
     func requiredString(_ name: String) throws(APIError) -> String {
