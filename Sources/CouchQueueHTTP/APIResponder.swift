@@ -30,7 +30,8 @@ public struct APIResponder: Sendable {
             return try await Self.handler(for: action!)(parameters, engine).response
         } catch {
             let apiError = APIError(error)
-            if apiError.isServerError {
+            // Cancelled: its client has gone, and nobody reads the answer.
+            if apiError.isServerError, !(error is CancellationError) {
                 logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.path)"])
             }
             return apiError.response

@@ -18,6 +18,22 @@ import Testing
     }
 
     /// Deadlines are far off and no service runs: a waiter returns only when woken.
+    /// Its client has gone: the waiter leaves at once, and takes no later wake-up.
+    @Test func aCancelledWaiterLeavesAtOnce() async throws {
+        let waiting = WaitingWorkers(now: { 0 })
+        let waiter = Task { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
+        while waiting.parkedCount == 0 { await Task.yield() }
+        waiter.cancel()
+        try await returns(waiter)
+        #expect(waiting.parkedCount == 0)
+        let cancelledFirst = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)))
+        }
+        try await returns(cancelledFirst)
+        #expect(waiting.parkedCount == 0)
+    }
+
     @Test func aNewTaskWakesOneWaiterPerKeyTheLongestWaitingFirst() async throws {
         let waiting = WaitingWorkers(now: { 0 })
         let woken = WokenOrder()

@@ -197,3 +197,21 @@ def test_wait_with_bad_value_is_400(client):
     w = client.register(topic.queue)
     r = client.api("GET", "/task", params={"workerId": w, "wait": "soon"})
     assert_error(r, 400, "bad_request", "wait")
+
+
+def test_a_wait_whose_client_has_gone_takes_no_task(client, server):
+    """A worker's HTTP client gave up on its long poll: the task published next is not leased
+    for nobody (it would stay started until its lease ran out), it waits for the next lease."""
+    import socket
+
+    topic = client.topic()
+    w = client.register(topic.queue)
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    sock.sendall(f"GET /task?workerId={w}&wait=20 HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    time.sleep(0.3)
+    sock.close()
+    time.sleep(0.3)
+    tid = client.publish_one(topic.data())
+    time.sleep(0.3)
+    assert client.queue_status(topic.queue)["started"] == 0
+    assert client.lease(w)["id"] == tid

@@ -32,16 +32,24 @@ public final class WaitingWorkers: Service, Sendable {
         self.now = now
     }
 
-    /// Returns when one of `keys` is woken, at `deadline`, or at shutdown.
+    /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the task is
+    /// cancelled (its client has gone).
     func wait(for keys: [String], until deadline: ContinuousClock.Instant) async {
-        await withCheckedContinuation { continuation in
-            let parked = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
-                state.nextID += 1
-                state.waiters[state.nextID] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
-                return true
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let parked = state.withLock { state -> Bool in
+                    guard !state.closed, !Task.isCancelled else { return false }
+                    state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
+                    return true
+                }
+                if !parked { continuation.resume() }
             }
-            if !parked { continuation.resume() }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
         }
     }
 

@@ -39,6 +39,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private var pipelinedBytes = 0
     private var heldRead = false
     private var quiescing = false
+    /// The request being answered, cancelled if its client goes (a parked lease then stops).
+    /// Other work runs on: the store finishes what it began.
+    private var inFlight: Task<Void, Never>?
     /// Nothing after the request being served will parse: an upgrade, or broken HTTP.
     private var lastRequest: LastRequest?
 
@@ -92,6 +95,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client closed its side: as Go's servers do, take it as gone.
+        if case .inputClosed? = event as? ChannelEvent { inFlight?.cancel() }
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
         if case .idle = state, pipelined.isEmpty { context.close(promise: nil) }
@@ -134,10 +139,18 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         }
         let responder = self.responder
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { await responder.respond(to: request) }.whenSuccess { response in
+        let answer = context.eventLoop.makePromise(of: APIResponse.self)
+        inFlight = Task { answer.succeed(await responder.respond(to: request)) }
+        answer.futureResult.whenSuccess { response in
             let (connection, context) = handler.value
+            connection.inFlight = nil
             connection.answered(response, for: head, context: context)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inFlight?.cancel()
+        context.fireChannelInactive()
     }
 
     /// Writes the answer, then serves the requests pipelined behind it.
