@@ -7,7 +7,17 @@ public struct StatusResponse: Codable, Sendable {
     public var workers: [WorkerSummary]?
     public var failedQueue: FailedQueuePage?
     public var task: QueueTask?
+    public var fastPost: FastPostCounts?
 
+    public init() {}
+}
+
+/// `status.fastPost` (an addition to the contract): this server's `fastPost` publications
+/// since it started. A failed one was answered `202` and logged, never stored.
+public struct FastPostCounts: Codable, Sendable, Equatable {
+    public var accepted = 0
+    public var stored = 0
+    public var failed = 0
     public init() {}
 }
 

@@ -178,3 +178,24 @@ def test_publish_with_many_fields_round_trips(server):
                       big=2**53, neg=-1.25, s="line\nbreak \"quoted\" \\ back")
     tid = c.publish_one(data)
     assert c.get_task(tid)["data"] == data
+
+
+def test_fast_posts_are_counted_in_status_and_so_are_their_later_failures(make_server):
+    """The contract: errors found after a fastPost's 202 are logged and counted. Data too
+    costly to match against the interests is one (without fastPost it is a 400)."""
+    c = Client(make_server())
+    try:
+        assert c.status()["fastPost"] == {"accepted": 0, "stored": 0, "failed": 0}
+        topic = c.topic()
+        c.set_interest(f"costly-{topic.tag}", {"s": "[ab]{300}$"})
+        costly = {"s": "a" * 1_000_000}
+        assert_error(c.api("PUT", "/task", json={"publisher": "p", "data": costly}), 400, "bad_request")
+        for data in (topic.data(), costly):
+            assert c.api("PUT", "/task", json={"publisher": "p", "data": data, "fastPost": True}).status == 202
+        counts = {}
+        wait_until(lambda: counts.update(c.status(fastPost=True)["fastPost"]) or counts["stored"] + counts["failed"] == 2,
+                   timeout=10, desc="both fast posts handled")
+        assert counts == {"accepted": 2, "stored": 1, "failed": 1}
+        assert c.queue_status(topic.queue)["length"] == 1
+    finally:
+        c.close()

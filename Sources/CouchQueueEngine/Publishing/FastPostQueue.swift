@@ -1,5 +1,7 @@
+import CouchQueueModel
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Stores the publications that were answered before routing (`fastPost`), a bounded number
 /// at a time so they share group commits. On graceful shutdown it takes nothing new and
@@ -14,6 +16,10 @@ public final class FastPostQueue: Service, Sendable {
     private let logger: Logger
     /// How many publications are stored at once.
     private let concurrency = 64
+    private let counted = Mutex(FastPostCounts())
+
+    /// The errors found after the answer are logged and counted here (`GET /status`).
+    var counts: FastPostCounts { counted.withLock { $0 } }
 
     init(logger: Logger) {
         (stream, continuation) = AsyncStream.makeStream()
@@ -22,8 +28,12 @@ public final class FastPostQueue: Service, Sendable {
 
     /// False when the queue no longer accepts work (shutting down).
     func submit(_ work: @escaping Work, publicationId: String) -> Bool {
-        if case .enqueued = continuation.yield((work, publicationId)) { return true }
-        return false
+        counted.withLock { $0.accepted += 1 }  // before its work can be counted as done
+        guard case .enqueued = continuation.yield((work, publicationId)) else {
+            counted.withLock { $0.accepted -= 1 }
+            return false
+        }
+        return true
     }
 
     public func run() async {
@@ -47,7 +57,9 @@ public final class FastPostQueue: Service, Sendable {
     private func perform(_ work: Work, publicationId: String) async {
         do {
             try await work()
+            counted.withLock { $0.stored += 1 }
         } catch {
+            counted.withLock { $0.failed += 1 }
             logger.error("a fastPost publication was not stored", metadata: [
                 "couchqueue.publication.id": "\(publicationId)", "error": "\(error)",
             ])

@@ -29,6 +29,7 @@ extension QueueEngine {
             }
             response.failedQueue = try await store.failedTasks(offset: query.failedOffset, limit: query.failedLimit, now: now)
         }
+        if query.fastPost { response.fastPost = fastPosts.counts }
         return response
     }
 }

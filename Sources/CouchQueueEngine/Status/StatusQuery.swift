@@ -8,6 +8,7 @@ public struct StatusQuery: Sendable {
     public var failedQueue = false
     public var failedOffset = 0
     public var failedLimit = 50
+    public var fastPost = false
     public var task: String?
 
     public init() {}
@@ -19,6 +20,7 @@ public struct StatusQuery: Sendable {
         query.interests = true
         query.workers = true
         query.failedQueue = true
+        query.fastPost = true
         return query
     }
 }

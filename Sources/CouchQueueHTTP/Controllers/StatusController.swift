@@ -3,7 +3,7 @@ import CouchQueueModel
 
 /// `/status` and `/health`.
 enum StatusController {
-    private static let sections = ["queue", "queues", "workerQueue", "interests", "workers", "failedQueue", "task"]
+    private static let sections = ["queue", "queues", "workerQueue", "interests", "workers", "failedQueue", "task", "fastPost"]
 
     static func status(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         var query = sections.contains(where: parameters.has) ? StatusQuery() : StatusQuery.overview
@@ -15,6 +15,7 @@ enum StatusController {
         query.interests = try parameters.flag("interests") ?? query.interests
         query.workers = try parameters.flag("workers") ?? query.workers
         query.failedQueue = try parameters.flag("failedQueue") ?? query.failedQueue
+        query.fastPost = try parameters.flag("fastPost") ?? query.fastPost
         query.failedOffset = try parameters.int("offset") ?? query.failedOffset
         query.failedLimit = try parameters.int("limit") ?? query.failedLimit
         return APIResult(try await engine.status(query))
