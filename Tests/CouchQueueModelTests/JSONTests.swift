@@ -33,6 +33,11 @@ import Testing
         #expect(throws: JSONParseError.self) { try parse(text) }
     }
 
+    @Test func aRepeatedNameKeepsItsLastValueButNamesThatOnlyLookEqualAreRefused() throws {
+        #expect(try parse(#"{"a": 1, "a": 2}"#) == .object(["a": .int(2)]))
+        #expect(throws: JSONParseError.self) { try parse(#"{"\u00e9": 1, "e\u0301": 2}"#) }
+    }
+
     @Test func refusesNestingPastTheLimitWithoutRecursingThere() throws {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONParseError.self) { try parse(deep) }

@@ -68,7 +68,14 @@ struct JSONParser {
             skipSpace()
             try expect(UInt8(ascii: ":"))
             skipSpace()
-            members[key] = try value(depth: depth)
+            // A repeated name keeps its last value. Swift compares strings by canonical
+            // equivalence, so two names JSON tells apart ("\u00e9" and "e\u0301") would merge
+            // into one: refused instead.
+            if members.updateValue(try value(depth: depth), forKey: key) != nil,
+                let kept = members.index(forKey: key), !members.keys[kept].utf8.elementsEqual(key.utf8)
+            {
+                throw error("member names differ only in Unicode normalization (\(key.debugDescription))")
+            }
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of text") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
