@@ -119,3 +119,21 @@ def test_a_protocol_switch_is_the_last_request_and_what_follows_is_not_read(serv
         pass  # closed (reset) by the server: nothing more was read
     assert sent < 256 << 20, "the server went on reading after the upgrade"
     sock.close()
+
+
+def test_an_http_1_0_client_is_told_the_connection_stays_open_and_gets_no_interim_answer(server):
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    stream = sock.makefile("rb")
+    sock.sendall(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert stream.readline() == b"HTTP/1.0 200 OK\r\n"
+    headers = {}
+    while (line := stream.readline().decode()) != "\r\n":
+        name, value = line.split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    assert headers.get("connection") == "keep-alive"
+    stream.read(int(headers["content-length"]))
+    body = b'{"queue": "http10-continue", "interests": "*"}'
+    sock.sendall(b"PUT /interest HTTP/1.0\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    assert stream.readline() == b"HTTP/1.0 201 Created\r\n"
+    sock.close()

@@ -108,7 +108,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > bodyLimit {
                 return refuse(tooLarge, head: head, context: context)
             }
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            // An HTTP/1.0 client cannot read an interim answer (RFC 9110, 10.1.1).
+            if head.version != .http1_0, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))

@@ -13,7 +13,11 @@ enum ResponseBytes {
         buffer.writeString("HTTP/\(version.major).\(version.minor) \(response.status.code) \(response.status.reasonPhrase)\r\n")
         buffer.writeString("Content-Type: application/json\r\nContent-Length: \(response.body.count)\r\nServer: couchqueue\r\n")
         buffer.writeBytes(HTTPDate.header())
-        if closing { buffer.writeString("Connection: close\r\n") }
+        if closing {
+            buffer.writeString("Connection: close\r\n")
+        } else if version == .http1_0 {
+            buffer.writeString("Connection: keep-alive\r\n")  // HTTP/1.0 closes unless told otherwise
+        }
         buffer.writeString("\r\n")
         if withBody { buffer.writeBytes(response.body) }
         return buffer
