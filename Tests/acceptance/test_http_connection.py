@@ -132,8 +132,13 @@ def test_an_http_1_0_client_is_told_the_connection_stays_open_and_gets_no_interi
         headers[name.strip().lower()] = value.strip()
     assert headers.get("connection") == "keep-alive"
     stream.read(int(headers["content-length"]))
-    body = b'{"queue": "http10-continue", "interests": "*"}'
+    queue = f"http10-continue-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"queue": queue, "interests": {"never": "^$"}}).encode()
     sock.sendall(b"PUT /interest HTTP/1.0\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     assert stream.readline() == b"HTTP/1.0 201 Created\r\n"
+    sock.close()
+    sock, stream = connect(server)
+    sock.sendall(f"DELETE /queue?queue={queue} HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    assert read_response(stream)[0] == 200
     sock.close()
