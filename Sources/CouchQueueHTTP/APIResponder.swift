@@ -30,8 +30,7 @@ public struct APIResponder: Sendable {
             return try await Self.handler(for: action!)(parameters, engine).response
         } catch {
             let apiError = APIError(error)
-            // Cancelled: its client has gone, and nobody reads the answer.
-            if apiError.isServerError, !(error is CancellationError) {
+            if apiError.isServerError {
                 logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.path)"])
             }
             return apiError.response

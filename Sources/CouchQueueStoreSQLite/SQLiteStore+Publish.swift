@@ -7,9 +7,9 @@ extension SQLiteStore {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
         return try await writer.write(single ? .singleStatement : .savepoint) { [twins] db in
-            // Each `INSERT` checks the interests version; a publish that may insert nothing (its
-            // copies all duplicates) checks first.
-            if params.singularlyEnqueue { try Self.requireLatestInterests(db, params) }
+            // Each `INSERT` checks the interests version; a publish that may insert nothing (no
+            // worker for a copy, or every copy a duplicate) checks first.
+            if params.scope == .all || params.singularlyEnqueue { try Self.requireLatestInterests(db, params) }
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {

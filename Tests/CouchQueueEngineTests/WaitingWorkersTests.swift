@@ -10,30 +10,33 @@ import Testing
         waiting.wake(["q"], at: clock.now + 5)
         let start = ContinuousClock.now
         async let woken: Void = waiting.wait(for: ["q"], until: start.advanced(by: .seconds(20)))
-        try await Task.sleep(for: .milliseconds(200))
+        while waiting.parkedCount == 0 { try await Task.sleep(for: .milliseconds(10)) }  // parked before the time comes
         clock.advance(5)
         await woken
         #expect(ContinuousClock.now - start < .seconds(10), "woken by the due time, not by its deadline")
         service.cancel()
     }
 
-    /// Deadlines are far off and no service runs: a waiter returns only when woken.
-    /// Its client has gone: the waiter leaves at once, and takes no later wake-up.
-    @Test func aCancelledWaiterLeavesAtOnce() async throws {
+    /// The request's client has gone: its waiter leaves at once, whether it left before or
+    /// while the waiter was parked.
+    @Test func aWaiterWhoseClientLeftLeavesAtOnce() async throws {
         let waiting = WaitingWorkers(now: { 0 })
-        let waiter = Task { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
+        let client = ClientPresence()
+        let waiter = Task {
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
+        }
         while waiting.parkedCount == 0 { await Task.yield() }
-        waiter.cancel()
+        client.leave()
         try await returns(waiter)
         #expect(waiting.parkedCount == 0)
-        let cancelledFirst = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)))
+        let leftBefore = Task {
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
         }
-        try await returns(cancelledFirst)
+        try await returns(leftBefore)
         #expect(waiting.parkedCount == 0)
     }
 
+    /// Deadlines are far off and no service runs: a waiter returns only when woken.
     @Test func aNewTaskWakesOneWaiterPerKeyTheLongestWaitingFirst() async throws {
         let waiting = WaitingWorkers(now: { 0 })
         let woken = WokenOrder()

@@ -142,3 +142,40 @@ def test_an_http_1_0_client_is_told_the_connection_stays_open_and_gets_no_interi
     sock.sendall(f"DELETE /queue?queue={queue} HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
     assert read_response(stream)[0] == 200
     sock.close()
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_its_answer(server):
+    """Only a parked lease takes a closed side as the client gone; every other request runs
+    and is answered (`nc -N`, some HTTP/1.0 clients and health checkers half-close)."""
+    queue = f"half-closed-{uuid.uuid4().hex[:8]}"
+    for request, expected in [
+        (f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n", 200),
+        (f"PUT /interest?queue={queue}&interests=%7B%22never%22%3A%22%5E%24%22%7D HTTP/1.1\r\nHost: {server.host}\r\n\r\n", 201),
+        (f"GET /status?queue={queue} HTTP/1.1\r\nHost: {server.host}\r\n\r\n", 200),
+        (f"DELETE /queue?queue={queue} HTTP/1.1\r\nHost: {server.host}\r\n\r\n", 200),
+    ]:
+        sock, stream = connect(server)
+        sock.sendall(request.encode())
+        sock.shutdown(socket.SHUT_WR)
+        assert read_response(stream)[0] == expected, request
+        sock.close()
+
+
+def test_an_upgrade_header_alone_is_an_ordinary_request_and_its_body_is_read(server):
+    sock, stream = connect(server)
+    body = json.dumps({"publisher": "p", "data": {"pad": "x" * 200_000}}).encode()
+    sock.sendall((f"PUT /task HTTP/1.1\r\nHost: {server.host}\r\nUpgrade: foo\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+    assert read_response(stream)[0] in (200, 201)
+    sock.close()
+
+
+def test_broken_http_inside_a_pipelined_request_is_answered_400_after_the_one_before(server):
+    sock, stream = connect(server)
+    sock.sendall((f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n"
+                  f"POST /task HTTP/1.1\r\nHost: {server.host}\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n").encode())
+    assert read_response(stream)[0] == 200
+    status, headers, _ = read_response(stream)
+    assert status == 400 and headers.get("connection") == "close"
+    assert stream.read() == b""
+    sock.close()

@@ -121,6 +121,8 @@ def test_three_nodes_share_one_store_and_survive_losing_one(tmp_path, postgres_u
                     stored = cluster.call("GET", f"/status?task={task['id']}").json()["task"]
                     if stored["state"] == "succeeded" and stored["attempts"] == task["attempts"]:
                         with cluster.lock:
+                            if task["id"] not in finished and task["data"].get("twin"):
+                                singular_spans.append((leased_at, sent_at))  # this run's finish did commit
                             finished.setdefault(task["id"], task["attempts"])
 
         workers = [cluster.call("PUT", "/worker", n, json={"queues": ["mn"]}).json()["workerId"] for n in range(3)]

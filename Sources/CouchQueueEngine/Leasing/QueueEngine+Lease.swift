@@ -5,7 +5,7 @@ import Logging
 extension QueueEngine {
     /// Hands the worker its next tasks, up to `limit`. With `wait`, an empty answer is held
     /// back until a task arrives for the worker or the wait runs out (capped by `maxLeaseWait`).
-    /// A wait cancelled (its client has gone) leases nothing more: nobody would receive it.
+    /// A wait whose client has gone leases nothing more: nobody would receive it.
     public func lease(workerId: String, wait: Double? = nil, limit: Int = 1) async throws -> [QueueTask] {
         let clock = ContinuousClock()
         let waitSeconds = min(max(wait ?? 0, 0), options.maxLeaseWait)
@@ -28,7 +28,7 @@ extension QueueEngine {
             }
             let recheck = clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000)))
             await waitingWorkers.wait(for: keys!, until: min(deadline, recheck))
-            if Task.isCancelled {
+            if ClientPresence.current?.isGone == true {
                 waitingWorkers.wakeOne(keys!)  // in case this wait was woken for a task
                 return []
             }

@@ -32,25 +32,25 @@ public final class WaitingWorkers: Service, Sendable {
         self.now = now
     }
 
-    /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the task is
-    /// cancelled (its client has gone).
+    /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the request's
+    /// client leaves (`ClientPresence.current`).
     func wait(for keys: [String], until deadline: ContinuousClock.Instant) async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let parked = state.withLock { state -> Bool in
-                    guard !state.closed, !Task.isCancelled else { return false }
-                    state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
-                    return true
-                }
-                if !parked { continuation.resume() }
+        let client = ClientPresence.current
+        // Set before parking: a client leaving meanwhile is then seen by one side or the other.
+        client?.onLeave { self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume() }
+        await withCheckedContinuation { continuation in
+            let parked = state.withLock { state -> Bool in
+                guard !state.closed, client?.isGone != true else { return false }
+                state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
+                return true
             }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+            if !parked { continuation.resume() }
         }
+        client?.onLeave(nil)
     }
 
     /// Wakes the waiters that named any of `keys`.

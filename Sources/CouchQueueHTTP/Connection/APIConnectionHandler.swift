@@ -1,3 +1,4 @@
+import CouchQueueEngine
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
@@ -15,9 +16,9 @@ import NIOHTTPTypesHTTP1
 ///   a busy one after its answer.
 /// - What does not parse as HTTP is answered `400` and the connection closed, after the
 ///   answers to the requests before it.
-/// - A request to switch protocols (`Upgrade`, `CONNECT`) is the connection's last: the
-///   decoder parses nothing after it, so nothing more is read; it is answered and the
-///   connection closed.
+/// - A request to switch protocols (`Connection: upgrade`, `CONNECT`) is the connection's
+///   last: the decoder parses nothing after its end, so nothing more is read; it is answered
+///   and the connection closed.
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -30,6 +31,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case responding
         /// The request was refused before its body was read: the rest is ignored until the close.
         case refused
+
+        var isResponding: Bool {
+            if case .responding = self { true } else { false }
+        }
     }
 
     private let responder: APIResponder
@@ -39,11 +44,12 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private var pipelinedBytes = 0
     private var heldRead = false
     private var quiescing = false
-    /// The request being answered, cancelled if its client goes (a parked lease then stops).
-    /// Other work runs on: the store finishes what it began.
-    private var inFlight: Task<Void, Never>?
+    /// The client of the request being answered, marked gone when the connection closes.
+    private var client: ClientPresence?
     /// Nothing after the request being served will parse: an upgrade, or broken HTTP.
     private var lastRequest: LastRequest?
+    /// The request being read asks to switch protocols: it is the last once it has ended.
+    private var readingUpgrade = false
 
     private enum LastRequest {
         case upgrade
@@ -57,10 +63,12 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .head(let head) = part, head.method == .CONNECT || head.headers.contains(name: "upgrade") {
-            lastRequest = .upgrade
+        switch part {
+        case .head(let head): readingUpgrade = Self.switchesProtocols(head)
+        case .end where readingUpgrade: lastRequest = .upgrade
+        default: break
         }
-        if case .responding = state {
+        if state.isResponding {
             pipelined.append(part)
             if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
         } else {
@@ -96,7 +104,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The client closed its side: as Go's servers do, take it as gone.
-        if case .inputClosed? = event as? ChannelEvent { inFlight?.cancel() }
+        if case .inputClosed? = event as? ChannelEvent { client?.leave() }
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
         if case .idle = state, pipelined.isEmpty { context.close(promise: nil) }
@@ -140,17 +148,19 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         }
         let responder = self.responder
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let answer = context.eventLoop.makePromise(of: APIResponse.self)
-        inFlight = Task { answer.succeed(await responder.respond(to: request)) }
-        answer.futureResult.whenSuccess { response in
+        let client = ClientPresence()
+        self.client = client
+        context.eventLoop.makeFutureWithTask {
+            await ClientPresence.$current.withValue(client) { await responder.respond(to: request) }
+        }.whenSuccess { response in
             let (connection, context) = handler.value
-            connection.inFlight = nil
+            connection.client = nil
             connection.answered(response, for: head, context: context)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        inFlight?.cancel()
+        client?.leave()
         context.fireChannelInactive()
     }
 
@@ -163,9 +173,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         while let part = pipelined.popFirst() {
             if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
             handle(part, context: context)
-            if case .responding = state { break }
+            if state.isResponding { break }
         }
-        if case .idle = state, lastRequest == .followedByBrokenHTTP { return refuseBrokenHTTP(context: context) }
+        // The broken part may be a request begun in the pipeline: it will never end.
+        if lastRequest == .followedByBrokenHTTP, !state.isResponding { return refuseBrokenHTTP(context: context) }
         if heldRead, !pipelineIsFull, lastRequest == nil {
             heldRead = false
             context.read()
@@ -175,6 +186,13 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .refused
         write(error.response, for: head, closing: true, context: context)
+    }
+
+    /// As the HTTP decoder (llhttp) decides it: after such a request it stops parsing.
+    private static func switchesProtocols(_ head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT
+            || (head.headers.contains(name: "upgrade")
+                && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" })
     }
 
     private func refuseBrokenHTTP(context: ChannelHandlerContext) {

@@ -9,9 +9,9 @@ enum QueueChecks {
         StoreCheck("aPublishRoutedBeforeAnInterestChangeIsRefusedAndStoresNothing") { store in
             let f = F(store)
             let worker = try await f.worker(["a"])
-            func insert(_ scope: TaskScope, routedAt version: Int64) async throws -> [PublishedTask] {
+            func insert(_ scope: TaskScope, into queue: String = "a", routedAt version: Int64) async throws -> [PublishedTask] {
                 try await store.insertTasks(InsertTasksParams(
-                    publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: ["a"], scope: scope,
+                    publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: [queue], scope: scope,
                     singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, interestsVersion: version))
             }
             let changes: [(name: String, run: () async throws -> Void)] = [
@@ -27,6 +27,8 @@ enum QueueChecks {
                 for scope in [TaskScope.any, .all] {
                     await expectStoreError(.staleInterests) { _ = try await insert(scope, routedAt: before) }
                 }
+                // Even a publish that would store nothing: no worker is registered on `b`.
+                await expectStoreError(.staleInterests) { _ = try await insert(.all, into: "b", routedAt: before) }
             }
             let queued = try await store.queueSummary(name: "a", now: F.t0)?.length ?? 0
             #expect(queued + (try await store.workerQueueLength(workerId: worker) ?? 0) == 0)

@@ -67,6 +67,24 @@ enum WorkerChecks {
             }
             for task in tasks { #expect(try await f.state(task) == .queued) }
         },
+        // A worker with a started task and a waiting copy in a queue, deleted as the queue is:
+        // both succeed, whichever goes first, and nothing of the queue is left.
+        StoreCheck("aWorkerAndItsQueueDeletedAtOnceLeaveNothing") { store in
+            let f = F(store)
+            for round in 0..<20 {
+                let queue = "q\(round)"
+                try await f.interested(queue)
+                let worker = try await f.worker([queue])
+                let started = try await f.publish([queue])[0].id
+                #expect(try await f.lease(worker)?.id == started)
+                let copy = try await f.publish([queue], scope: .all)[0].id
+                async let workerDeleted = store.deleteWorkers(.id(worker))
+                async let queueDeleted = store.deleteQueue(queue: queue)
+                #expect(try await (workerDeleted, queueDeleted) == (1, 1))
+                #expect(try await f.state(started) == nil)
+                #expect(try await f.state(copy) == nil)
+            }
+        },
         StoreCheck("deleteWorkersOnQueueCountsThem") { store in
             let f = F(store)
             _ = try await f.worker(["a", "b"])
