@@ -97,7 +97,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func positive(_ flag: String, _ value: Double?, _ variable: String) throws -> Double? {
         guard let seconds = try value ?? parse(variable, Double.init) else { return nil }
-        guard seconds > 0, seconds.isFinite else { throw ValidationError("\(flag) must be a positive number of seconds") }
+        // Timers count whole milliseconds in 64 bits: past a billion seconds they overflow.
+        guard seconds >= 0.001, seconds <= 1e9 else {
+            throw ValidationError("\(flag) must be from 0.001 to 1000000000 seconds")
+        }
         return seconds
     }
 }

@@ -296,3 +296,52 @@ def test_refused_patterns_leave_interests_unchanged(redos):
         r = redos.api("PUT", "/interest", json={"queue": f"bad-{uid()}", "interests": {field: pattern}})
         assert_error(r, 400, "invalid_interest", field)
     assert redos.status(interests=True)["interests"] == before
+
+
+def test_a_client_that_never_reads_its_answers_is_closed(make_server):
+    """Requests behind one whose answer the client has not read wait (nothing piles up in the
+    server's memory), and a client that reads nothing for the idle timeout is closed."""
+    import socket
+
+    srv = make_server(extra_args=["--idle-timeout", "1"])
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(1)
+    sock.connect((srv.host, srv.port))
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 1000
+    deadline = time.monotonic() + 20
+    closed = False
+    while time.monotonic() < deadline and not closed:
+        try:
+            sock.sendall(request)
+        except socket.timeout:
+            continue  # the server no longer reads: wait for it to close
+        except OSError:
+            closed = True
+    sock.close()
+    assert closed, "the server went on reading from a client that reads nothing"
+
+
+def test_a_request_pipelined_behind_another_is_not_cut_off_by_the_idle_timeout(make_server):
+    import socket
+
+    srv = make_server(extra_args=["--idle-timeout", "1"])
+    c = Client(srv)
+    w = c.register(f"idle-{uid()}")
+    c.close()
+    sock = socket.create_connection((srv.host, srv.port), timeout=10)
+    sock.sendall((f"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                  f"GET /task?workerId={w}&wait=2.5 HTTP/1.1\r\nHost: x\r\n\r\n").encode())
+    answers = sock.makefile("rb")
+    statuses = []
+    for _ in range(2):
+        line = answers.readline()
+        assert line, f"closed after {len(statuses)} answer(s)"
+        statuses.append(int(line.split()[1]))
+        length = 0
+        while (header := answers.readline()) != b"\r\n":
+            if header.lower().startswith(b"content-length:"):
+                length = int(header.split(b":")[1])
+        answers.read(length)
+    assert statuses == [200, 200]
+    sock.close()

@@ -133,3 +133,51 @@ def test_fast_posts_accepted_before_sigterm_are_stored(make_server):
     srv.restart()
     c = Client(srv)
     assert c.status(queue=topic.queue)["queue"]["length"] == 300
+
+
+def test_a_client_pipelining_without_end_does_not_hold_shutdown_up(make_server):
+    """After SIGTERM the request being answered gets its answer (with Connection: close);
+    what is pipelined behind it is not served."""
+    import socket
+
+    srv = make_server()
+    sock = socket.create_connection((srv.host, srv.port), timeout=5)
+    stop = threading.Event()
+
+    def pipeline():
+        try:
+            while not stop.is_set():
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 20)
+                while sock.recv(65536):
+                    if stop.is_set():
+                        return
+                    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 20)
+                return
+        except OSError:
+            return
+
+    sender = threading.Thread(target=pipeline)
+    sender.start()
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGTERM)
+    try:
+        assert srv.proc.wait(timeout=15) == 0
+    finally:
+        stop.set()
+        sock.close()
+        sender.join()
+
+
+def test_a_request_whose_body_stalls_does_not_hold_shutdown_up(make_server):
+    """A request not yet received in full is not in flight: on SIGTERM its connection closes."""
+    import socket
+
+    srv = make_server()
+    sock = socket.create_connection((srv.host, srv.port), timeout=5)
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.3)
+    srv.proc.send_signal(signal.SIGTERM)
+    try:
+        assert srv.proc.wait(timeout=10) == 0  # the body timeout is 30 s
+    finally:
+        sock.close()

@@ -12,8 +12,11 @@ import NIOHTTPTypesHTTP1
 ///   its first byte over the limit) arrives; the rest is not read and the connection is closed.
 /// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes or
 ///   `maxPipelinedParts` parts of them, the socket is no longer read until they are served.
-/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), an idle connection closes at once and
-///   a busy one after its answer.
+/// - Requests pipelined behind one are served only while the client reads its answers (the
+///   channel is writable): one that only sends would otherwise pile answers up in memory.
+/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes at once unless a
+///   request is being answered, and then after its answer; requests pipelined behind it are
+///   not served.
 /// - What does not parse as HTTP is answered `400` and the connection closed, after the
 ///   answers to the requests before it.
 /// - A request to switch protocols (`Connection: upgrade`, `CONNECT`) is the connection's
@@ -68,7 +71,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case .end where readingUpgrade: lastRequest = .upgrade
         default: break
         }
-        if state.isResponding {
+        if state.isResponding || !pipelined.isEmpty {
             pipelined.append(part)
             if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
         } else {
@@ -83,7 +86,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if pipelineIsFull || lastRequest != nil {
+        if pipelineIsFull || lastRequest != nil || !context.channel.isWritable {
             heldRead = true
         } else {
             context.read()
@@ -107,7 +110,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         if case .inputClosed? = event as? ChannelEvent { client?.leave() }
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
-        if case .idle = state, pipelined.isEmpty { context.close(promise: nil) }
+        if !state.isResponding { context.close(promise: nil) }
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -166,10 +169,21 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     /// Writes the answer, then serves the requests pipelined behind it.
     private func answered(_ response: APIResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let closing = !head.isKeepAlive || (pipelined.isEmpty && (quiescing || lastRequest == .upgrade))
+        let closing = !head.isKeepAlive || quiescing || (pipelined.isEmpty && lastRequest == .upgrade)
         write(response, for: head, closing: closing, context: context)
         guard !closing else { return }
         state = .idle
+        servePipelined(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .idle = state { servePipelined(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Once the client has read enough of what was written (`channelWritabilityChanged`).
+    private func servePipelined(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else { return }
         while let part = pipelined.popFirst() {
             if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
             handle(part, context: context)

@@ -4,7 +4,9 @@ import NIOHTTP1
 /// Closes connections that stall: a request must arrive in full within `idleTimeout` of the
 /// connection opening or of the previous response (so neither idle keep-alive connections nor
 /// headers sent a byte at a time hold a connection forever), and its body within
-/// `bodyReadTimeout` of its headers. No deadline runs while a request is being answered.
+/// `bodyReadTimeout` of its headers; a client must read what it is sent (while the channel is
+/// not writable) within `idleTimeout`. No other deadline runs while requests that have
+/// arrived are being answered.
 ///
 /// Requests move the deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
@@ -18,6 +20,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     private let idleTimeout: TimeAmount
     private let bodyReadTimeout: TimeAmount
     private var deadline = NIODeadline.distantFuture
+    /// Requests received in full and not yet answered (pipelined ones wait behind the first).
+    private var unanswered = 0
     private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
 
     init(_ options: HTTPOptions) {
@@ -41,17 +45,29 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head: arm(bodyReadTimeout, context)
-        case .end: deadline = .distantFuture
+        case .end:
+            unanswered += 1
+            deadline = .distantFuture
         case .body: break
         }
         context.fireChannelRead(data)
     }
 
-    /// Every write is a whole response, after which the next request has the idle timeout (or
-    /// a `100 Continue`, after which the body has it).
+    /// Every write is a whole response (or a `100 Continue`, after which the body has the idle
+    /// timeout). After the last one due, the next request has the idle timeout.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        arm(idleTimeout, context)
+        unanswered = max(unanswered - 1, 0)
+        if unanswered == 0 { arm(idleTimeout, context) }
         context.write(data, promise: promise)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable {
+            arm(idleTimeout, context)
+        } else if unanswered > 0 {
+            deadline = .distantFuture
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
