@@ -131,14 +131,19 @@ public final class PostgresChangeChannel: Service, Sendable {
         }
     }
 
+    /// Keys are queue names and worker ids, which may hold `:` but never `,`.
     static func decode(_ payload: String) -> StoreChange? {
-        let parts = payload.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        func split(_ text: Substring) -> [Substring] { text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false) }
         func keys(_ text: Substring) -> [String] { text.split(separator: ",").map(String.init) }
+        let parts = split(payload[...])
         switch (parts.first, parts.count) {
         case ("interests", 1): return .interestsChanged
         case ("resync", 1): return .resync
         case ("tasks", 2): return .tasksAvailable(keys(parts[1]))
-        case ("due", 3): return Double(parts[1]).map { .tasksDue(keys(parts[2]), at: $0) }
+        case ("due", 2):
+            let due = split(parts[1])
+            guard due.count == 2, let time = Double(due[0]) else { return nil }
+            return .tasksDue(keys(due[1]), at: time)
         default: return nil
         }
     }

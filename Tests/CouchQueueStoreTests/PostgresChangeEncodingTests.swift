@@ -5,6 +5,7 @@ import Testing
 @Suite struct PostgresChangeEncodingTests {
     @Test(arguments: [
         StoreChange.interestsChanged, .resync, .tasksAvailable(["emails", "w_abc"]), .tasksDue(["q.1", "w_x"], at: 1_764_460_800.25),
+        .tasksAvailable(["audit:all", "a:b:c"]), .tasksDue(["col:on"], at: 5),
     ])
     func notificationsReadBackAsTheyWereSent(_ change: StoreChange) {
         #expect(PostgresChangeChannel.decode(PostgresChangeChannel.encode(change)) == change)
