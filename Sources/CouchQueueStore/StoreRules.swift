@@ -2,6 +2,13 @@ import CouchQueueModel
 
 /// Decisions every store makes the same way, so that stores differ only in how they query.
 public enum StoreRules {
+    /// Whose waiting workers a report on `task` may have given work: its queue (or owner) when
+    /// it waits again, its queue when it was a `singularlyRun` task (a twin may go now).
+    public static func keyFreed(by task: QueueTask) -> String? {
+        if task.state == .queued { return task.workerId ?? task.queue }
+        return task.singularlyRun ? task.queue : nil
+    }
+
     /// A worker's registration on one queue, at its place in the worker's priority order.
     public struct Registration: Sendable {
         public let worker: String

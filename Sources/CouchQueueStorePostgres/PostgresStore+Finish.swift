@@ -12,7 +12,7 @@ extension PostgresStore {
                 try await finish(connection, try await reEnqueueChecked([params], connection)[0], thenLease: next)
             }
             : try await client.withConnection { connection in try await finish(connection, params, thenLease: next) }
-        if finished.task.state == .queued { announce(.tasksAvailable([finished.task.workerId ?? finished.task.queue])) }
+        if let key = StoreRules.keyFreed(by: finished.task) { announce(.tasksAvailable([key])) }
         return finished
     }
 
@@ -54,8 +54,8 @@ extension PostgresStore {
             }
             return results
         }
-        let reEnqueued = results.compactMap { try? $0.get() }.filter { $0.state == .queued }
-        if !reEnqueued.isEmpty { announce(.tasksAvailable(reEnqueued.map { $0.workerId ?? $0.queue })) }
+        let freed = results.compactMap { try? $0.get() }.compactMap(StoreRules.keyFreed)
+        if !freed.isEmpty { announce(.tasksAvailable(freed)) }
         return results
     }
 

@@ -34,6 +34,24 @@ import Testing
         try await h.close()
     }
 
+    /// A `singularlyRun` twin held back waits for the one started; its report frees it.
+    @Test func aWorkerWaitingBehindAStartedTwinIsWokenByItsReport() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let (first, second) = (try await h.engine.registerWorker(queues: ["q"]).workerId, try await h.engine.registerWorker(queues: ["q"]).workerId)
+        var twin = Publication(publisher: "tests", data: .object(["x": .string("1")]))
+        twin.singularlyRun = true
+        for _ in 0..<2 { _ = try await h.engine.publish(twin) }
+        let running = try #require(try await h.engine.lease(workerId: first).first)
+        async let heldBack = h.engine.lease(workerId: second, wait: 20)
+        try await parked(1, h)
+        let reported = ContinuousClock.now
+        _ = try await h.engine.finish(workerId: first, TaskReport(taskId: running.id, outcome: .success))
+        #expect(try await heldBack.count == 1)
+        #expect(ContinuousClock.now - reported < .seconds(10), "woken by the report, not by its wait running out")
+        try await h.close()
+    }
+
     @Test func aLeaseThatFailsAfterTheReportAnswersNoNextTask() async throws {
         let h = try harness()
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)

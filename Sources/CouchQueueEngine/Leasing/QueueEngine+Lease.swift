@@ -42,7 +42,7 @@ extension QueueEngine {
         let now = self.now
         let finished = try await store.finishTask(
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
-        if report.reEnqueue { wakeWorkers(for: finished.task) }
+        wakeWorkers(after: finished.task)
         guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
         return FinishedTask(task: finished.task, next: await leaseAfterReport(workerId: workerId, next))
     }
@@ -59,16 +59,15 @@ extension QueueEngine {
         let now = self.now
         let results = try await store.finishTasks(reports.map { finishParams($0, of: workerId, now: now) })
         for case .failure(let refusal) in results where refusal.code == .workerNotFound { throw refusal }
-        for (report, result) in zip(reports, results) where report.reEnqueue {
-            if case .success(let task) = result { wakeWorkers(for: task) }
-        }
+        for case .success(let task) in results { wakeWorkers(after: task) }
         guard let next else { return (results, []) }
         return (results, await leaseAfterReport(workerId: workerId, next))
     }
 
-    /// A re-enqueued task waits again: one worker waiting for it may take it.
-    private func wakeWorkers(for reEnqueued: QueueTask) {
-        waitingWorkers.wakeOne([reEnqueued.workerId ?? reEnqueued.queue])
+    /// After a report: a re-enqueued task waits again, and a finished `singularlyRun` one lets
+    /// a twin held back behind it go. One worker waiting may take it.
+    private func wakeWorkers(after reported: QueueTask) {
+        if let key = StoreRules.keyFreed(by: reported) { waitingWorkers.wakeOne([key]) }
     }
 
     /// The reports are recorded: a lease that fails after them (the worker deleted meanwhile,
