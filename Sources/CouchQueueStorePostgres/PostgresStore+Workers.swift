@@ -19,9 +19,15 @@ extension PostgresStore {
         }
     }
 
+    /// The worker's row is locked shared first, as a lease does, and rewritten last: a report
+    /// with `next` holds its task and then rewrites the row, so a heartbeat that rewrote it
+    /// before renewing that task waited for the report while the report waited for it.
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
         try await transaction { connection in
-            _ = try await touchWorker(connection, id: params.workerId, now: params.now)
+            let worker = try await connection.query(
+                "SELECT 1 FROM workers WHERE id = \(params.workerId) FOR KEY SHARE", logger: logger
+            ).collect()
+            guard !worker.isEmpty else { throw StoreError.workerNotFound(params.workerId) }
             var held: [String] = []
             let rows = try await connection.query(
                 "SELECT id FROM tasks WHERE worker_id = \(params.workerId) AND state = 'started' ORDER BY seq", logger: logger)
@@ -32,6 +38,7 @@ extension PostgresStore {
                     "UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id = ANY(\(renewed)) AND state = 'started'",
                     logger: logger)
             }
+            _ = try await touchWorker(connection, id: params.workerId, now: params.now)
             return held
         }
     }

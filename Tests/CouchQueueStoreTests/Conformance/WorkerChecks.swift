@@ -85,6 +85,31 @@ enum WorkerChecks {
                 #expect(try await f.state(copy) == nil)
             }
         },
+        // A worker's heartbeats while it reports with `next` (each a sign of life, so each
+        // rewrites its row): neither waits for the other for good.
+        StoreCheck("heartbeatsRacingReportsThatLeaseTheNextTaskAllSucceed") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let rounds = 150
+            for _ in 0...rounds { try await f.publish(["a"]) }
+            let first = try #require(try await f.lease(worker)).id
+            try await withThrowingTaskGroup { group in
+                group.addTask {
+                    // At a fixed time: each report's lease then finds the sign of life old, and
+                    // rewrites it too.
+                    for _ in 1...rounds {
+                        _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: nil, now: F.t0, leaseExpiresAt: F.t0 + F.lease))
+                    }
+                }
+                group.addTask {
+                    var task = first
+                    for round in 1...rounds {
+                        task = try #require(try await F(store).finishThenLease(worker, task, limit: 1, now: F.t0 + Double(round)).next.first).id
+                    }
+                }
+                try await group.waitForAll()
+            }
+        },
         StoreCheck("deleteWorkersOnQueueCountsThem") { store in
             let f = F(store)
             _ = try await f.worker(["a", "b"])
