@@ -96,10 +96,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
         switch state {
+        case .responding, .idle where !pipelined.isEmpty:  // answer what came before it first
+            lastRequest = lastRequest ?? .followedByBrokenHTTP
         case .idle, .receiving:
             refuseBrokenHTTP(context: context)
-        case .responding:
-            lastRequest = lastRequest ?? .followedByBrokenHTTP
         case .refused:
             context.close(promise: nil)
         }
@@ -190,7 +190,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             if state.isResponding { break }
         }
         // The broken part may be a request begun in the pipeline: it will never end.
-        if lastRequest == .followedByBrokenHTTP, !state.isResponding { return refuseBrokenHTTP(context: context) }
+        switch (lastRequest, state) {
+        case (.followedByBrokenHTTP?, .idle), (.followedByBrokenHTTP?, .receiving): return refuseBrokenHTTP(context: context)
+        default: break
+        }
         if heldRead, !pipelineIsFull, lastRequest == nil {
             heldRead = false
             context.read()
