@@ -38,7 +38,7 @@ extension QueueEngine {
     /// registered through any server applies to the next publish on every server.
     private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
         for _ in 0..<3 {
-            if router.current.version == nil { try await reloadInterests() }
+            if router.version == nil { try await reloadInterests() }
             let routed = try router.route(publication.data)
             do {
                 if !routed.queues.isEmpty {

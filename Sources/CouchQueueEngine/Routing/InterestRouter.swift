@@ -28,6 +28,11 @@ final class InterestRouter: Sendable {
         loaded.withLock { $0 }
     }
 
+    /// nil until the first load; read on every publish without copying the interests.
+    var version: Int64? {
+        loaded.withLock { $0.version }
+    }
+
     /// The most matching work one publication may cost, in VM steps (about 0.4 s of one
     /// core): linear-time matching still multiplies a long field by a large pattern.
     static let workBudget = 200_000_000

@@ -7,10 +7,9 @@ enum StatusController {
 
     static func status(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         var query = sections.contains(where: parameters.has) ? StatusQuery() : StatusQuery.overview
-        // A section asked for by name must name what it shows.
-        query.queue = parameters.has("queue") ? try parameters.requiredString("queue") : nil
-        query.workerQueue = parameters.has("workerQueue") ? try parameters.requiredString("workerQueue") : nil
-        query.task = parameters.has("task") ? try parameters.requiredString("task") : nil
+        query.queue = try parameters.nonEmptyString("queue")
+        query.workerQueue = try parameters.nonEmptyString("workerQueue")
+        query.task = try parameters.nonEmptyString("task")
         query.queues = try parameters.flag("queues") ?? query.queues
         query.interests = try parameters.flag("interests") ?? query.interests
         query.workers = try parameters.flag("workers") ?? query.workers

@@ -42,6 +42,11 @@ struct RequestParameters: Sendable {
         return text
     }
 
+    /// Absent, or a non-empty string: given at all, it must name something.
+    func nonEmptyString(_ name: String) throws(APIError) -> String? {
+        has(name) ? try requiredString(name) : nil
+    }
+
     func requiredString(_ name: String) throws(APIError) -> String {
         guard let value = try string(name), !value.isEmpty else { throw .badRequest("\(name) is required") }
         return value
