@@ -290,6 +290,24 @@ def test_catastrophic_patterns_on_many_fields(redos):
     assert redos.api("GET", "/health", timeout=5).status == 200
 
 
+def test_costly_publishes_do_not_hold_up_other_requests(redos):
+    """Matching a long field against a large pattern is linear but not cheap (about 1.4 s each
+    here in a debug build, within the work budget): it runs off the event loops, so /health
+    keeps answering at once while several such publishes are matched."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    q = f"costly-{uid()}"
+    redos.set_interest(q, {"s": "[ab]{300}$"})
+    data = {"s": "a" * 20_000 + "b"}
+    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: Client(redos.server).api("PUT", "/task", json={"publisher": "p", "data": data},
+                                                                   timeout=60), range(4)))
+    assert [(r.status, [t["queue"] for t in r.body["tasks"]]) for r in answers] == [(201, [q])] * 4, answers
+    assert len(probe.results) >= 5 and all(status == 200 for status, _ in probe.results), probe.results
+    slowest = max(seconds for _, seconds in probe.results)
+    assert slowest < 0.5, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
+
+
 def test_refused_patterns_leave_interests_unchanged(redos):
     before = redos.status(interests=True)["interests"]
     for field, pattern in (("backref_field", r"(a)\1"), ("lookahead_field", "(?=a)")):

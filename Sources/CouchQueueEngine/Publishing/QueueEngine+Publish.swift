@@ -39,7 +39,7 @@ extension QueueEngine {
     private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
         for _ in 0..<3 {
             if router.version == nil { try await reloadInterests() }
-            let routed = try router.route(publication.data)
+            let routed = try await router.route(publication.data)
             do {
                 if !routed.queues.isEmpty {
                     return try await store(publication, queues: routed.queues, version: routed.version, id: id)

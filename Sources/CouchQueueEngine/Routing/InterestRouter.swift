@@ -1,4 +1,5 @@
 import CouchQueueModel
+import Dispatch
 import Synchronization
 
 /// Decides which queues want a task: every queue's compiled interests, as loaded from the
@@ -37,9 +38,17 @@ final class InterestRouter: Sendable {
     /// core): linear-time matching still multiplies a long field by a large pattern.
     static let workBudget = 200_000_000
 
+    /// Matching work above this (about 0.2 ms) leaves the calling thread, an event loop that
+    /// other connections share, for `costlyMatching`.
+    static let inlineWorkLimit = 100_000
+
+    /// Where costly publications are matched, one at a time: they wait for each other there,
+    /// while the event loops go on serving every other request.
+    private static let costlyMatching = DispatchQueue(label: "couchqueue.costly-matching")
+
     /// The interested queues, by name, and the version of the interests that chose them.
     /// Refuses data whose matching would exceed the budget before matching any of it.
-    func route(_ data: JSONValue) throws(EngineError) -> (queues: [String], version: Int64?) {
+    func route(_ data: JSONValue) async throws(EngineError) -> (queues: [String], version: Int64?) {
         let snapshot = current
         var candidates: [(queue: String, pairs: [CompiledInterests.Candidate]?)] = []
         candidates.reserveCapacity(snapshot.byQueue.count)
@@ -52,9 +61,15 @@ final class InterestRouter: Sendable {
         guard work <= Self.workBudget else {
             throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
-        let queues = candidates.compactMap { queue, pairs in
-            pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
+        let match: @Sendable () -> [String] = { [candidates] in
+            candidates.compactMap { queue, pairs in
+                pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
+            }.sorted()
         }
-        return (queues.sorted(), snapshot.version)
+        guard work > Self.inlineWorkLimit else { return (match(), snapshot.version) }
+        let queues = await withCheckedContinuation { continuation in
+            Self.costlyMatching.async { continuation.resume(returning: match()) }
+        }
+        return (queues, snapshot.version)
     }
 }
