@@ -18,18 +18,18 @@ public final class WaitingWorkers: Service, Sendable {
 
     private struct State {
         var waiters: [UInt64: Waiter] = [:]
-        /// Keys to wake at a unix time: scheduled tasks falling due.
-        var dueWakeups: [(time: Double, keys: [String])] = []
+        var dueWakeups: DueWakeups
         var nextID: UInt64 = 0
         var closed = false
     }
 
-    private let state = Mutex(State())
-    private let tick: Duration = .milliseconds(50)
+    private let state: Mutex<State>
+    private static let tickSeconds = 0.05
     private let now: @Sendable () -> Double
 
     init(now: @escaping @Sendable () -> Double) {
         self.now = now
+        state = Mutex(State(dueWakeups: DueWakeups(resolution: Self.tickSeconds)))
     }
 
     /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the request's
@@ -77,9 +77,9 @@ public final class WaitingWorkers: Service, Sendable {
         for waiter in woken { waiter.continuation.resume() }
     }
 
-    /// Wakes the waiters of `keys` once the unix time `time` has come.
+    /// Wakes the waiters of `keys` once the unix time `time` has come, within a tick after.
     func wake(_ keys: [String], at time: Double) {
-        state.withLock { $0.dueWakeups.append((time, keys)) }
+        state.withLock { $0.dueWakeups.add(keys, at: time) }
     }
 
     func wakeAll() {
@@ -93,10 +93,10 @@ public final class WaitingWorkers: Service, Sendable {
     public func run() async {
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !isClosed {
-                try? await Task.sleep(for: tick)
+                try? await Task.sleep(for: .seconds(Self.tickSeconds))
                 let now = ContinuousClock.now
                 resume { $0.deadline <= now }
-                wake(dueKeys())
+                wake(Array(state.withLock { $0.dueWakeups.takeDue(at: self.now()) }))
             }
         } onGracefulShutdown: {
             self.state.withLock { $0.closed = true }
@@ -104,17 +104,6 @@ public final class WaitingWorkers: Service, Sendable {
         }
         state.withLock { $0.closed = true }
         wakeAll()
-    }
-
-    /// Takes the keys whose due time has come.
-    private func dueKeys() -> [String] {
-        let time = now()
-        return state.withLock { state in
-            let due = state.dueWakeups.filter { $0.time <= time }
-            guard !due.isEmpty else { return [] }
-            state.dueWakeups.removeAll { $0.time <= time }
-            return due.flatMap(\.keys)
-        }
     }
 
     private func resume(where shouldWake: (Waiter) -> Bool) {
