@@ -151,6 +151,21 @@ def test_nul_in_a_text_parameter_is_400_and_stores_nothing(client, where):
     assert client.queue_status(topic.queue)["length"] == 0
 
 
+@pytest.mark.parametrize("where", ["json", "form"])
+def test_nul_in_a_list_item_is_400_and_changes_nothing(client, where):
+    def listed(*items):
+        return list(items) if where == "json" else ",".join(items)
+
+    topic = client.topic()
+    workers_before = set(client.workers())
+    r = client.api("PUT", "/worker", **{where: {"queues": listed(topic.queue, "q\u0000x")}})
+    assert_error(r, 400, "bad_request", "queues")
+    assert set(client.workers()) == workers_before
+    w = client.register(topic.queue)
+    r = client.api("POST", "/worker", **{where: {"workerId": w, "tasks": listed("t_\u0000x")}})
+    assert_error(r, 400, "bad_request", "tasks")
+
+
 def test_run_at_number_text_in_query(client):
     topic = client.topic()
     at = math.floor(time.time()) + 3600.25

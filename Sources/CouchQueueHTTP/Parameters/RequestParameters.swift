@@ -108,8 +108,17 @@ struct RequestParameters: Sendable {
         }
     }
 
-    /// A list given as a JSON array of strings or as comma-separated text.
+    /// A list given as a JSON array of strings or as comma-separated text. NUL is refused in
+    /// its items, as in `string`.
     func list(_ name: String) throws(APIError) -> [String]? {
+        let items = try listItems(name)
+        guard items?.contains(where: { $0.utf8.contains(0) }) != true else {
+            throw .badRequest("\(name) must not contain NUL characters")
+        }
+        return items
+    }
+
+    private func listItems(_ name: String) throws(APIError) -> [String]? {
         switch values[name] {
         case nil, .json(.null)?: return nil
         case .json(.string(let text))?: return Self.split(text)
