@@ -80,7 +80,7 @@ public final class PostgresChangeChannel: Service, Sendable {
                 defer { outbox.removeAll() }
                 return outbox
             }
-            for payload in Self.coalesce(batch).map(Self.encode) {
+            for payload in Self.coalesce(batch).flatMap(Self.encode) {
                 do {
                     try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
                 } catch {
@@ -120,15 +120,35 @@ public final class PostgresChangeChannel: Service, Sendable {
         }
     }
 
-    /// `interests`, `resync`, `tasks:KEY,KEY…` or `due:TIME:KEY,KEY…` (keys are queue names and
-    /// worker ids, which hold neither a comma nor a colon).
-    static func encode(_ change: StoreChange) -> String {
+    /// PostgreSQL refuses a payload of 8000 bytes or more (`payload string too long`).
+    static let maxPayloadBytes = 7_999
+
+    /// `interests`, `resync`, `tasks:KEY,KEY…` or `due:TIME:KEY,KEY…`, in as many payloads as
+    /// the keys need to fit `maxPayloadBytes` (a scope `all` publish to hundreds of workers
+    /// names each). A key (a queue name or an id) is far shorter than that.
+    static func encode(_ change: StoreChange) -> [String] {
         switch change {
-        case .interestsChanged: "interests"
-        case .tasksAvailable(let keys): "tasks:" + keys.joined(separator: ",")
-        case .tasksDue(let keys, let time): "due:\(time):" + keys.joined(separator: ",")
-        case .resync: "resync"
+        case .interestsChanged: ["interests"]
+        case .tasksAvailable(let keys): payloads("tasks:", keys)
+        case .tasksDue(let keys, let time): payloads("due:\(time):", keys)
+        case .resync: ["resync"]
         }
+    }
+
+    private static func payloads(_ prefix: String, _ keys: [String]) -> [String] {
+        var payloads: [String] = []
+        var payload = prefix
+        for key in keys {
+            if payload == prefix {
+                payload += key
+            } else if payload.utf8.count + 1 + key.utf8.count <= maxPayloadBytes {
+                payload += "," + key
+            } else {
+                payloads.append(payload)
+                payload = prefix + key
+            }
+        }
+        return payloads + [payload]
     }
 
     /// Keys are queue names and worker ids, which may hold `:` but never `,`.
