@@ -80,7 +80,7 @@ public final class PostgresChangeChannel: Service, Sendable {
                 defer { outbox.removeAll() }
                 return outbox
             }
-            for payload in Self.coalesce(batch).flatMap(Self.encode) {
+            for payload in Self.coalesce(batch).flatMap(Self.payloads) {
                 do {
                     try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
                 } catch {
@@ -126,16 +126,16 @@ public final class PostgresChangeChannel: Service, Sendable {
     /// `interests`, `resync`, `tasks:KEY,KEY…` or `due:TIME:KEY,KEY…`, in as many payloads as
     /// the keys need to fit `maxPayloadBytes` (a scope `all` publish to hundreds of workers
     /// names each). A key (a queue name or an id) is far shorter than that.
-    static func encode(_ change: StoreChange) -> [String] {
+    static func payloads(_ change: StoreChange) -> [String] {
         switch change {
         case .interestsChanged: ["interests"]
-        case .tasksAvailable(let keys): payloads("tasks:", keys)
-        case .tasksDue(let keys, let time): payloads("due:\(time):", keys)
+        case .tasksAvailable(let keys): packed("tasks:", keys)
+        case .tasksDue(let keys, let time): packed("due:\(time):", keys)
         case .resync: ["resync"]
         }
     }
 
-    private static func payloads(_ prefix: String, _ keys: [String]) -> [String] {
+    private static func packed(_ prefix: String, _ keys: [String]) -> [String] {
         var payloads: [String] = []
         var payload = prefix
         for key in keys {

@@ -50,8 +50,9 @@ extension PostgresStore {
     /// (an interest change is rare: announced on its own, inside its transaction).
     private func interestsChanged(_ connection: PostgresConnection) async throws {
         try await connection.query("UPDATE couchqueue_interests_version SET version = version + 1", logger: logger)
-        let payload = PostgresChangeChannel.encode(.interestsChanged)
-        try await connection.query("SELECT pg_notify(\(PostgresChangeChannel.channel), \(payload))", logger: logger)
+        for payload in PostgresChangeChannel.payloads(.interestsChanged) {
+            try await connection.query("SELECT pg_notify(\(PostgresChangeChannel.channel), \(payload))", logger: logger)
+        }
     }
 
     public func allInterests() async throws -> [String: Interests] {

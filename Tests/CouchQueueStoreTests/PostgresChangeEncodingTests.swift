@@ -8,14 +8,14 @@ import Testing
         .tasksAvailable(["audit:all", "a:b:c"]), .tasksDue(["col:on"], at: 5),
     ])
     func notificationsReadBackAsTheyWereSent(_ change: StoreChange) {
-        #expect(PostgresChangeChannel.encode(change).map(PostgresChangeChannel.decode) == [change])
+        #expect(PostgresChangeChannel.payloads(change).map(PostgresChangeChannel.decode) == [change])
     }
 
     /// PostgreSQL refuses a payload of 8000 bytes or more: many keys take several.
     @Test func manyKeysAreSplitIntoPayloadsPostgreSQLAccepts() {
         let keys = (0..<1_000).map { "w_\(String(repeating: "x", count: 30))\($0)" }
         for change in [StoreChange.tasksAvailable(keys), .tasksDue(keys, at: 1_764_460_800.25)] {
-            let payloads = PostgresChangeChannel.encode(change)
+            let payloads = PostgresChangeChannel.payloads(change)
             #expect(payloads.count > 1)
             #expect(payloads.allSatisfy { $0.utf8.count <= PostgresChangeChannel.maxPayloadBytes })
             let decoded = payloads.compactMap(PostgresChangeChannel.decode)
