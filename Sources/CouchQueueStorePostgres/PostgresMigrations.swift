@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4)]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
@@ -182,6 +182,28 @@ enum PostgresMigrations {
             IF p_limit > 0 THEN
                 RETURN QUERY SELECT * FROM couchqueue_lease(p_worker, p_now, p_expires, p_limit);
             END IF;
+        END
+        $$
+        """,
+    ]
+
+    /// `couchqueue_worker_finish_then_lease`: `couchqueue_finish_then_lease` with the worker's
+    /// row taken before the task's when it also leases, the order `DELETE /worker` takes them
+    /// in. A report holding its task and waiting for the worker's row (in `couchqueue_lease`)
+    /// could meet a deletion holding the worker's row and waiting for the task; PostgreSQL
+    /// then failed one of them. A plain report takes no worker row, so it needs no lock.
+    private static let v4 = [
+        """
+        CREATE FUNCTION couchqueue_worker_finish_then_lease(
+            p_task TEXT, p_worker TEXT, p_attempt BIGINT, p_state TEXT, p_re_enqueue BOOLEAN,
+            p_keeps_reason BOOLEAN, p_reason TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql AS $$
+        BEGIN
+            IF p_limit > 0 THEN
+                PERFORM 1 FROM workers WHERE id = p_worker FOR KEY SHARE;
+            END IF;
+            RETURN QUERY SELECT * FROM couchqueue_finish_then_lease(
+                p_task, p_worker, p_attempt, p_state, p_re_enqueue, p_keeps_reason, p_reason, p_now, p_expires, p_limit);
         END
         $$
         """,

@@ -1,6 +1,8 @@
 import CouchQueueModel
 import CouchQueueStore
 import CouchQueueStorePostgres
+import Logging
+import PostgresNIO
 import Testing
 
 /// The conformance suite on PostgreSQL, each check on a database of its own. `scripts/test`
@@ -22,5 +24,51 @@ struct PostgresStoreTests {
             }
             try await StoreFixture(store).interested("a")
         }
+    }
+
+    /// A report with `next` and its worker's deletion, arranged to meet: the report waits for
+    /// its task (held by another transaction) and the deletion begins meanwhile. Taking the task
+    /// first and the worker second, the report then held the task while the deletion held the
+    /// worker, each waiting for the other, until PostgreSQL failed one with a deadlock.
+    @Test func aReportWithNextAndItsWorkersDeletionDoNotDeadlock() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let fixture = StoreFixture(store)
+            try await fixture.publish(["a"])
+            try await fixture.publish(["a"])
+            let worker = try await fixture.worker(["a"])
+            let task = try #require(try await fixture.lease(worker))
+            let logger = Logger(label: "tests")
+            let (taskLocked, lockedSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await store.client.withTransaction(logger: logger) { connection in
+                        try await connection.query("SELECT 1 FROM tasks WHERE id = \(task.id) FOR UPDATE", logger: logger)
+                        lockedSignal.yield()
+                        for await _ in release { break }
+                    }
+                }
+                for await _ in taskLocked { break }
+                group.addTask { _ = try await fixture.finishThenLease(worker, task.id, limit: 1) }
+                try await Self.waitForLockWaiters(1, store.client, logger)
+                group.addTask { _ = try await store.deleteWorkers(.id(worker)) }
+                try await Self.waitForLockWaiters(2, store.client, logger)
+                releaseSignal.yield()
+                try await group.waitForAll()
+            }
+            #expect(try await fixture.state(task.id) == .succeeded)
+        }
+    }
+
+    /// Waits until `count` sessions of this database wait for a lock.
+    private static func waitForLockWaiters(_ count: Int, _ client: PostgresClient, _ logger: Logger) async throws {
+        for _ in 0..<500 {
+            let rows = try await client.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                logger: logger)
+            for try await waiting in rows.decode(Int.self) where waiting >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("\(count) sessions never waited for a lock")
     }
 }
