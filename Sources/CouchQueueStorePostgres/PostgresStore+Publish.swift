@@ -38,18 +38,21 @@ extension PostgresStore {
     }
 
     /// The common publish (scope `any`, no twin to look for) as one statement, so one round
-    /// trip: the version check and the copies commit together or not at all.
+    /// trip: the version check and the copies commit together or not at all. The version is
+    /// read `FOR SHARE`: an interest change under way (`lockInterestsVersion`) is waited for,
+    /// and its new version then read, not the statement's snapshot of the old one.
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         let ids = params.queues.map { _ in RandomID.make("t") }
         let rows = try await client.query("""
-            WITH inserted AS (
+            WITH current AS (SELECT version FROM couchqueue_interests_version FOR SHARE),
+            inserted AS (
                 INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
                     singularly_enqueue, singularly_run, state, run_at, created_at)
                 SELECT copy.id, \(params.publicationId), copy.queue, \(params.publisher), \(params.data),
                     \(DataFingerprint.of(params.data)), 'any', false, \(params.singularlyRun), 'queued', \(params.runAt), \(params.now)
                 FROM unnest(\(ids)::text[], \(params.queues)::text[]) AS copy(id, queue)
                 WHERE \(params.interestsVersion)::int8 IS NULL
-                    OR \(params.interestsVersion)::int8 = (SELECT version FROM couchqueue_interests_version)
+                    OR \(params.interestsVersion)::int8 = (SELECT version FROM current)
                 RETURNING 1)
             SELECT count(*)::int8 FROM inserted
             """, logger: logger)
@@ -68,7 +71,7 @@ extension PostgresStore {
 
     private func checkInterestsVersion(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
         guard let expected = params.interestsVersion else { return }
-        let rows = try await connection.query("SELECT version FROM couchqueue_interests_version", logger: logger)
+        let rows = try await connection.query("SELECT version FROM couchqueue_interests_version FOR SHARE", logger: logger)
         for try await version in rows.decode(Int64.self) where version != expected {
             throw StoreError.staleInterests(params.publicationId)
         }

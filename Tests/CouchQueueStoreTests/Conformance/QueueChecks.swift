@@ -88,5 +88,30 @@ enum QueueChecks {
             try await f.interested("a")
             #expect(try await f.lease(other) == nil)
         },
+        // A publish stored while the queue is deleted is deleted with it; one routed before
+        // the deletion and storing after it is refused as stale. Either way none is left.
+        StoreCheck("publishesRacingAQueuesDeletionLeaveNoTaskBehind") { store in
+            let f = F(store)
+            for round in 0..<20 {
+                let queue = "racing-\(round)"
+                try await f.interested(queue)
+                let version = try await store.interestsVersion()
+                let stored = try await withThrowingTaskGroup(of: [String].self) { group in
+                    for i in 0..<16 {
+                        if i == 8 { group.addTask { _ = try await store.deleteQueue(queue: queue); return [] } }
+                        group.addTask {
+                            do {
+                                return try await store.insertTasks(InsertTasksParams(
+                                    publicationId: RandomID.make("p"), publisher: "tests", data: #"{"i":\#(i)}"#, queues: [queue],
+                                    scope: .any, singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0,
+                                    interestsVersion: version)).map(\.id)
+                            } catch let error as StoreError where error.code == .staleInterests { return [] }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                for id in stored { #expect(try await f.state(id) == nil, "round \(round): \(id) outlived its queue") }
+            }
+        },
     ]
 }
