@@ -77,11 +77,17 @@ extension PostgresStore {
         }
     }
 
+    /// The workers' rows are taken `FOR KEY SHARE` until commit, as a lease takes them: a
+    /// worker being deleted is waited for and then has no copy, and one deleted later finds
+    /// its copies to delete. Read without the lock, a deletion could miss copies inserted
+    /// after its snapshot, left for a worker that no longer exists.
     private func copies(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws -> [(queue: String, owner: String?)] {
         guard params.scope == .all, !params.queues.isEmpty else { return StoreRules.copies(params, registrations: []) }
         var registrations: [StoreRules.Registration] = []
-        let rows = try await connection.query(
-            "SELECT worker_id, queue, position FROM worker_queues WHERE queue = ANY(\(params.queues))", logger: logger)
+        let rows = try await connection.query("""
+            SELECT r.worker_id, r.queue, r.position FROM worker_queues r JOIN workers w ON w.id = r.worker_id
+            WHERE r.queue = ANY(\(params.queues)) ORDER BY w.id FOR KEY SHARE OF w
+            """, logger: logger)
         for try await (worker, queue, position) in rows.decode((String, String, Int).self) {
             registrations.append(StoreRules.Registration(worker: worker, queue: queue, position: position))
         }

@@ -113,5 +113,25 @@ enum QueueChecks {
                 for id in stored { #expect(try await f.state(id) == nil, "round \(round): \(id) outlived its queue") }
             }
         },
+        // Scope `all` copies for a worker deleted while they are stored are deleted with it.
+        StoreCheck("scopeAllPublishesRacingAWorkersDeletionLeaveNoCopyBehind") { store in
+            let f = F(store)
+            try await f.interested("a")
+            for round in 0..<20 {
+                let workers = [try await f.worker(["a"]), try await f.worker(["a"])]
+                let stored = try await withThrowingTaskGroup(of: [PublishedTask].self) { group in
+                    for i in 0..<16 {
+                        if i == 8 { group.addTask { _ = try await store.deleteWorkers(.id(workers[0])); return [] } }
+                        group.addTask { try await f.publish(["a"], data: #"{"i":\#(i)}"#, scope: .all) }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                for copy in stored where copy.workerId == workers[0] {
+                    #expect(try await f.state(copy.id) == nil, "round \(round): \(copy.id) outlived its worker")
+                }
+                #expect(stored.filter { $0.workerId == workers[1] }.count == 16)
+                _ = try await store.deleteWorkers(.id(workers[1]))
+            }
+        },
     ]
 }
