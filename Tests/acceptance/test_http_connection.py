@@ -161,6 +161,22 @@ def test_a_client_that_half_closes_after_its_request_still_gets_its_answer(serve
         sock.close()
 
 
+@pytest.mark.parametrize("sent,answers", [
+    ("", 0),
+    ("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n", 2),
+    ("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /heal", 1),
+])
+def test_a_half_closed_connection_is_closed_once_its_requests_are_answered(server, sent, answers):
+    """Nothing more can arrive: the connection is not held open until the idle timeout."""
+    sock, stream = connect(server)
+    sock.sendall(sent.encode())
+    sock.shutdown(socket.SHUT_WR)
+    for _ in range(answers):
+        assert read_response(stream)[0] == 200
+    assert stream.read() == b""  # the socket's timeout is 5 s, the server's idle timeout longer
+    sock.close()
+
+
 def test_an_upgrade_header_alone_is_an_ordinary_request_and_its_body_is_read(server):
     sock, stream = connect(server)
     body = json.dumps({"publisher": "p", "data": {"pad": "x" * 200_000}}).encode()

@@ -22,6 +22,8 @@ import NIOHTTPTypesHTTP1
 /// - A request to switch protocols (`Connection: upgrade`, `CONNECT`) is the connection's
 ///   last: the decoder parses nothing after its end, so nothing more is read; it is answered
 ///   and the connection closed.
+/// - A client that closes its sending side (half-close) is answered what it sent in full, and
+///   then the connection is closed: nothing more can arrive.
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -53,6 +55,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private var lastRequest: LastRequest?
     /// The request being read asks to switch protocols: it is the last once it has ended.
     private var readingUpgrade = false
+    /// The client closed its sending side: once what it sent is answered, the connection closes.
+    private var inputClosed = false
 
     private enum LastRequest {
         case upgrade
@@ -107,7 +111,11 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The client closed its side: as Go's servers do, take it as gone.
-        if case .inputClosed? = event as? ChannelEvent { client?.leave() }
+        if case .inputClosed? = event as? ChannelEvent {
+            inputClosed = true
+            client?.leave()
+            closeIfAllAnswered(context: context)
+        }
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
         if !state.isResponding { context.close(promise: nil) }
@@ -169,7 +177,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     /// Writes the answer, then serves the requests pipelined behind it.
     private func answered(_ response: APIResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let closing = !head.isKeepAlive || quiescing || (pipelined.isEmpty && lastRequest == .upgrade)
+        let closing = !head.isKeepAlive || quiescing || (pipelined.isEmpty && (lastRequest == .upgrade || inputClosed))
         write(response, for: head, closing: closing, context: context)
         guard !closing else { return }
         state = .idle
@@ -197,6 +205,19 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         if heldRead, !pipelineIsFull, lastRequest == nil {
             heldRead = false
             context.read()
+        }
+        closeIfAllAnswered(context: context)
+    }
+
+    /// After a half-close, once every request received in full is answered: what is left can
+    /// never complete. It closes behind the answers still being written (an empty write
+    /// completes after them), which a close would drop.
+    private func closeIfAllAnswered(context: ChannelHandlerContext) {
+        guard inputClosed, !state.isResponding, pipelined.isEmpty else { return }
+        if case .refused = state { return }  // closes once its refusal is written
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.value.writeAndFlush(wrapOutboundOut(context.value.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            context.value.close(promise: nil)
         }
     }
 
