@@ -56,6 +56,26 @@ def test_expect_100_continue_is_answered_before_the_body(server):
     sock.close()
 
 
+def test_an_interim_answer_does_not_count_as_an_answer_for_the_idle_timeout(make_server):
+    """A pipelined request that expects 100-continue (its body sent anyway) is followed by a
+    long poll: the interim answer left one request unanswered in the count, so the idle timeout
+    cut the long poll off."""
+    srv = make_server(extra_args=["--idle-timeout", "1"])
+    sock, stream = connect(srv)
+    sock.sendall(f"PUT /worker?queues=idle-{uuid.uuid4().hex[:8]} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, _, content = read_response(stream)
+    assert status == 201
+    worker = json.loads(content)["workerId"]
+    body = json.dumps({"queue": f"expect-{uuid.uuid4().hex[:8]}", "interests": "*"}).encode()
+    sock.sendall((f"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                  f"PUT /interest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode() + body
+                 + f"GET /task?workerId={worker}&wait=2.5 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    statuses = [read_response(stream)[0] for _ in range(4)]
+    assert statuses == [200, 100, 201, 200], statuses
+    sock.close()
+
+
 def test_an_answer_to_head_has_no_body(server):
     sock, stream = connect(server)
     sock.sendall(f"HEAD /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())

@@ -53,10 +53,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
-    /// Every write is a whole response (or a `100 Continue`, after which the body has the idle
-    /// timeout). After the last one due, the next request has the idle timeout.
+    /// Every write but a `100 Continue` is a whole response. After the last one due, the next
+    /// request (or the body a `100 Continue` asked for) has the idle timeout.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        unanswered = max(unanswered - 1, 0)
+        if unwrapOutboundIn(data) != ResponseBytes.continueInterim { unanswered = max(unanswered - 1, 0) }
         if unanswered == 0 { arm(idleTimeout, context) }
         context.write(data, promise: promise)
     }
