@@ -47,6 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env COUCHQUEUE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
+    /// Bad values are refused while the command line is parsed: the error then comes with
+    /// this command's usage, not the top-level one.
+    func validate() throws {
+        _ = try resolve()
+    }
+
     func run() async throws {
         let configuration = try resolve()
         LoggingSystem.bootstrap { label in
@@ -67,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard let location = StoreLocation(text) else {
                 throw ValidationError("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB, not \(text)")
             }
+            do { try location.check() } catch { throw ValidationError("--store: \(error)") }
             configuration.store = location
         }
         if let size = try postgresPoolSize ?? parse("COUCHQUEUE_POSTGRES_POOL_SIZE", Int.init) {

@@ -1,5 +1,6 @@
 import CouchQueueEngine
 import CouchQueueHTTP
+import CouchQueueStorePostgres
 import Logging
 
 /// How a server is built: where it listens, which store it uses, and the engine's and HTTP
@@ -34,5 +35,10 @@ public enum StoreLocation: Sendable, Equatable {
         } else {
             return nil
         }
+    }
+
+    /// Throws what is wrong with a PostgreSQL URL, so that it is refused before the server starts.
+    public func check() throws {
+        if case .postgres(let url) = self { _ = try PostgresLocation(url: url) }
     }
 }

@@ -33,8 +33,8 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
                         (["--idle-timeout", "1e16"], "--idle-timeout"), (["--body-timeout", "0.0004"], "--body-timeout"),
                         (["--store", "postgres://nobody@127.0.0.1:1"], "database")]:
         done = run_serve(tmp_path, *args)
-        assert done.returncode != 0, args
-        assert named in done.stderr, (args, done.stderr)
+        assert done.returncode == 64, (args, done.returncode)  # EX_USAGE
+        assert named in done.stderr and "Usage: couchqueue serve" in done.stderr, (args, done.stderr)
 
 
 def test_a_second_server_on_the_same_sqlite_file_is_refused(make_server, tmp_path):
