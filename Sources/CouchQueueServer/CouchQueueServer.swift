@@ -8,6 +8,7 @@ import HummingbirdCore
 import NIOPosix
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// The composition root: configuration → store → engine → HTTP application → one service group.
 public enum CouchQueueServer {
@@ -66,6 +67,21 @@ public enum CouchQueueServer {
         ]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let forcedExit = Task { await exitOnSecondSignal(logger: logger) }
+        defer { forcedExit.cancel() }
         try await group.run()
+    }
+
+    /// A second SIGINT or SIGTERM during the graceful shutdown exits at once, as a user who
+    /// presses Ctrl-C twice expects. What the store committed stays (it survives a crash as
+    /// well); `fastPost` publications accepted and not yet stored are lost.
+    private static func exitOnSecondSignal(logger: Logger) async {
+        var caught = 0
+        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            caught += 1
+            guard caught == 2 else { continue }
+            logger.warning("second signal during shutdown: exiting at once", metadata: ["signal": "\(signal)"])
+            exit(128 + signal.rawValue)
+        }
     }
 }
