@@ -7,6 +7,7 @@ extension PostgresStore {
         if params.scope == .any && !params.singularlyEnqueue { return try await insertInOneStatement(params) }
         let published = try await transaction { connection in
             try await checkInterestsVersion(connection, params)
+            try await lockQueues(connection, params)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try await copies(connection, params) {
@@ -38,21 +39,21 @@ extension PostgresStore {
     }
 
     /// The common publish (scope `any`, no twin to look for) as one statement, so one round
-    /// trip: the version check and the copies commit together or not at all. The version is
-    /// read `FOR SHARE`: an interest change under way (`lockInterestsVersion`) is waited for,
-    /// and its new version then read, not the statement's snapshot of the old one.
+    /// trip: the version check, the queues' rows (as `lockQueues` takes them) and the copies
+    /// commit together or not at all.
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         let ids = params.queues.map { _ in RandomID.make("t") }
         let rows = try await client.query("""
-            WITH current AS (SELECT version FROM couchqueue_interests_version FOR SHARE),
+            WITH target AS (SELECT name FROM queues WHERE name = ANY(\(params.queues)) FOR KEY SHARE),
             inserted AS (
                 INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
                     singularly_enqueue, singularly_run, state, run_at, created_at)
                 SELECT copy.id, \(params.publicationId), copy.queue, \(params.publisher), \(params.data),
                     \(DataFingerprint.of(params.data)), 'any', false, \(params.singularlyRun), 'queued', \(params.runAt), \(params.now)
                 FROM unnest(\(ids)::text[], \(params.queues)::text[]) AS copy(id, queue)
-                WHERE \(params.interestsVersion)::int8 IS NULL
-                    OR \(params.interestsVersion)::int8 = (SELECT version FROM current)
+                WHERE (\(params.interestsVersion)::int8 IS NULL
+                        OR \(params.interestsVersion)::int8 = (SELECT version FROM couchqueue_interests_version))
+                    AND (SELECT count(*) FROM target) = \(Set(params.queues).count)
                 RETURNING 1)
             SELECT count(*)::int8 FROM inserted
             """, logger: logger)
@@ -71,10 +72,24 @@ extension PostgresStore {
 
     private func checkInterestsVersion(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
         guard let expected = params.interestsVersion else { return }
-        let rows = try await connection.query("SELECT version FROM couchqueue_interests_version FOR SHARE", logger: logger)
+        let rows = try await connection.query("SELECT version FROM couchqueue_interests_version", logger: logger)
         for try await version in rows.decode(Int64.self) where version != expected {
             throw StoreError.staleInterests(params.publicationId)
         }
+    }
+
+    /// Holds the rows of the queues published into `FOR KEY SHARE` until commit, or refuses the
+    /// publish as stale if one is gone. `DELETE /queue` takes its row first, so it waits for a
+    /// publish under way and then deletes its tasks, and a publish waiting for it finds no
+    /// row. (The version alone, read from the statement's snapshot, let a publish racing a
+    /// deletion insert after the deletion's snapshot.) Interest changes do not change the
+    /// key, so they never wait for publishes, nor publishes for them.
+    private func lockQueues(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
+        let queues = Set(params.queues)
+        let rows = try await connection.query(
+            "SELECT name FROM queues WHERE name = ANY(\(queues.sorted())) ORDER BY name FOR KEY SHARE", logger: logger
+        ).collect()
+        guard rows.count == queues.count else { throw StoreError.staleInterests(params.publicationId) }
     }
 
     /// The workers' rows are taken `FOR KEY SHARE` until commit, as a lease takes them: a

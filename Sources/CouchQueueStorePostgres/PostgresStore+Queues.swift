@@ -6,7 +6,6 @@ extension PostgresStore {
     public func setInterests(queue: String, interests: Interests, now: Double) async throws {
         let text = StoredText.interests(interests)
         try await transaction { connection in
-            try await lockInterestsVersion(connection)
             try await connection.query("""
                 INSERT INTO queues (name, interests, created_at) VALUES (\(queue), \(text), \(now))
                 ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
@@ -17,7 +16,6 @@ extension PostgresStore {
 
     public func clearInterests(queue: String) async throws -> Bool {
         try await transaction { connection in
-            try await lockInterestsVersion(connection)
             let rows = try await connection.query(
                 "UPDATE queues SET interests = NULL WHERE name = \(queue) RETURNING name", logger: logger
             ).collect()
@@ -27,9 +25,11 @@ extension PostgresStore {
         }
     }
 
+    /// The queue's row goes first: a publish into it holds the row `FOR KEY SHARE` until it
+    /// commits, so the deletion waits for it and then deletes its tasks too, and a publish
+    /// that comes later finds no row and is refused as stale.
     public func deleteQueue(queue: String) async throws -> Int? {
         try await transaction { connection -> Int? in
-            try await lockInterestsVersion(connection)
             let rows = try await connection.query("DELETE FROM queues WHERE name = \(queue) RETURNING name", logger: logger).collect()
             guard !rows.isEmpty else { return nil }
             let deleted = try await connection.query(
@@ -47,15 +47,6 @@ extension PostgresStore {
             "SELECT version FROM couchqueue_interests_version", logger: logger
         ).decode(Int64.self) { return version }
         return 0
-    }
-
-    /// First in every interest change: a publish reads the version `FOR SHARE` as it inserts,
-    /// so one under way finishes before the change goes on (and a deletion then deletes its
-    /// tasks), and one that comes later waits for the change to commit and is refused as
-    /// stale. Read without the lock, a publish racing `DELETE /queue` could insert after the
-    /// deletion's snapshot with the version before it, leaving tasks in no queue.
-    private func lockInterestsVersion(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT version FROM couchqueue_interests_version FOR UPDATE", logger: logger)
     }
 
     /// Bumps the version every server checks as it publishes, and asks them to reload at once
