@@ -187,14 +187,19 @@ enum PostgresMigrations {
         """,
     ]
 
-    /// `couchqueue_worker_finish_then_lease`: `couchqueue_finish_then_lease` with the worker's
-    /// row taken before the task's when it also leases, the order `DELETE /worker` takes them
-    /// in. A report holding its task and waiting for the worker's row (in `couchqueue_lease`)
-    /// could meet a deletion holding the worker's row and waiting for the task; PostgreSQL
-    /// then failed one of them. A plain report takes no worker row, so it needs no lock.
+    /// `couchqueue_finish_then_lease` takes the worker's row before the task's when it also
+    /// leases, the order `DELETE /worker` takes them in. A report holding its task and waiting
+    /// for the worker's row (in `couchqueue_lease`) could meet a deletion holding the worker's
+    /// row and waiting for the task; PostgreSQL then failed one of them. A plain report takes
+    /// no worker row, so it needs no lock. v3's function keeps its body under a new name, and
+    /// the old name now locks first and calls it: servers not yet upgraded call it too.
     private static let v4 = [
         """
-        CREATE FUNCTION couchqueue_worker_finish_then_lease(
+        ALTER FUNCTION couchqueue_finish_then_lease(TEXT, TEXT, BIGINT, TEXT, BOOLEAN, BOOLEAN, TEXT,
+            DOUBLE PRECISION, DOUBLE PRECISION, BIGINT) RENAME TO couchqueue_record_then_lease
+        """,
+        """
+        CREATE FUNCTION couchqueue_finish_then_lease(
             p_task TEXT, p_worker TEXT, p_attempt BIGINT, p_state TEXT, p_re_enqueue BOOLEAN,
             p_keeps_reason BOOLEAN, p_reason TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
         RETURNS SETOF tasks LANGUAGE plpgsql AS $$
@@ -202,7 +207,7 @@ enum PostgresMigrations {
             IF p_limit > 0 THEN
                 PERFORM 1 FROM workers WHERE id = p_worker FOR KEY SHARE;
             END IF;
-            RETURN QUERY SELECT * FROM couchqueue_finish_then_lease(
+            RETURN QUERY SELECT * FROM couchqueue_record_then_lease(
                 p_task, p_worker, p_attempt, p_state, p_re_enqueue, p_keeps_reason, p_reason, p_now, p_expires, p_limit);
         END
         $$

@@ -3,7 +3,7 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
-    /// One statement, outside any transaction of the caller's: `couchqueue_worker_finish_then_lease`;
+    /// One statement, outside any transaction of the caller's: `couchqueue_finish_then_lease`;
     /// a report that re-enqueues first checks, in the same transaction, that the queue exists.
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         let finished =
@@ -86,11 +86,11 @@ extension PostgresStore {
 
     /// One statement when the worker holds the task, as it almost always does; a refusal then
     /// looks up why, naming an unknown worker first. With `next`, the worker's row is taken
-    /// before the task's (`couchqueue_worker_finish_then_lease`), as `DELETE /worker` takes them.
+    /// before the task's (migration 4), as `DELETE /worker` takes them.
     private func finish(_ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil) async throws -> FinishedTask {
         let rows = try await leasing(for: params.workerId) {
             try await connection.query("""
-                SELECT \(unescaped: PostgresTaskRow.columns) FROM couchqueue_worker_finish_then_lease(
+                SELECT \(unescaped: PostgresTaskRow.columns) FROM couchqueue_finish_then_lease(
                     \(params.taskId), \(params.workerId), \(params.attempt.map(Int64.init))::int8, \(params.newState.rawValue),
                     \(params.reEnqueue), \(params.keepsFailReason), \(params.newFailReason), \(params.now),
                     \(next?.leaseExpiresAt ?? params.now), \(Int64(next?.limit ?? 0)))
