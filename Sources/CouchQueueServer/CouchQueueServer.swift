@@ -8,7 +8,6 @@ import HummingbirdCore
 import NIOPosix
 import Logging
 import ServiceLifecycle
-import UnixSignals
 
 /// The composition root: configuration → store → engine → HTTP application → one service group.
 public enum CouchQueueServer {
@@ -36,17 +35,22 @@ public enum CouchQueueServer {
 
     private static func serve(store: any QueueStore, _ configuration: ServerConfiguration, logger: Logger) async throws {
         let engine = QueueEngine(store: store, options: configuration.engine, logger: logger)
-        do {
-            try await engine.reloadInterests()
-            try await serve(engine, configuration, logger: logger)
-        } catch {
-            try? await store.close()
-            throw error
+        let group = serviceGroup(engine, configuration, logger: logger)
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { await ShutdownSignals.handle(shuttingDown: group, logger: logger) }
+            defer { tasks.cancelAll() }
+            do {
+                try await engine.reloadInterests()
+                try await group.run()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
         }
-        try await store.close()
     }
 
-    private static func serve(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) async throws {
+    private static func serviceGroup(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) -> ServiceGroup {
         let host = configuration.host
         let server = Server(
             childChannelSetup: APIChannel(
@@ -65,23 +69,7 @@ public enum CouchQueueServer {
         let services: [any Service] = [
             engine.maintenance(), engine.storeChanges(), engine.fastPosts, server, engine.waitingWorkers,
         ]
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        let forcedExit = Task { await exitOnSecondSignal(logger: logger) }
-        defer { forcedExit.cancel() }
-        try await group.run()
-    }
-
-    /// A second SIGINT or SIGTERM during the graceful shutdown exits at once, as a user who
-    /// presses Ctrl-C twice expects. What the store committed stays (it survives a crash as
-    /// well); `fastPost` publications accepted and not yet stored are lost.
-    private static func exitOnSecondSignal(logger: Logger) async {
-        var caught = 0
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            caught += 1
-            guard caught == 2 else { continue }
-            logger.warning("second signal during shutdown: exiting at once", metadata: ["signal": "\(signal)"])
-            exit(128 + signal.rawValue)
-        }
+        // Signals are handled by `ShutdownSignals`, which triggers the graceful shutdown.
+        return ServiceGroup(configuration: .init(services: services, logger: logger))
     }
 }
