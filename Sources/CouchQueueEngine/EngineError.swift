@@ -5,7 +5,7 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidInterest
         case invalidQueues
         case queueNotFound
-        /// The server is shutting down and takes no new work.
+        /// The server cannot take this work now: it is shutting down, or has too much queued.
         case unavailable
     }
 

@@ -2,8 +2,9 @@ import Synchronization
 
 /// Whether the client that made a request is still connected. The HTTP layer sets one for
 /// each request (`current`, a task-local) and marks it gone when the connection closes; a
-/// lease parked for that request then stops waiting, so that it takes no task for nobody.
-/// Nothing else reacts: work the request began is finished and answered as usual.
+/// lease parked for that request then stops waiting, so that it takes no task for nobody, and
+/// costly matching not yet begun is skipped (`CostlyMatching`). Nothing else reacts: work the
+/// request began is finished and answered as usual.
 public final class ClientPresence: Sendable {
     @TaskLocal public static var current: ClientPresence?
 

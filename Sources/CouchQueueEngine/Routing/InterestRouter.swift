@@ -1,5 +1,4 @@
 import CouchQueueModel
-import Dispatch
 import Synchronization
 
 /// Decides which queues want a task: every queue's compiled interests, as loaded from the
@@ -17,6 +16,11 @@ final class InterestRouter: Sendable {
     }
 
     private let loaded = Mutex(Loaded())
+    private let costlyMatching: CostlyMatching
+
+    init(costlyMatching: CostlyMatching = CostlyMatching()) {
+        self.costlyMatching = costlyMatching
+    }
 
     func replaceAll(_ interests: [String: CompiledInterests], version: Int64) {
         loaded.withLock { current in
@@ -42,10 +46,6 @@ final class InterestRouter: Sendable {
     /// other connections share, for `costlyMatching`.
     static let inlineWorkLimit = 100_000
 
-    /// Where costly publications are matched, one at a time: they wait for each other there,
-    /// while the event loops go on serving every other request.
-    private static let costlyMatching = DispatchQueue(label: "couchqueue.costly-matching")
-
     /// The interested queues, by name, and the version of the interests that chose them.
     /// Refuses data whose matching would exceed the budget before matching any of it.
     func route(_ data: JSONValue) async throws(EngineError) -> (queues: [String], version: Int64?) {
@@ -67,9 +67,6 @@ final class InterestRouter: Sendable {
             }.sorted()
         }
         guard work > Self.inlineWorkLimit else { return (match(), snapshot.version) }
-        let queues = await withCheckedContinuation { continuation in
-            Self.costlyMatching.async { continuation.resume(returning: match()) }
-        }
-        return (queues, snapshot.version)
+        return (try await costlyMatching.run(work: work, match), snapshot.version)
     }
 }
