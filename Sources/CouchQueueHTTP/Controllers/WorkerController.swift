@@ -12,7 +12,7 @@ enum WorkerController {
 
     static func heartbeat(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         APIResult(try await engine.heartbeat(
-            workerId: try parameters.requiredString("workerId"), taskIds: try parameters.list("tasks")))
+            workerId: try parameters.requiredString("workerId"), taskIds: try parameters.idList("tasks")))
     }
 
     static func delete(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {

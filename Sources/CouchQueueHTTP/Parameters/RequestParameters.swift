@@ -108,17 +108,18 @@ struct RequestParameters: Sendable {
         }
     }
 
-    /// A list given as a JSON array of strings or as comma-separated text. NUL is refused in
-    /// its items, as in `string`.
-    func list(_ name: String) throws(APIError) -> [String]? {
-        let items = try listItems(name)
-        guard items?.contains(where: { $0.utf8.contains(0) }) != true else {
+    /// A list of ids (`tasks`): NUL is refused in them, as in `string`. Queue names need no
+    /// such check: the engine allows only their own characters.
+    func idList(_ name: String) throws(APIError) -> [String]? {
+        let ids = try list(name)
+        guard ids?.contains(where: { $0.utf8.contains(0) }) != true else {
             throw .badRequest("\(name) must not contain NUL characters")
         }
-        return items
+        return ids
     }
 
-    private func listItems(_ name: String) throws(APIError) -> [String]? {
+    /// A list given as a JSON array of strings or as comma-separated text.
+    func list(_ name: String) throws(APIError) -> [String]? {
         switch values[name] {
         case nil, .json(.null)?: return nil
         case .json(.string(let text))?: return Self.split(text)
