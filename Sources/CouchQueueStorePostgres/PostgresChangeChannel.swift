@@ -7,8 +7,9 @@ import Synchronization
 /// How servers sharing the database tell each other about changes, over `LISTEN`/`NOTIFY`.
 ///
 /// Announcing: changes are sent after their transaction commits, coalesced into one
-/// `NOTIFY` per batch. A `NOTIFY` takes a database-wide lock at commit, so one per publish
-/// would serialise every publish behind it. Listening: one connection receives what every
+/// `NOTIFY` per kind of change in a batch (more if its keys do not fit one payload). A
+/// `NOTIFY` takes a database-wide lock at commit, so one per publish would serialise every
+/// publish behind it. Listening: one connection receives what every
 /// server announced and passes it to the engine. A notification can be lost (a crash between
 /// commit and announcement, a dropped connection), so after every (re)connection and every
 /// `resyncInterval` it also says `.resync`, on which the engine reloads interests and wakes

@@ -305,7 +305,7 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     assert [(r.status, [t["queue"] for t in r.body["tasks"]]) for r in answers] == [(201, [q])] * 4, answers
     assert len(probe.results) >= 5 and all(status == 200 for status, _ in probe.results), probe.results
     slowest = max(seconds for _, seconds in probe.results)
-    assert slowest < 0.5, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
+    assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
 
 
 def test_refused_patterns_leave_interests_unchanged(redos):
