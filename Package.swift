@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "couchqueue",
             dependencies: [
-                "CouchQueueCLI",
+                "CouchQueueCLI", "CouchQueueEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

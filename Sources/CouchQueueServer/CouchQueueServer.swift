@@ -35,12 +35,20 @@ public enum CouchQueueServer {
 
     private static func serve(store: any QueueStore, _ configuration: ServerConfiguration, logger: Logger) async throws {
         let engine = QueueEngine(store: store, options: configuration.engine, logger: logger)
+        do {
+            try await engine.reloadInterests()
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let group = serviceGroup(engine, configuration, logger: logger)
+        // Trapped before the services start, as `ServiceGroup` would, and handled until the
+        // store has closed.
+        let signals = await ShutdownSignals.trap()
         try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask { await ShutdownSignals.handle(shuttingDown: group, logger: logger) }
+            tasks.addTask { await ShutdownSignals.handle(signals, shuttingDown: group, logger: logger) }
             defer { tasks.cancelAll() }
             do {
-                try await engine.reloadInterests()
                 try await group.run()
             } catch {
                 try? await store.close()

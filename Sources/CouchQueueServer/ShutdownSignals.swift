@@ -3,19 +3,24 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// SIGINT and SIGTERM, handled in one place from start-up until the store has closed: the
-/// first shuts the server down gracefully; another, at least `repeatWindow` later, exits at
-/// once, as someone who presses Ctrl-C twice expects. (`ServiceGroup`'s own handling ignores
-/// signals after the first and stops with its run, before the store closes.) One Ctrl-C can
-/// arrive twice, from the terminal and from a wrapper that forwards it: a repeat within the
-/// window is taken for that. Exiting keeps what the store committed (it survives a crash as
-/// well) and loses `fastPost` publications accepted and not yet stored.
+/// SIGINT and SIGTERM, handled in one place from when the services start until the store has
+/// closed: the first shuts the server down gracefully; another, at least `repeatWindow`
+/// later, exits at once, as someone who presses Ctrl-C twice expects. (`ServiceGroup`'s own
+/// handling ignores signals after the first and stops with its run, before the store
+/// closes.) One Ctrl-C can arrive twice, from the terminal and from a wrapper that forwards
+/// it: a repeat within the window is taken for that. Exiting keeps what the store committed
+/// (it survives a crash as well) and loses `fastPost` publications accepted and not yet stored.
 enum ShutdownSignals {
-    static let repeatWindow = Duration.seconds(1)
+    static let repeatWindow = Duration.milliseconds(250)
 
-    static func handle(shuttingDown group: ServiceGroup, logger: Logger) async {
+    /// Traps the signals from now on; `handle` acts on them.
+    static func trap() async -> UnixSignalsSequence {
+        await UnixSignalsSequence(trapping: .sigterm, .sigint)
+    }
+
+    static func handle(_ signals: UnixSignalsSequence, shuttingDown group: ServiceGroup, logger: Logger) async {
         var firstCaught: ContinuousClock.Instant?
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        for await signal in signals {
             if let firstCaught {
                 guard ContinuousClock.now - firstCaught >= repeatWindow else { continue }
                 logger.warning("another signal during shutdown: exiting at once", metadata: ["signal": "\(signal)"])

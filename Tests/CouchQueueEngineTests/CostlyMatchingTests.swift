@@ -16,11 +16,37 @@ import Testing
                 return ["a"]
             }
         }
-        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-        await #expect { try await matching.run(work: 60) { ["b"] } } throws: { ($0 as? EngineError)?.code == .unavailable }
-        release.signal()
+        try await waitUntil { started.withLock { $0 } }
+        let answered = Mutex(false)
+        let second = Task {
+            defer { answered.withLock { $0 = true } }
+            return try await matching.run(work: 60) { ["b"] }
+        }
+        try? await waitUntil { answered.withLock { $0 } }  // a refusal answers at once
+        release.signal()  // never leaves a lane blocked, whatever the checks find
+        await #expect { try await second.value } throws: { ($0 as? EngineError)?.code == .unavailable }
         #expect(try await first.value == ["a"])
         #expect(try await matching.run(work: 60) { ["c"] } == ["c"], "the work done no longer counts")
+    }
+
+    @Test func eachLaneHasItsOwnBound() async throws {
+        let matching = CostlyMatching(lanes: 2, maxQueuedWork: 100)
+        let release = DispatchSemaphore(value: 0)
+        let started = Mutex(0)
+        let busy: @Sendable () async throws -> [String] = {
+            try await matching.run(work: 60) {
+                started.withLock { $0 += 1 }
+                release.wait()
+                return ["busy"]
+            }
+        }
+        let (first, second) = (Task { try await busy() }, Task { try await busy() })
+        try? await waitUntil { started.withLock { $0 } == 2 }
+        #expect(started.withLock { $0 } == 2, "both run at once, one on each lane")
+        release.signal()
+        release.signal()
+        #expect(try await first.value == ["busy"])
+        #expect(try await second.value == ["busy"])
     }
 
     @Test func aPublicationWhoseClientLeftIsNotMatched() async throws {
@@ -34,5 +60,13 @@ import Testing
             }
         } throws: { ($0 as? EngineError)?.code == .unavailable }
         #expect(!matched.withLock { $0 })
+    }
+
+    private struct TimedOut: Error {}
+
+    /// Polls `condition` for up to two seconds.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<400 where !condition() { try await Task.sleep(for: .milliseconds(5)) }
+        guard condition() else { throw TimedOut() }
     }
 }

@@ -3,12 +3,12 @@ import Foundation
 import Synchronization
 
 /// Runs matching too costly for an event loop (`InterestRouter.inlineWorkLimit`) on lanes of
-/// its own: one serial queue per core but one, so the event loops keep a core for every
+/// its own: one serial queue per usable CPU but one, so the event loops keep a CPU for every
 /// other request, each publication on the lane with the least work queued.
 ///
-/// The work queued is bounded: past `maxQueuedWork` VM steps a publication is refused (503)
-/// rather than left behind minutes of others' matching, and one whose client has left by its
-/// turn is not matched at all.
+/// The work queued on a lane is bounded: past `maxQueuedWork` VM steps on the least busy
+/// lane a publication is refused (503) rather than left behind seconds of others' matching,
+/// and one whose client has left by its turn is not matched at all.
 final class CostlyMatching: Sendable {
     private let lanes: [DispatchQueue]
     /// VM steps queued or running, per lane.
@@ -16,7 +16,7 @@ final class CostlyMatching: Sendable {
     let maxQueuedWork: Int
 
     init(
-        lanes: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1),
+        lanes: Int = max(1, (UsableCPUs.count ?? ProcessInfo.processInfo.activeProcessorCount) - 1),
         maxQueuedWork: Int = 10 * InterestRouter.workBudget
     ) {
         self.lanes = (0..<lanes).map { DispatchQueue(label: "couchqueue.costly-matching.\($0)") }
@@ -28,10 +28,10 @@ final class CostlyMatching: Sendable {
     func run(work: Int, _ match: @escaping @Sendable () -> [String]) async throws(EngineError) -> [String] {
         let client = ClientPresence.current
         let lane = try queuedWork.withLock { queued throws(EngineError) -> Int in
-            guard queued.reduce(0, +) + work <= maxQueuedWork else {
+            let lane = queued.indices.min { queued[$0] < queued[$1] }!
+            guard queued[lane] + work <= maxQueuedWork else {
                 throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
             }
-            let lane = queued.indices.min { queued[$0] < queued[$1] }!
             queued[lane] += work
             return lane
         }
