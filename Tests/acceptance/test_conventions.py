@@ -166,6 +166,21 @@ def test_nul_in_a_list_item_is_refused_and_changes_nothing(client, where):
     assert_error(r, 400, "bad_request", "tasks")
 
 
+@pytest.mark.parametrize("method,path,params", [
+    ("DELETE", "/worker", {"queue": "bad name"}),
+    ("DELETE", "/interest", {"queue": "bad name"}),
+    ("DELETE", "/queue", {"queue": "bad name"}),
+    ("GET", "/status", {"queue": "bad name"}),
+])
+def test_a_malformed_queue_name_is_400_wherever_a_queue_is_named(client, method, path, params):
+    assert_error(client.api(method, path, params=params), 400, "bad_request", "queue name")
+
+
+def test_an_empty_json_string_counts_as_absent_as_an_empty_form_value(client):
+    for body in ({"workerId": ""}, {"workerId": "", "queue": ""}):
+        assert_error(client.api("DELETE", "/worker", json=body), 400, "bad_request", "workerId")
+
+
 def test_run_at_number_text_in_query(client):
     topic = client.topic()
     at = math.floor(time.time()) + 3600.25

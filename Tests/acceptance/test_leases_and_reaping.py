@@ -94,6 +94,20 @@ def test_heartbeat_tasks_as_comma_string_and_unknown_ids_ignored(lc):
     assert lc.get_task(t1)["state"] == "started"
 
 
+@pytest.mark.parametrize("where", ["form", "json"])
+def test_heartbeat_with_empty_tasks_renews_every_lease(lc, where):
+    """An empty value counts as absent, as for every parameter: a script sending `tasks=$IDS`
+    with nothing in IDS keeps its leases."""
+    topic, w, task = leased(lc)
+    end = time.monotonic() + LEASE * 2.5
+    while time.monotonic() < end:
+        r = lc.api("POST", "/worker", **{where: {"workerId": w, "tasks": ""}})
+        assert r.status == 200 and r.body["tasks"] == [task["id"]], r
+        time.sleep(LEASE * 0.3)
+    t = lc.get_task(task["id"])
+    assert (t["state"], t["workerId"], t["attempts"]) == ("started", w, 1), t
+
+
 def test_get_task_is_a_sign_of_life_but_renews_no_lease(lc):
     topic, w, task = leased(lc)
     t0 = time.monotonic()

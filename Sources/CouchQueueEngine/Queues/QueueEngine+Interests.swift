@@ -15,6 +15,7 @@ extension QueueEngine {
 
     /// Removes a queue's interests; it stays and receives nothing new (`DELETE /interest`).
     public func clearInterests(queue: String) async throws -> QueueDeletion {
+        try QueueName.validate([queue], code: .badRequest)
         guard try await store.clearInterests(queue: queue) else { throw Self.unknownQueue(queue) }
         await refreshInterests()
         return QueueDeletion(queue: queue, tasksDeleted: nil)
@@ -22,6 +23,7 @@ extension QueueEngine {
 
     /// Removes a queue, its interests and its waiting tasks (`DELETE /queue`).
     public func deleteQueue(queue: String) async throws -> QueueDeletion {
+        try QueueName.validate([queue], code: .badRequest)
         guard let removed = try await store.deleteQueue(queue: queue) else { throw Self.unknownQueue(queue) }
         await refreshInterests()
         return QueueDeletion(queue: queue, tasksDeleted: removed)

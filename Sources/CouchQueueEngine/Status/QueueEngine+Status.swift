@@ -7,6 +7,7 @@ extension QueueEngine {
         let now = self.now
         var response = StatusResponse()
         if let name = query.queue {
+            try QueueName.validate([name], code: .badRequest)
             guard let summary = try await store.queueSummary(name: name, now: now) else { throw Self.unknownQueue(name) }
             response.queue = summary
         }

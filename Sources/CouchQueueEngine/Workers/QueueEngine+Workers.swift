@@ -19,6 +19,7 @@ extension QueueEngine {
 
     /// Deletes one worker or every worker on a queue (`DELETE /worker`).
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> WorkersDeleted {
+        if case .queue(let queue) = selection { try QueueName.validate([queue], code: .badRequest) }
         let deleted = try await store.deleteWorkers(selection)
         if deleted > 0 { waitingWorkers.wakeAll() }
         return WorkersDeleted(deleted: deleted)

@@ -28,14 +28,13 @@ struct RequestParameters: Sendable {
 
     func has(_ name: String) -> Bool { values[name] != nil }
 
-    /// A string; JSON null and empty text count as absent. NUL is refused: neither store keeps
-    /// it in text (SQLite cuts the text there, PostgreSQL refuses it).
+    /// A string; JSON null and empty text (a form's or JSON's) count as absent. NUL is
+    /// refused: neither store keeps it in text (SQLite cuts the text there, PostgreSQL refuses it).
     func string(_ name: String) throws(APIError) -> String? {
         let text: String?
         switch values[name] {
         case nil, .json(.null)?: return nil
-        case .text(let value)?: text = value.isEmpty ? nil : value
-        case .json(.string(let value))?: text = value
+        case .text(let value)?, .json(.string(let value))?: text = value.isEmpty ? nil : value
         case .json?: throw .badRequest("\(name) must be a string")
         }
         guard text?.utf8.contains(0) != true else { throw .badRequest("\(name) must not contain NUL characters") }
@@ -118,10 +117,11 @@ struct RequestParameters: Sendable {
         return ids
     }
 
-    /// A list given as a JSON array of strings or as comma-separated text.
+    /// A list given as a JSON array of strings or as comma-separated text; empty text counts
+    /// as absent, as in `string` (a JSON `[]` is an empty list).
     func list(_ name: String) throws(APIError) -> [String]? {
         switch values[name] {
-        case nil, .json(.null)?: return nil
+        case nil, .json(.null)?, .text("")?, .json(.string(""))?: return nil
         case .json(.string(let text))?: return Self.split(text)
         case .text(let text)?:
             if text.hasPrefix("[") { return try strings(try json(name), name) }
