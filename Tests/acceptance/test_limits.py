@@ -308,6 +308,16 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
 
 
+@pytest.mark.parametrize("fast_post", [False, True])
+def test_data_too_costly_to_match_is_400_with_or_without_fast_post(redos, fast_post):
+    """fastPost skips waiting for routing, not validation: it was answered 202 and dropped."""
+    redos.set_interest(f"costly-{uid()}", {"big": "[ab]{300}$"})
+    body = {"publisher": "p", "data": {"big": "a" * 900_000}, "fastPost": fast_post}
+    before = redos.status(fastPost=True)["fastPost"]
+    assert_error(redos.api("PUT", "/task", json=body, timeout=30), 400, "bad_request", "too large to match")
+    assert redos.status(fastPost=True)["fastPost"] == before
+
+
 def test_refused_patterns_leave_interests_unchanged(redos):
     before = redos.status(interests=True)["interests"]
     for field, pattern in (("backref_field", r"(a)\1"), ("lookahead_field", "(?=a)")):

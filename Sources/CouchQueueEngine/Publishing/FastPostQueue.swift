@@ -4,8 +4,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Stores the publications that were answered before routing (`fastPost`), a bounded number
-/// at a time so they share group commits. On graceful shutdown it takes nothing new and
-/// finishes what it holds before `run()` returns.
+/// at a time so they share group commits. At most `maxBacklog` wait to be stored: past that a
+/// fastPost publish is refused (503) rather than held in memory without bound. On graceful
+/// shutdown it takes nothing new and finishes what it holds before `run()` returns.
 ///
 /// The server's service group must run it, ordered so that the HTTP server stops first.
 public final class FastPostQueue: Service, Sendable {
@@ -17,23 +18,32 @@ public final class FastPostQueue: Service, Sendable {
     /// How many publications are stored at once.
     private let concurrency = 64
     private let counted = Mutex(FastPostCounts())
+    let maxBacklog: Int
 
     /// The errors found after the answer are logged and counted here (`GET /status`).
     var counts: FastPostCounts { counted.withLock { $0 } }
 
-    init(logger: Logger) {
+    init(logger: Logger, maxBacklog: Int = 10_000) {
         (stream, continuation) = AsyncStream.makeStream()
         self.logger = logger
+        self.maxBacklog = maxBacklog
     }
 
-    /// False when the queue no longer accepts work (shutting down).
-    func submit(_ work: @escaping Work, publicationId: String) -> Bool {
-        counted.withLock { $0.accepted += 1 }  // before its work can be counted as done
+    /// Throws `unavailable` when the backlog is full or the queue takes no more work (shutting down).
+    func submit(_ work: @escaping Work, publicationId: String) throws(EngineError) {
+        // Counted before its work can be counted as done.
+        let admitted = counted.withLock { counts in
+            guard counts.accepted - counts.stored - counts.failed < maxBacklog else { return false }
+            counts.accepted += 1
+            return true
+        }
+        guard admitted else {
+            throw EngineError(.unavailable, "too many fastPost publications wait to be stored; publish again later, or without fastPost")
+        }
         guard case .enqueued = continuation.yield((work, publicationId)) else {
             counted.withLock { $0.accepted -= 1 }
-            return false
+            throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }
-        return true
     }
 
     public func run() async {

@@ -11,13 +11,14 @@ extension QueueEngine {
     }
 
     /// Validates, then answers at once; routing and storing happen in the fast-post service.
+    /// Data too costly to match is refused here, as without `fastPost`, not found out after
+    /// the answer.
     public func publishLater(_ publication: Publication) throws -> FastPublishResponse {
         try validate(publication)
+        try router.checkMatchingCost(publication.data)
         let id = RandomID.make("p")
         let work: FastPostQueue.Work = { _ = try await self.routeAndStore(publication, id: id) }
-        guard fastPosts.submit(work, publicationId: id) else {
-            throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
-        }
+        try fastPosts.submit(work, publicationId: id)
         return FastPublishResponse(id: id)
     }
 

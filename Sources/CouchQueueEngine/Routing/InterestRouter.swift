@@ -46,11 +46,30 @@ final class InterestRouter: Sendable {
     /// other connections share, for `costlyMatching`.
     static let inlineWorkLimit = 100_000
 
+    /// Refuses data whose matching would exceed the budget, without matching it.
+    func checkMatchingCost(_ data: JSONValue) throws(EngineError) {
+        _ = try plan(data, snapshot: current)
+    }
+
     /// The interested queues, by name, and the version of the interests that chose them.
     /// Refuses data whose matching would exceed the budget before matching any of it.
     func route(_ data: JSONValue) async throws(EngineError) -> (queues: [String], version: Int64?) {
         let snapshot = current
-        var candidates: [(queue: String, pairs: [CompiledInterests.Candidate]?)] = []
+        let (candidates, work) = try plan(data, snapshot: snapshot)
+        let match: @Sendable () -> [String] = { [candidates] in
+            candidates.compactMap { queue, pairs in
+                pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
+            }.sorted()
+        }
+        guard work > Self.inlineWorkLimit else { return (match(), snapshot.version) }
+        return (try await costlyMatching.run(work: work, match), snapshot.version)
+    }
+
+    private typealias Candidates = [(queue: String, pairs: [CompiledInterests.Candidate]?)]
+
+    /// What matching `data` takes: each queue's (pattern, text) pairs, and the work bound.
+    private func plan(_ data: JSONValue, snapshot: Loaded) throws(EngineError) -> (candidates: Candidates, work: Int) {
+        var candidates: Candidates = []
         candidates.reserveCapacity(snapshot.byQueue.count)
         var work = 0
         for (queue, interests) in snapshot.byQueue {
@@ -61,12 +80,6 @@ final class InterestRouter: Sendable {
         guard work <= Self.workBudget else {
             throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
-        let match: @Sendable () -> [String] = { [candidates] in
-            candidates.compactMap { queue, pairs in
-                pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
-            }.sorted()
-        }
-        guard work > Self.inlineWorkLimit else { return (match(), snapshot.version) }
-        return (try await costlyMatching.run(work: work, match), snapshot.version)
+        return (candidates, work)
     }
 }

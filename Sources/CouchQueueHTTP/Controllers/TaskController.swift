@@ -13,7 +13,7 @@ enum TaskController {
             scope: try parameters.choice("scope", TaskScope.self) ?? .any,
             singularlyEnqueue: try parameters.bool("singularlyEnqueue") ?? false,
             singularlyRun: try parameters.bool("singularlyRun") ?? false)
-        if try parameters.bool("fastPost") == true {
+        if try parameters.flag("fastPost") == true {
             return APIResult(.accepted, try engine.publishLater(publication))
         }
         let published = try await engine.publish(publication)
