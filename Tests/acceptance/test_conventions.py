@@ -190,6 +190,36 @@ def test_run_at_number_text_in_query(client):
     assert abs(task["runAt"] - at) < 1e-3 and task["state"] == "scheduled"
 
 
+@pytest.mark.parametrize("text", ["0x10", "nan", "inf", "1e", "+", "1.2.3", " 5"])
+def test_numbers_in_text_are_decimal_only(client, text):
+    topic = client.topic()
+    r = client.api("PUT", "/task", params={"publisher": "p", "data": json.dumps(topic.data()), "runAt": text})
+    assert_error(r, 400, "bad_request", "runAt")
+    assert client.queue_status(topic.queue)["length"] + client.queue_status(topic.queue)["scheduled"] == 0
+
+
+@pytest.mark.parametrize("text,expected", [("2e9", 2e9), ("-.5", -0.5), ("+12", 12.0), ("1E+2", 100.0)])
+def test_decimal_numbers_in_text(client, text, expected):
+    topic = client.topic()
+    r = client.api("PUT", "/task", params={"publisher": "p", "data": json.dumps(topic.data()), "runAt": text})
+    assert r.status == 201, r
+    assert client.get_task(r.body["tasks"][0]["id"])["runAt"] == expected
+
+
+def test_an_attempt_below_one_and_a_negative_wait_are_400(client):
+    topic = client.topic()
+    tid = client.publish_one(topic.data())
+    w = client.register(topic.queue)
+    assert_error(client.api("GET", "/task", params={"workerId": w, "wait": "-5"}), 400, "bad_request", "wait")
+    assert client.lease(w)["id"] == tid
+    for attempt in (0, -1):
+        r = client.api("POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "attempt": attempt})
+        assert_error(r, 400, "bad_request", "attempt")
+    r = client.api("POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "next": 1, "wait": -1})
+    assert_error(r, 400, "bad_request", "wait")
+    assert client.get_task(tid)["state"] == "started", "a refused report changes nothing"
+
+
 def test_run_at_bad_text_in_query_is_400(client):
     r = client.api("PUT", "/task", params={"publisher": "p", "data": "{}", "runAt": "tomorrow"})
     assert_error(r, 400, "bad_request", "runAt")

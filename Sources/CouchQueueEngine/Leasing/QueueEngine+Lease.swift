@@ -7,6 +7,7 @@ extension QueueEngine {
     /// back until a task arrives for the worker or the wait runs out (capped by `maxLeaseWait`).
     /// A wait whose client has gone leases nothing more: nobody would receive it.
     public func lease(workerId: String, wait: Double? = nil, limit: Int = 1) async throws -> [QueueTask] {
+        try validate(wait: wait)
         let clock = ContinuousClock()
         let waitSeconds = min(max(wait ?? 0, 0), options.maxLeaseWait)
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
@@ -39,6 +40,7 @@ extension QueueEngine {
     /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.
     public func finish(workerId: String, _ report: TaskReport, thenLease next: NextLease? = nil) async throws -> FinishedTask {
         try validate(report)
+        try validate(wait: next?.wait)
         let now = self.now
         let finished = try await store.finishTask(
             finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
@@ -56,6 +58,7 @@ extension QueueEngine {
         workerId: String, reports: [TaskReport], thenLease next: NextLease? = nil
     ) async throws -> (results: [Result<QueueTask, StoreError>], next: [QueueTask]) {
         for report in reports { try validate(report) }
+        try validate(wait: next?.wait)
         let now = self.now
         let results = try await store.finishTasks(reports.map { finishParams($0, of: workerId, now: now) })
         for case .failure(let refusal) in results where refusal.code == .workerNotFound { throw refusal }
@@ -88,6 +91,14 @@ extension QueueEngine {
         if let failReason = report.failReason, failReason.utf8.count > 65_536 {
             throw EngineError(.badRequest, "failReason is longer than 65536 bytes")
         }
+        if let attempt = report.attempt, attempt < 1 {
+            throw EngineError(.badRequest, "attempt must be 1 or more: the task's attempts as this worker received it")
+        }
+    }
+
+    /// A wait over `maxLeaseWait` is cut to it; one below zero is a mistake.
+    private func validate(wait: Double?) throws(EngineError) {
+        if let wait, wait < 0 { throw EngineError(.badRequest, "wait must be 0 or more seconds") }
     }
 
     private func finishParams(_ report: TaskReport, of workerId: String, now: Double) -> FinishParams {

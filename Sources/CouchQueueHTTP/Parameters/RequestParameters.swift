@@ -73,6 +73,8 @@ struct RequestParameters: Sendable {
         return try bool(name)
     }
 
+    /// In text, a decimal number as JSON writes one (`12`, `-1.5`, `2e3`); not Swift's wider
+    /// syntax (`0x10`, `nan`, `inf`), which no client means to send.
     func double(_ name: String) throws(APIError) -> Double? {
         switch values[name] {
         case nil, .json(.null)?: return nil
@@ -80,7 +82,7 @@ struct RequestParameters: Sendable {
         case .json(.double(let value))?: return value
         case .text(let text)?:
             guard !text.isEmpty else { return nil }
-            guard let value = Double(text), value.isFinite else { throw .badRequest("\(name) must be a number") }
+            guard Self.isDecimal(text), let value = Double(text), value.isFinite else { throw .badRequest("\(name) must be a number") }
             return value
         case .json?: throw .badRequest("\(name) must be a number")
         }
@@ -147,6 +149,29 @@ struct RequestParameters: Sendable {
             result.append(text)
         }
         return result
+    }
+
+    /// `-?digits[.digits][(e|E)[+|-]digits]`, a leading `+` or a bare fraction (`.5`) allowed.
+    private static func isDecimal(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix(while: { (0x30...0x39).contains($0) }).count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var mantissa = digits()
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return false }
+        if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
     }
 
     private static func split(_ text: String) -> [String] {
