@@ -47,6 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env COUCHQUEUE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
+    @Option(help: """
+        A host name under which browsers reach the server, so that its pages may change state; \
+        repeat it for several. IP addresses and localhost always may (env COUCHQUEUE_PUBLIC_HOSTS, comma-separated).
+        """)
+    var publicHost: [String] = []
+
     /// Bad values are refused while the command line is parsed: the error then comes with
     /// this command's usage, not the top-level one.
     func validate() throws {
@@ -89,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard limit > 0 else { throw ValidationError("--body-limit must be a positive number of bytes") }
             configuration.http.bodyLimit = limit
         }
+        configuration.http.publicHosts = publicHost.isEmpty
+            ? (EnvironmentDefault.value("COUCHQUEUE_PUBLIC_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : publicHost
         if let level = logLevel ?? EnvironmentDefault.value("COUCHQUEUE_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("--log-level \(level) is not a level") }
             configuration.logLevel = parsed

@@ -6,11 +6,13 @@ import Logging
 public struct APIResponder: Sendable {
     let engine: QueueEngine
     let reader: RequestBodyReader
+    let crossSiteGuard: CrossSiteGuard
     let logger: Logger
 
     public init(engine: QueueEngine, options: HTTPOptions, logger: Logger) {
         self.engine = engine
         self.reader = RequestBodyReader(maxJSONDepth: options.maxJSONDepth)
+        self.crossSiteGuard = CrossSiteGuard(publicHosts: options.publicHosts)
         self.logger = logger
     }
 
@@ -18,14 +20,14 @@ public struct APIResponder: Sendable {
         do {
             var action: Action?
             if case .action(let resolved) = try Action.resolve(method: request.head.method, path: request.path) {
-                try CrossSiteGuard.check(request.head, action: resolved)
+                try crossSiteGuard.check(request.head, action: resolved)
                 action = resolved
             }
             let parameters = try reader.parameters(of: request)
             if action == nil {
                 let name = try parameters.requiredString("action")
                 action = try Action.named(name, method: request.head.method)
-                try CrossSiteGuard.check(request.head, action: action!)
+                try crossSiteGuard.check(request.head, action: action!)
             }
             return try await Self.handler(for: action!)(parameters, engine).response
         } catch {

@@ -8,6 +8,9 @@ public struct HTTPOptions: Sendable {
     public var idleTimeout: Double = 60
     /// How long a request's body may take to arrive once its headers have.
     public var bodyReadTimeout: Double = 30
+    /// Host names under which browsers reach the server, besides IP addresses and `localhost`
+    /// (`CrossSiteGuard`).
+    public var publicHosts: [String] = []
 
     public init() {}
 }

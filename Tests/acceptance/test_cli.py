@@ -51,7 +51,7 @@ def test_help_names_every_flag_and_its_environment_variable():
     for flag, variable in [("--host", "COUCHQUEUE_HOST"), ("--port", "COUCHQUEUE_PORT"), ("--store", "COUCHQUEUE_STORE"),
                            ("--worker-timeout", "COUCHQUEUE_WORKER_TIMEOUT"), ("--lease-timeout", "COUCHQUEUE_LEASE_TIMEOUT"),
                            ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT"),
-                           ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT")]:
+                           ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT"), ("--public-host", "COUCHQUEUE_PUBLIC_HOSTS")]:
         assert flag in done.stdout and variable in done.stdout, flag
 
 

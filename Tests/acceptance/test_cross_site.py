@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from support.client import assert_error, uid
+from support.client import Client, assert_error, uid
 
 FOREIGN = [
     {"Sec-Fetch-Site": "cross-site"},
@@ -113,6 +113,47 @@ def test_same_origin_requests_are_allowed(client, server):
     assert r.status == 201, r
     r = client.api("DELETE", "/queue", params={"queue": topic.queue}, headers=own)
     assert r.status == 200, r
+
+
+def test_a_browser_that_reached_the_server_under_another_sites_name_is_refused(client, server):
+    """DNS rebinding: another site points its own name at this server's address; its page's
+    requests then carry that name as both Origin and Host, and look same-origin."""
+    topic = client.topic()
+    rebound = f"evil.example:{server.port}"
+    for headers in ({"Host": rebound, "Origin": f"http://{rebound}"},
+                    {"Host": rebound, "Origin": f"http://{rebound}", "Sec-Fetch-Site": "same-origin"},
+                    {"Host": rebound, "Sec-Fetch-Site": "same-origin"}):
+        r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers=headers)
+        assert_error(r, 403, "forbidden", "--public-host")
+    assert client.queue_status(topic.queue)["length"] == 0
+    w = client.register(topic.queue)
+    r = client.api("GET", "/task", params={"workerId": w}, headers={"Host": rebound, "Sec-Fetch-Site": "same-origin"})
+    assert_error(r, 403, "forbidden")
+    r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers={"Host": rebound})
+    assert r.status == 201, "a client that is not a browser may use any name"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+def test_a_browser_on_an_address_or_localhost_may_change_state(client, server, host):
+    topic = client.topic()
+    own = f"{host}:{server.port}"
+    r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data()},
+                   headers={"Host": own, "Origin": f"http://{own}", "Sec-Fetch-Site": "same-origin"})
+    assert r.status == 201, r
+
+
+@pytest.mark.parametrize("given", [{"extra_args": ["--public-host", "Queue.Example"]},
+                                   {"env": {"COUCHQUEUE_PUBLIC_HOSTS": "a.example, Queue.Example"}}], ids=["flag", "env"])
+def test_a_name_given_with_public_host_may_change_state(make_server, given):
+    srv = make_server(**given)
+    c = Client(srv)
+    topic = c.topic()
+    own = f"queue.example:{srv.port}"
+    r = c.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers={"Host": own, "Origin": f"http://{own}"})
+    assert r.status == 201, r
+    other = f"other.example:{srv.port}"
+    r = c.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers={"Host": other, "Origin": f"http://{other}"})
+    assert_error(r, 403, "forbidden")
 
 
 @pytest.mark.parametrize("headers", FOREIGN, ids=FOREIGN_IDS)

@@ -3,20 +3,49 @@ import HTTPTypes
 /// Refuses state changes that a browser sends on behalf of another site: a
 /// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than the server's own.
 /// Clients that are not browsers send neither header.
-enum CrossSiteGuard {
+///
+/// A browser's request must also have reached the server under a name that is its own: an IP
+/// address, `localhost`, or a name given with `--public-host`. Otherwise another site could
+/// point its own name at this server's address (DNS rebinding): the browser then sends that
+/// site's name as both `Origin` and `Host`, and the request looks same-origin.
+struct CrossSiteGuard: Sendable {
     private static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    /// Lower-cased host names, without ports.
+    let publicHosts: Set<String>
 
-    static func check(_ request: HTTPRequest, action: Action) throws(APIError) {
+    init(publicHosts: [String]) {
+        self.publicHosts = Set(publicHosts.map { $0.lowercased() })
+    }
+
+    func check(_ request: HTTPRequest, action: Action) throws(APIError) {
         guard action.changesState else { return }
-        if request.headerFields[secFetchSite]?.lowercased() == "cross-site" {
-            throw refusal
+        let fetchSite = request.headerFields[Self.secFetchSite]?.lowercased()
+        if fetchSite == "cross-site" {
+            throw Self.refusal
         }
-        if let origin = request.headerFields[.origin] {
-            let host = request.authority ?? ""
-            guard origin.lowercased() == "http://\(host)".lowercased() || origin.lowercased() == "https://\(host)".lowercased() else {
-                throw refusal
-            }
+        let origin = request.headerFields[.origin]?.lowercased()
+        let authority = (request.authority ?? "").lowercased()
+        if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
+            throw Self.refusal
         }
+        if origin != nil || fetchSite != nil, !isOwnName(host(of: authority)) {
+            throw APIError(.forbidden, "forbidden", "a browser may change state only through an IP address, localhost or a name given with --public-host")
+        }
+    }
+
+    private func isOwnName(_ host: Substring) -> Bool {
+        host.hasPrefix("[") || Self.isIPv4(host) || host == "localhost" || host.hasSuffix(".localhost") || publicHosts.contains(String(host))
+    }
+
+    /// `name`, `name:port`, `[v6]` or `[v6]:port`, without the port.
+    private func host(of authority: String) -> Substring {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return authority[...end] }
+        return authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    }
+
+    private static func isIPv4(_ host: Substring) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
     }
 
     private static var refusal: APIError {
