@@ -10,11 +10,19 @@ public struct APIError: Error, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// For a `405`: the methods the resource answers.
+    var allow: String?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
         self.code = code
         self.message = message
+    }
+
+    static func methodNotAllowed(_ message: String, allowed: [HTTPRequest.Method]) -> APIError {
+        var error = APIError(.methodNotAllowed, "method_not_allowed", message)
+        error.allow = allowed.map(\.rawValue).joined(separator: ", ")
+        return error
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
@@ -59,6 +67,8 @@ public struct APIError: Error, Sendable {
     }
 
     var response: APIResponse {
-        APIResult(status, ErrorResponse(code: code, message: message)).response
+        var response = APIResult(status, ErrorResponse(code: code, message: message)).response
+        response.allow = allow
+        return response
     }
 }

@@ -24,8 +24,10 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// An answer of the API: a status and a JSON object.
+/// An answer of the API: a status and a JSON object, and for a `405` the methods allowed.
 public struct APIResponse: Sendable {
     public let status: HTTPResponse.Status
     public let body: [UInt8]
+    /// The `Allow` header a `405` must carry (RFC 9110, 15.5.6).
+    public var allow: String? = nil
 }

@@ -268,6 +268,27 @@ def test_known_route_with_another_method_is_405(client, method, path):
     assert_error(client.api(method, path, json={}), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize("method,path,allowed", [
+    ("PATCH", "/task", {"GET", "POST", "PUT"}), ("PUT", "/health", {"GET", "HEAD"}),
+    ("POST", "/status", {"GET", "HEAD"}), ("HEAD", "/task", {"GET", "POST", "PUT"}),
+    ("DELETE", "/api/taskGet", {"GET", "POST"}), ("GET", "/api/tasksUpdate", {"POST"}),
+])
+def test_a_405_names_the_allowed_methods(client, method, path, allowed):
+    """RFC 9110: a 405 carries Allow. HEAD is allowed where GET only reads (not a lease)."""
+    r = client.api(method, path)
+    assert r.status == 405, r
+    assert {m.strip() for m in r.headers["Allow"].split(",")} == allowed, r.headers
+
+
+@pytest.mark.parametrize("path", ["/health", "/status"])
+def test_head_answers_a_read_without_its_body(client, server, path):
+    import requests as plain
+    get, head = plain.get(server.url(path), timeout=10), plain.head(server.url(path), timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Type"] == "application/json" and int(head.headers["Content-Length"]) > 0
+    assert get.status_code == 200
+
+
 @pytest.mark.parametrize("ctype,body", [
     ("text/plain", b"publisher=p&data={}"),
     ("application/xml", b"<task><publisher>p</publisher></task>"),

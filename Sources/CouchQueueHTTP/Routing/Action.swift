@@ -49,7 +49,8 @@ enum Action: String, CaseIterable, Sendable {
         case actionParameter
     }
 
-    /// Resolves a path and method, or throws the contract's 404 / 405.
+    /// Resolves a path and method, or throws the contract's 404 / 405. `HEAD` is answered as
+    /// `GET` where that only reads (`/status`, `/health`), without the body.
     static func resolve(method: HTTPRequest.Method, path: Substring) throws(APIError) -> Resolution {
         if path == "/api" {
             return .actionParameter
@@ -60,9 +61,14 @@ enum Action: String, CaseIterable, Sendable {
         guard let methods = byRoute[String(path)] else {
             throw APIError(.notFound, "not_found", "no route \(path.prefix(200)); see the API reference")
         }
+        if method == .head, let read = methods[.get], !read.changesState {
+            return .action(read)
+        }
         guard let action = methods[method] else {
-            let allowed = methods.keys.map(\.rawValue).sorted().joined(separator: ", ")
-            throw APIError(.methodNotAllowed, "method_not_allowed", "\(path) answers \(allowed), not \(method.rawValue)")
+            var allowed = methods.keys.sorted { $0.rawValue < $1.rawValue }
+            if let read = methods[.get], !read.changesState { allowed.append(.head) }
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            throw .methodNotAllowed("\(path) answers \(names), not \(method.rawValue)", allowed: allowed)
         }
         return .action(action)
     }
@@ -73,7 +79,9 @@ enum Action: String, CaseIterable, Sendable {
             throw APIError(.notFound, "unknown_action", "no action is named \"\(name.prefix(100))\"")
         }
         guard action.acceptsUnderActionName(method) else {
-            throw APIError(.methodNotAllowed, "method_not_allowed", "action \(name) answers \(action.route.method.rawValue) or POST, not \(method.rawValue)")
+            let allowed = [action.route.method, .post].reduce(into: [HTTPRequest.Method]()) { if !$0.contains($1) { $0.append($1) } }
+            throw .methodNotAllowed(
+                "action \(name) answers \(allowed.map(\.rawValue).joined(separator: " or ")), not \(method.rawValue)", allowed: allowed)
         }
         return action
     }
