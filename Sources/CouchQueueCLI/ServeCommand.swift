@@ -98,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.http.publicHosts = publicHost.isEmpty
             ? (EnvironmentDefault.value("COUCHQUEUE_PUBLIC_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             : publicHost
+        for name in configuration.http.publicHosts where name.contains(where: { ":/[]@ ".contains($0) }) || name.hasSuffix(".") {
+            throw ValidationError("--public-host \(name) must be a host name alone (no scheme, port, path or final dot)")
+        }
         if let level = logLevel ?? EnvironmentDefault.value("COUCHQUEUE_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("--log-level \(level) is not a level") }
             configuration.logLevel = parsed

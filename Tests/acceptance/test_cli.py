@@ -31,7 +31,9 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
     for args, named in [(["--store", "mysql://x"], "--store"), (["--port", "70000"], "--port"),
                         (["--lease-timeout", "0"], "--lease-timeout"), (["--log-level", "loud"], "--log-level"),
                         (["--idle-timeout", "1e16"], "--idle-timeout"), (["--body-timeout", "0.0004"], "--body-timeout"),
-                        (["--store", "postgres://nobody@127.0.0.1:1"], "database")]:
+                        (["--store", "postgres://nobody@127.0.0.1:1"], "database"),
+                        (["--public-host", "https://queue.example"], "--public-host"),
+                        (["--public-host", "queue.example:443"], "--public-host")]:
         done = run_serve(tmp_path, *args)
         assert done.returncode == 64, (args, done.returncode)  # EX_USAGE
         assert named in done.stderr and "Usage: couchqueue serve" in done.stderr, (args, done.stderr)

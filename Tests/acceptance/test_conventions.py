@@ -176,9 +176,14 @@ def test_a_malformed_queue_name_is_400_wherever_a_queue_is_named(client, method,
     assert_error(client.api(method, path, params=params), 400, "bad_request", "queue name")
 
 
-def test_an_empty_json_string_counts_as_absent_as_an_empty_form_value(client):
-    for body in ({"workerId": ""}, {"workerId": "", "queue": ""}):
-        assert_error(client.api("DELETE", "/worker", json=body), 400, "bad_request", "workerId")
+@pytest.mark.parametrize("where", ["json", "form", "params"])
+def test_delete_worker_with_an_empty_selector_is_400_and_deletes_nothing(client, where):
+    """Given but empty, workerId must not be taken as absent: the queue would select instead."""
+    topic = client.topic()
+    w = client.register(topic.queue)
+    for body in ({"workerId": ""}, {"workerId": "", "queue": topic.queue}, {"workerId": w, "queue": ""}):
+        assert_error(client.api("DELETE", "/worker", **{where: body}), 400, "bad_request")
+    assert w in client.workers()
 
 
 def test_run_at_number_text_in_query(client):
@@ -272,6 +277,7 @@ def test_known_route_with_another_method_is_405(client, method, path):
     ("PATCH", "/task", {"GET", "POST", "PUT"}), ("PUT", "/health", {"GET", "HEAD"}),
     ("POST", "/status", {"GET", "HEAD"}), ("HEAD", "/task", {"GET", "POST", "PUT"}),
     ("DELETE", "/api/taskGet", {"GET", "POST"}), ("GET", "/api/tasksUpdate", {"POST"}),
+    ("PUT", "/api/status", {"GET", "HEAD", "POST"}), ("HEAD", "/api/taskCreate", {"PUT", "POST"}),
 ])
 def test_a_405_names_the_allowed_methods(client, method, path, allowed):
     """RFC 9110: a 405 carries Allow. HEAD is allowed where GET only reads (not a lease)."""
@@ -280,7 +286,7 @@ def test_a_405_names_the_allowed_methods(client, method, path, allowed):
     assert {m.strip() for m in r.headers["Allow"].split(",")} == allowed, r.headers
 
 
-@pytest.mark.parametrize("path", ["/health", "/status"])
+@pytest.mark.parametrize("path", ["/health", "/status", "/api/status", "/api?action=health"])
 def test_head_answers_a_read_without_its_body(client, server, path):
     import requests as plain
     get, head = plain.get(server.url(path), timeout=10), plain.head(server.url(path), timeout=10)

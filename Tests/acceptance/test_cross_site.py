@@ -133,7 +133,7 @@ def test_a_browser_that_reached_the_server_under_another_sites_name_is_refused(c
     assert r.status == 201, "a client that is not a browser may use any name"
 
 
-@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+@pytest.mark.parametrize("host", ["localhost", "localhost.", "127.0.0.1", "[::1]"])
 def test_a_browser_on_an_address_or_localhost_may_change_state(client, server, host):
     topic = client.topic()
     own = f"{host}:{server.port}"

@@ -13,7 +13,8 @@ enum TaskController {
             scope: try parameters.choice("scope", TaskScope.self) ?? .any,
             singularlyEnqueue: try parameters.bool("singularlyEnqueue") ?? false,
             singularlyRun: try parameters.bool("singularlyRun") ?? false)
-        if try parameters.flag("fastPost") == true {
+        // Only an explicit true gives up waiting for durability: `fastPost=` (or named alone) is off.
+        if try parameters.bool("fastPost") == true {
             return APIResult(.accepted, try engine.publishLater(publication))
         }
         let published = try await engine.publish(publication)

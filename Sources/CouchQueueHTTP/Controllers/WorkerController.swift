@@ -17,7 +17,8 @@ enum WorkerController {
 
     static func delete(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         let selection: WorkerSelection
-        switch (try parameters.string("workerId"), try parameters.string("queue")) {
+        // Given but empty is refused, not taken as absent: it would select by the other one.
+        switch (try parameters.nonEmptyString("workerId"), try parameters.nonEmptyString("queue")) {
         case (let id?, nil): selection = .id(id)
         case (nil, let queue?): selection = .queue(queue)
         default: throw APIError.badRequest("give exactly one of workerId and queue")

@@ -28,13 +28,14 @@ struct RequestParameters: Sendable {
 
     func has(_ name: String) -> Bool { values[name] != nil }
 
-    /// A string; JSON null and empty text (a form's or JSON's) count as absent. NUL is
-    /// refused: neither store keeps it in text (SQLite cuts the text there, PostgreSQL refuses it).
+    /// A string; JSON null and empty text count as absent. NUL is refused: neither store keeps
+    /// it in text (SQLite cuts the text there, PostgreSQL refuses it).
     func string(_ name: String) throws(APIError) -> String? {
         let text: String?
         switch values[name] {
         case nil, .json(.null)?: return nil
-        case .text(let value)?, .json(.string(let value))?: text = value.isEmpty ? nil : value
+        case .text(let value)?: text = value.isEmpty ? nil : value
+        case .json(.string(let value))?: text = value
         case .json?: throw .badRequest("\(name) must be a string")
         }
         guard text?.utf8.contains(0) != true else { throw .badRequest("\(name) must not contain NUL characters") }

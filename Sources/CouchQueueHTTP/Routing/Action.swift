@@ -33,9 +33,18 @@ enum Action: String, CaseIterable, Sendable {
         self != .status && self != .health
     }
 
-    /// Under an action name: the route's own method or POST; GET only for reads and leases.
+    /// Under an action name: the route's own method or POST; GET only for reads and leases,
+    /// HEAD only for reads.
     func acceptsUnderActionName(_ method: HTTPRequest.Method) -> Bool {
-        method == .post || (method == route.method && method != .get) || (method == .get && [.taskGet, .status, .health].contains(self))
+        methodsUnderActionName.contains(method)
+    }
+
+    var methodsUnderActionName: [HTTPRequest.Method] {
+        switch self {
+        case .status, .health: [.get, .head, .post]
+        case .taskGet: [.get, .post]
+        default: route.method == .post ? [.post] : [route.method, .post]
+        }
     }
 
     private static let byRoute: [String: [HTTPRequest.Method: Action]] = Dictionary(
@@ -79,9 +88,9 @@ enum Action: String, CaseIterable, Sendable {
             throw APIError(.notFound, "unknown_action", "no action is named \"\(name.prefix(100))\"")
         }
         guard action.acceptsUnderActionName(method) else {
-            let allowed = [action.route.method, .post].reduce(into: [HTTPRequest.Method]()) { if !$0.contains($1) { $0.append($1) } }
+            let allowed = action.methodsUnderActionName
             throw .methodNotAllowed(
-                "action \(name) answers \(allowed.map(\.rawValue).joined(separator: " or ")), not \(method.rawValue)", allowed: allowed)
+                "action \(name) answers \(allowed.map(\.rawValue).joined(separator: ", ")), not \(method.rawValue)", allowed: allowed)
         }
         return action
     }

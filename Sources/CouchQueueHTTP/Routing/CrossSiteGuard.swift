@@ -37,15 +37,18 @@ struct CrossSiteGuard: Sendable {
         host.hasPrefix("[") || Self.isIPv4(host) || host == "localhost" || host.hasSuffix(".localhost") || publicHosts.contains(String(host))
     }
 
-    /// `name`, `name:port`, `[v6]` or `[v6]:port`, without the port.
+    /// `name`, `name:port`, `[v6]` or `[v6]:port`, without the port, and a name without the
+    /// final dot of a fully qualified one (`localhost.`).
     private func host(of authority: String) -> Substring {
         if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return authority[...end] }
-        return authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let name = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return name.hasSuffix(".") ? name.dropLast() : name
     }
 
     private static func isIPv4(_ host: Substring) -> Bool {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+        return parts.count == 4
+            && parts.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy { ("0"..."9").contains($0) } && UInt8($0) != nil }
     }
 
     private static var refusal: APIError {
