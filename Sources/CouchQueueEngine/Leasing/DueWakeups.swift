@@ -22,8 +22,6 @@ struct DueWakeups {
         self.capacity = capacity
     }
 
-    var isEmpty: Bool { slots.isEmpty }
-
     mutating func add(_ keys: [String], at time: Double) {
         guard !keys.isEmpty else { return }
         let slot = (time / resolution).rounded(.up)
