@@ -14,6 +14,10 @@ public enum CouchQueueServer {
     /// Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flight,
     /// stores what `fastPost` accepted, and closes the store.
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
+        var configuration = configuration
+        let openFiles = OpenFileLimit.raise()
+        configuration.http.maxConnections = OpenFileLimit.connections(under: openFiles)
+        logger.debug("open-file limit \(openFiles): at most \(configuration.http.maxConnections) connections")
         switch configuration.store {
         case .sqlite(let path):
             try await serve(store: try SQLiteStore(path: path), configuration, logger: logger)
