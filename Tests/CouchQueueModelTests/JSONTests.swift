@@ -21,6 +21,14 @@ import Testing
         #expect(try parse("12345678901234567").canonicalText == "12345678901234567")
     }
 
+    /// Beyond `Int64` they were doubles, and `18446744073709551615` came back as `1.8446744073709552e+19`.
+    @Test(arguments: ["18446744073709551615", "-9223372036854775809", "123456789012345678901234567890"])
+    func keepsIntegersBeyondInt64AsTheirDigits(_ literal: String) throws {
+        #expect(try parse(literal) == .largeInteger(literal))
+        #expect(try parse("{\"n\":\(literal)}").canonicalText == "{\"n\":\(literal)}")
+        #expect(try parse("9223372036854775807") == .int(.max), "Int64's own range stays an int")
+    }
+
     @Test func decodesEscapesAndSurrogatePairs() throws {
         #expect(try parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#) == .string("a\"b\\c/d\n\té😀"))
     }

@@ -81,6 +81,9 @@ struct RequestParameters: Sendable {
         case nil, .json(.null)?: return nil
         case .json(.int(let value))?: return Double(value)
         case .json(.double(let value))?: return value
+        case .json(.largeInteger(let digits))?:
+            guard let value = Double(digits), value.isFinite else { throw .badRequest("\(name) must be a number") }
+            return value
         case .text(let text)?:
             guard !text.isEmpty else { return nil }
             guard Self.isDecimal(text), let value = Double(text), value.isFinite else { throw .badRequest("\(name) must be a number") }

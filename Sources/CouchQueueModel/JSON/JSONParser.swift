@@ -135,7 +135,7 @@ struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .int(integer) }
+        if isInteger { return Int64(text).map(JSONValue.int) ?? .largeInteger(text) }
         guard let double = Double(text), double.isFinite else { throw error("number out of range") }
         return .double(double)
     }

@@ -1,11 +1,14 @@
 /// Any JSON value, as a task's `data` holds it.
 ///
 /// Integers are kept apart from doubles so that ids such as `12345678901234567` survive a round
-/// trip unchanged.
+/// trip unchanged; one beyond `Int64` (an unsigned 64-bit hash, say) is kept as its digits,
+/// which a double would round.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer literal outside `Int64`'s range, as written (`-` and digits, no leading zero).
+    case largeInteger(String)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -58,6 +61,8 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
+        // The nearest an encoder without number literals can write; `JSONValueEncoder` keeps the digits.
+        case .largeInteger(let digits): try container.encode(Double(digits) ?? .nan)
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)

@@ -5,6 +5,7 @@ enum JSONWriter {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .int(let integer): out.append(contentsOf: String(integer).utf8)
+        case .largeInteger(let digits): out.append(contentsOf: digits.utf8)
         case .double(let double): out.append(contentsOf: format(double).utf8)
         case .string(let text): writeString(text, into: &out)
         case .array(let items):
