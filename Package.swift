@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "CouchQueueHTTP", "CouchQueueStoreSQLite", "CouchQueueStorePostgres",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -11,8 +11,6 @@ public struct HTTPOptions: Sendable {
     /// Host names under which browsers reach the server, besides IP addresses and `localhost`
     /// (`CrossSiteGuard`).
     public var publicHosts: [String] = []
-    /// The most connections served at once; the server sets it from its open-file limit.
-    public var maxConnections = 1_000
 
     public init() {}
 }

@@ -5,6 +5,7 @@ import CouchQueueStorePostgres
 import CouchQueueStoreSQLite
 import Foundation
 import HummingbirdCore
+import NIOCore
 import NIOPosix
 import Logging
 import ServiceLifecycle
@@ -14,10 +15,6 @@ public enum CouchQueueServer {
     /// Runs until SIGINT or SIGTERM, then stops taking requests, finishes those in flight,
     /// stores what `fastPost` accepted, and closes the store.
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
-        var configuration = configuration
-        let openFiles = OpenFileLimit.raise()
-        configuration.http.maxConnections = OpenFileLimit.connections(under: openFiles)
-        logger.debug("open-file limit \(openFiles): at most \(configuration.http.maxConnections) connections")
         switch configuration.store {
         case .sqlite(let path):
             try await serve(store: try SQLiteStore(path: path), configuration, logger: logger)
@@ -64,10 +61,17 @@ public enum CouchQueueServer {
 
     private static func serviceGroup(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) -> ServiceGroup {
         let host = configuration.host
+        let storeConnections = if case .postgres = configuration.store { configuration.postgresPoolSize + 1 } else { 0 }
+        let openFiles = OpenFileLimit.raise()
+        let maxConnections = OpenFileLimit.connections(
+            under: openFiles, eventLoops: NIOSingletons.groupLoopCountSuggestion, storeConnections: storeConnections)
+        logger.debug("open-file limit \(openFiles): at most \(maxConnections) connections")
         let server = Server(
             childChannelSetup: APIChannel(
                 responder: APIResponder(engine: engine, options: configuration.http, logger: logger), options: configuration.http),
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "couchqueue"),
+            configuration: .init(
+                address: .hostname(host, port: configuration.port), serverName: "couchqueue",
+                availableConnectionsDelegate: ConnectionCap(maximum: maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let shownHost = host.contains(":") ? "[\(host)]" : host

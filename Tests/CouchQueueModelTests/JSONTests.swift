@@ -26,7 +26,12 @@ import Testing
     func keepsIntegersBeyondInt64AsTheirDigits(_ literal: String) throws {
         #expect(try parse(literal) == .largeInteger(literal))
         #expect(try parse("{\"n\":\(literal)}").canonicalText == "{\"n\":\(literal)}")
-        #expect(try parse("9223372036854775807") == .int(.max), "Int64's own range stays an int")
+    }
+
+    @Test func int64sOwnRangeStaysInt() throws {
+        #expect(try parse("9223372036854775807") == .int(.max))
+        #expect(try parse("-9223372036854775808") == .int(.min))
+        #expect(try parse("-0").canonicalText == "0")
     }
 
     @Test func decodesEscapesAndSurrogatePairs() throws {

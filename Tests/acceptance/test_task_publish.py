@@ -183,7 +183,7 @@ def test_publish_with_many_fields_round_trips(server):
     c = Client(server)
     topic = c.topic()
     data = topic.data(**{f"f{i}": i for i in range(200)}, deep={"a": {"b": {"c": ["x", {"y": None}]}}},
-                      big=2**53, huge=2**64 - 1, negHuge=-(2**70), neg=-1.25,
+                      big=2**53, huge=2**64 - 1, negHuge=-(2**64) - 1, neg=-1.25,
                       s="line\nbreak \"quoted\" \\ back")
     tid = c.publish_one(data)
     assert c.get_task(tid)["data"] == data

@@ -5,7 +5,7 @@ import NIOHTTP1
 
 /// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 request
 /// decoder, the connection guard, and the API served in the pipeline, which writes its answers
-/// as bytes. Connections over `HTTPOptions.maxConnections` are closed as they arrive.
+/// as bytes.
 public struct APIChannel: ServerChildChannel {
     public struct Value: ServerChildChannelValue {
         public let channel: any Channel
@@ -13,21 +13,14 @@ public struct APIChannel: ServerChildChannel {
 
     let responder: APIResponder
     let options: HTTPOptions
-    private let connections: ConnectionLimit
 
     public init(responder: APIResponder, options: HTTPOptions) {
         self.responder = responder
         self.options = options
-        self.connections = ConnectionLimit(maximum: options.maxConnections)
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard connections.admit(logger: logger) else {
-            channel.close(promise: nil)
-            return channel.eventLoop.makeSucceededFuture(Value(channel: channel))
-        }
-        channel.closeFuture.whenComplete { [connections] _ in connections.release() }
-        return channel.eventLoop.makeCompletedFuture {
+        channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try pipeline.addHandler(ConnectionGuardHandler(options))
