@@ -61,8 +61,9 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
-        // The nearest an encoder without number literals can write; `JSONValueEncoder` keeps the digits.
-        case .largeInteger(let digits): try container.encode(Double(digits) ?? .nan)
+        // The nearest an encoder without number literals can write (digits always parse, past
+        // Double's range as infinity); `JSONValueEncoder` keeps the digits.
+        case .largeInteger(let digits): try container.encode(Double(digits)!)
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
