@@ -61,17 +61,12 @@ public enum CouchQueueServer {
 
     private static func serviceGroup(_ engine: QueueEngine, _ configuration: ServerConfiguration, logger: Logger) -> ServiceGroup {
         let host = configuration.host
-        let storeConnections = if case .postgres = configuration.store { configuration.postgresPoolSize + 1 } else { 0 }
-        let openFiles = OpenFileLimit.raise()
-        let maxConnections = OpenFileLimit.connections(
-            under: openFiles, eventLoops: NIOSingletons.groupLoopCountSuggestion, storeConnections: storeConnections)
-        logger.debug("open-file limit \(openFiles): at most \(maxConnections) connections")
         let server = Server(
             childChannelSetup: APIChannel(
                 responder: APIResponder(engine: engine, options: configuration.http, logger: logger), options: configuration.http),
             configuration: .init(
                 address: .hostname(host, port: configuration.port), serverName: "couchqueue",
-                availableConnectionsDelegate: ConnectionCap(maximum: maxConnections, logger: logger)),
+                availableConnectionsDelegate: connectionCap(configuration, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let shownHost = host.contains(":") ? "[\(host)]" : host
@@ -87,5 +82,15 @@ public enum CouchQueueServer {
         ]
         // Signals are handled by `ShutdownSignals`, which triggers the graceful shutdown.
         return ServiceGroup(configuration: .init(services: services, logger: logger))
+    }
+
+    /// Raises the open-file limit and caps connections below it (`OpenFileLimit`).
+    private static func connectionCap(_ configuration: ServerConfiguration, logger: Logger) -> ConnectionCap {
+        let storeConnections = if case .postgres = configuration.store { configuration.postgresPoolSize + 1 } else { 0 }
+        let openFiles = OpenFileLimit.raise()
+        let maximum = OpenFileLimit.connections(
+            under: openFiles, eventLoops: NIOSingletons.groupLoopCountSuggestion, storeConnections: storeConnections)
+        logger.debug("open-file limit \(openFiles): at most \(maximum) connections")
+        return ConnectionCap(maximum: maximum, logger: logger)
     }
 }

@@ -70,12 +70,13 @@ enum Action: String, CaseIterable, Sendable {
         guard let methods = byRoute[String(path)] else {
             throw APIError(.notFound, "not_found", "no route \(path.prefix(200)); see the API reference")
         }
-        if method == .head, let read = methods[.get], !read.changesState {
-            return .action(read)
+        let readForHead = methods[.get].flatMap { $0.changesState ? nil : $0 }
+        if method == .head, let readForHead {
+            return .action(readForHead)
         }
         guard let action = methods[method] else {
             var allowed = methods.keys.sorted { $0.rawValue < $1.rawValue }
-            if let read = methods[.get], !read.changesState { allowed.append(.head) }
+            if readForHead != nil { allowed.append(.head) }
             let names = allowed.map(\.rawValue).joined(separator: ", ")
             throw .methodNotAllowed("\(path) answers \(names), not \(method.rawValue)", allowed: allowed)
         }
