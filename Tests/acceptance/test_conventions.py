@@ -3,6 +3,7 @@ JSON text in query/form), boolean spellings, wrong JSON types, unknown routes (4
 wrong methods (405), unsupported bodies (415), malformed JSON, the error shape, JSON content
 types, opaque unguessable ids, and queue-name syntax."""
 
+import gzip
 import json
 import math
 import re
@@ -139,6 +140,15 @@ def test_a_form_body_that_is_not_utf8_is_400_and_stores_nothing(client):
     body = b"publisher=p\xff&data=" + json.dumps(topic.data()).encode()
     r = client.api("PUT", "/task", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert_error(r, 400, "bad_request", "UTF-8")
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
+@pytest.mark.parametrize("escaped,mentions", [("%FF", "not UTF-8"), ("%zz", "malformed %-escape"), ("%4", "malformed %-escape")])
+def test_a_form_whose_escapes_do_not_decode_is_400_saying_why(client, escaped, mentions):
+    topic = client.topic()
+    body = f"publisher=p{escaped}&data=" + json.dumps(topic.data())
+    r = client.api("PUT", "/task", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(r, 400, "bad_request", mentions)
     assert client.queue_status(topic.queue)["length"] == 0
 
 
@@ -306,6 +316,24 @@ def test_body_that_is_neither_json_nor_form_is_415(client, ctype, body):
                    data=body, headers={"Content-Type": ctype})
     assert_error(r, 415, "unsupported_media_type")
     assert client.queue_status(topic.queue)["length"] == 0
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity, gzip", "GZIP"])
+def test_a_compressed_body_is_415_naming_its_encoding(client, encoding):
+    topic = client.topic()
+    body = gzip.compress(json.dumps({"publisher": "p", "data": topic.data()}).encode())
+    r = client.api("PUT", "/task", data=body,
+                   headers={"Content-Type": "application/json", "Content-Encoding": encoding})
+    assert_error(r, 415, "unsupported_media_type", "Content-Encoding " + encoding.split(", ")[-1])
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
+def test_a_body_marked_identity_is_read_as_it_is(client):
+    topic = client.topic()
+    r = client.api("PUT", "/task", data=json.dumps({"publisher": "p", "data": topic.data()}),
+                   headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
+    assert r.status == 201, r
+    assert client.queue_status(topic.queue)["length"] == 1
 
 
 @pytest.mark.parametrize("body", [b'{"publisher": "p", "data": {', b'{"publisher": "p",}', b"\xff\xfe{}",

@@ -99,6 +99,22 @@ def test_what_does_not_parse_gets_400_and_a_close(server, garbage):
     sock.close()
 
 
+@pytest.mark.parametrize("head", [
+    "GET /health HTTP/1.1\r\nHost: {host}\r\nX-Padding: {pad}\r\n\r\n",
+    "GET /health?x={pad} HTTP/1.1\r\nHost: {host}\r\n\r\n",
+])
+def test_a_head_past_80_kib_gets_431_and_a_close(server, head):
+    sock, stream = connect(server)
+    sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    sock.sendall(head.format(host=server.host, pad="a" * (81 * 1024)).encode())
+    assert read_response(stream)[0] == 200, "the request before it is answered first"
+    status, headers, content = read_response(stream)
+    assert status == 431 and headers.get("connection") == "close"
+    assert json.loads(content)["error"]["code"] == "header_too_large"
+    assert stream.read() == b""
+    sock.close()
+
+
 def test_requests_before_broken_http_are_answered_first(server):
     sock, stream = connect(server)
     sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n".encode())

@@ -58,9 +58,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     /// The client closed its sending side: once what it sent is answered, the connection closes.
     private var inputClosed = false
 
-    private enum LastRequest {
+    private enum LastRequest: Equatable {
         case upgrade
-        case followedByBrokenHTTP
+        /// `oversizedHead`: the request's URL and headers passed the decoder's limit (80 KiB).
+        case followedByBrokenHTTP(oversizedHead: Bool)
     }
 
     init(responder: APIResponder, bodyLimit: Int) {
@@ -98,12 +99,14 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        guard let error = error as? HTTPParserError else { return context.fireErrorCaught(error) }
+        let oversizedHead = error == .headerOverflow
         switch state {
-        case .responding, .idle where !pipelined.isEmpty:  // answer what came before it first
-            lastRequest = lastRequest ?? .followedByBrokenHTTP
+        case .responding,  // answer what came before it first
+            .idle where !pipelined.isEmpty:
+            lastRequest = lastRequest ?? .followedByBrokenHTTP(oversizedHead: oversizedHead)
         case .idle, .receiving:
-            refuseBrokenHTTP(context: context)
+            refuseBrokenHTTP(oversizedHead: oversizedHead, context: context)
         case .refused:
             context.close(promise: nil)
         }
@@ -199,7 +202,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         }
         // The broken part may be a request begun in the pipeline: it will never end.
         switch (lastRequest, state) {
-        case (.followedByBrokenHTTP?, .idle), (.followedByBrokenHTTP?, .receiving): return refuseBrokenHTTP(context: context)
+        case (.followedByBrokenHTTP(let oversizedHead)?, .idle), (.followedByBrokenHTTP(let oversizedHead)?, .receiving):
+            return refuseBrokenHTTP(oversizedHead: oversizedHead, context: context)
         default: break
         }
         if heldRead, !pipelineIsFull, lastRequest == nil {
@@ -233,9 +237,13 @@ final class APIConnectionHandler: ChannelDuplexHandler {
                 && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" })
     }
 
-    private func refuseBrokenHTTP(context: ChannelHandlerContext) {
+    private func refuseBrokenHTTP(oversizedHead: Bool, context: ChannelHandlerContext) {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-        refuse(.badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
+        let error =
+            oversizedHead
+            ? APIError(.requestHeaderFieldsTooLarge, "header_too_large", "the request's URL and headers are larger than the limit of 80 KiB")
+            : .badRequest("the request is not valid HTTP/1.1")
+        refuse(error, head: head, context: context)
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) {

@@ -17,8 +17,27 @@ enum FormDecoding {
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         guard let decoded = spaced.removingPercentEncoding else {
-            throw .badRequest("the form or query string has a malformed %-escape")
+            throw .badRequest(
+                hasMalformedEscape(text)
+                    ? "the form or query string has a malformed %-escape (% must be followed by two hex digits)"
+                    : "the form or query string is not UTF-8 once its %-escapes are decoded")
         }
         return decoded
+    }
+
+    /// Whether a `%` is not followed by two hex digits: the other way decoding fails is bytes
+    /// that are not UTF-8.
+    private static func hasMalformedEscape(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.indices.contains { index in
+            bytes[index] == UInt8(ascii: "%")
+                && !(index + 2 < bytes.count && bytes[index + 1].isHexDigit && bytes[index + 2].isHexDigit)
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self | 0x20)
     }
 }

@@ -1,4 +1,5 @@
 import CouchQueueModel
+import Foundation
 import NIOCore
 
 /// Reads a request's parameters: its query string, then its body (JSON object or form).
@@ -11,6 +12,7 @@ struct RequestBodyReader: Sendable {
             parameters.merge(try FormDecoding.decode(String(query)).mapValues { .text($0) })
         }
         guard request.body.readableBytes > 0 else { return parameters }
+        try Self.requireIdentityEncoding(request.head.headerFields[values: .contentEncoding])
         let bytes = request.body.readableBytesView
         switch BodyKind(contentType: request.head.headerFields[.contentType], firstByte: bytes.first(where: { !Self.isSpace($0) })) {
         case .json:
@@ -29,6 +31,16 @@ struct RequestBodyReader: Sendable {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "a body must be JSON (application/json) or a form (application/x-www-form-urlencoded), not \(type.prefix(100))")
         }
         return parameters
+    }
+
+    /// A compressed body would otherwise be read as text and refused as malformed JSON, which
+    /// misleads its sender: say which coding is not understood (RFC 9110, 15.5.16).
+    private static func requireIdentityEncoding(_ headerValues: [String]) throws(APIError) {
+        let codings = headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let coding = codings.first(where: { !$0.isEmpty && $0.lowercased() != "identity" }) else { return }
+        throw APIError(
+            .unsupportedMediaType, "unsupported_media_type",
+            "a body with Content-Encoding \(coding.prefix(100)) is not supported: send it uncompressed")
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
