@@ -37,6 +37,18 @@ public struct PostgresLocation: Sendable {
         }
     }
 
+    /// For the one connection made outside the pool (`PostgresStartupCheck`).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tlsConfiguration: PostgresConnection.Configuration.TLS
+        switch tls {
+        case .disable: tlsConfiguration = .disable
+        case .prefer: tlsConfiguration = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tlsConfiguration = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
+    }
+
     func clientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
         let tlsConfiguration: PostgresClient.Configuration.TLS
         switch tls {

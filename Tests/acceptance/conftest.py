@@ -9,9 +9,14 @@ child process on `--port 0` with its own SQLite file in a temporary folder; its 
 - `make_server(...)`: a private server for one test (special timeouts, crashes, signals);
   stopped at the end of the test.
 - `spawn(...)`: a private server that lives until the end of the session (for module fixtures).
+- `postgres_url`: a fresh database on the PostgreSQL cluster that scripts/test starts.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import uuid
 
 import pytest
 
@@ -24,6 +29,17 @@ def couchqueue_binary():
     problem = binary_problem()
     if problem:
         pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh database on the cluster that scripts/test starts, dropped after the test."""
+    server = os.environ.get("COUCHQUEUE_TEST_POSTGRES")
+    assert server, "COUCHQUEUE_TEST_POSTGRES is not set: run scripts/test, which starts PostgreSQL"
+    name = "cq_" + uuid.uuid4().hex
+    subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {name}"], check=True)
+    yield server.replace("/postgres?", f"/{name}?")
+    subprocess.run(["psql", server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
 
 
 @pytest.fixture(scope="session")

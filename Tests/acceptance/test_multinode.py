@@ -8,13 +8,10 @@ once, and each scope `all` copy reached each registered worker exactly once.
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
 """
-import os
-import subprocess
 import threading
 import time
 import uuid
 
-import pytest
 import requests
 
 from support.server import Server
@@ -22,16 +19,6 @@ from support.server import Server
 PUBLICATIONS = 600
 SINGULAR = 12
 SCOPE_ALL = 10
-
-
-@pytest.fixture
-def postgres_url():
-    server = os.environ.get("COUCHQUEUE_TEST_POSTGRES")
-    assert server, "COUCHQUEUE_TEST_POSTGRES is not set: run scripts/test, which starts PostgreSQL"
-    name = "cq_" + uuid.uuid4().hex
-    subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {name}"], check=True)
-    yield server.replace("/postgres?", f"/{name}?")
-    subprocess.run(["psql", server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
 
 
 class Cluster:
