@@ -44,7 +44,7 @@ enum PostgresStartupCheck {
         case .sslUnsupported: return "it does not accept TLS, which sslmode=require asks for"
         case .unsupportedAuthMechanism: return "it asks for an authentication method this client does not support"
         case .authMechanismRequiresPassword: return "it asks for a password; give one in the URL or in PGPASSWORD"
-        case .saslError: return "the password was not accepted"
+        case .saslError: return "SCRAM authentication with it failed"
         default: return nil
         }
     }
