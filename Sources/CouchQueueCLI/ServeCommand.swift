@@ -17,31 +17,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (env COUCHQUEUE_HOST). [default: 127.0.0.1]")
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one (env COUCHQUEUE_PORT). [default: 7878]")
+    // Numbers take the next argument even when it starts with "-": `--port -1` is then refused
+    // for its value, instead of with "Missing value" (argument-parser reads -1 as a flag).
+    @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one (env COUCHQUEUE_PORT). [default: 7878]")
     var port: Int?
 
     @Option(help: "sqlite:PATH or postgres://USER@HOST:PORT/DB (env COUCHQUEUE_STORE). [default: sqlite:couchqueue.sqlite]")
     var store: String?
 
-    @Option(help: "Connections to PostgreSQL per server (env COUCHQUEUE_POSTGRES_POOL_SIZE). [default: 10]")
+    @Option(parsing: .unconditional, help: "Connections to PostgreSQL per server (env COUCHQUEUE_POSTGRES_POOL_SIZE). [default: 10]")
     var postgresPoolSize: Int?
 
-    @Option(help: "Seconds before a silent worker that holds no task is removed (env COUCHQUEUE_WORKER_TIMEOUT). [default: 300]")
+    @Option(parsing: .unconditional, help: "Seconds before a silent worker that holds no task is removed (env COUCHQUEUE_WORKER_TIMEOUT). [default: 300]")
     var workerTimeout: Double?
 
-    @Option(help: "Seconds a started task stays leased without a heartbeat (env COUCHQUEUE_LEASE_TIMEOUT). [default: 60]")
+    @Option(parsing: .unconditional, help: "Seconds a started task stays leased without a heartbeat (env COUCHQUEUE_LEASE_TIMEOUT). [default: 60]")
     var leaseTimeout: Double?
 
-    @Option(help: "Seconds succeeded tasks stay readable by id (env COUCHQUEUE_RETENTION). [default: 86400]")
+    @Option(parsing: .unconditional, help: "Seconds succeeded tasks stay readable by id (env COUCHQUEUE_RETENTION). [default: 86400]")
     var retention: Double?
 
-    @Option(help: "Largest request body in bytes (env COUCHQUEUE_BODY_LIMIT). [default: 1048576]")
+    @Option(parsing: .unconditional, help: "Largest request body in bytes (env COUCHQUEUE_BODY_LIMIT). [default: 1048576]")
     var bodyLimit: Int?
 
-    @Option(help: "Seconds a connection may wait for a whole request before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
+    @Option(parsing: .unconditional, help: "Seconds a connection may wait for a whole request before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
     var idleTimeout: Double?
 
-    @Option(help: "Seconds a request's body may take to arrive after its headers (env COUCHQUEUE_BODY_TIMEOUT). [default: 30]")
+    @Option(parsing: .unconditional, help: "Seconds a request's body may take to arrive after its headers (env COUCHQUEUE_BODY_TIMEOUT). [default: 30]")
     var bodyTimeout: Double?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env COUCHQUEUE_LOG_LEVEL). [default: info]")

@@ -3,6 +3,7 @@ import socket
 import subprocess
 import time
 
+import pytest
 import requests
 
 from support.server import binary_path
@@ -37,6 +38,13 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
         done = run_serve(tmp_path, *args)
         assert done.returncode == 64, (args, done.returncode)  # EX_USAGE
         assert named in done.stderr and "Usage: couchqueue serve" in done.stderr, (args, done.stderr)
+
+
+@pytest.mark.parametrize("args,message", [(["--worker-timeout", "-5"], "--worker-timeout must be from"),
+                                          (["--port", "-1"], "--port must be from")])
+def test_a_negative_number_is_refused_for_its_value_not_taken_for_a_flag(tmp_path, args, message):
+    done = run_serve(tmp_path, *args)
+    assert done.returncode == 64 and message in done.stderr, done.stderr
 
 
 def test_a_second_server_on_the_same_sqlite_file_is_refused(make_server, tmp_path):
