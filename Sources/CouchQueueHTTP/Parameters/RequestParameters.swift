@@ -81,15 +81,18 @@ struct RequestParameters: Sendable {
         case nil, .json(.null)?: return nil
         case .json(.int(let value))?: return Double(value)
         case .json(.double(let value))?: return value
-        case .json(.largeInteger(let digits))?:
-            guard let value = Double(digits), value.isFinite else { throw .badRequest("\(name) must be a number") }
-            return value
+        case .json(.largeInteger(let digits))?: return try Self.finite(Double(digits), name)
         case .text(let text)?:
             guard !text.isEmpty else { return nil }
-            guard Self.isDecimal(text), let value = Double(text), value.isFinite else { throw .badRequest("\(name) must be a number") }
-            return value
-        case .json?: throw .badRequest("\(name) must be a number")
+            return try Self.finite(Self.isDecimal(text) ? Double(text) : nil, name)
+        case .json?: return try Self.finite(nil, name)
         }
+    }
+
+    /// Digits past `Double`'s range read as infinity: no time or count means that.
+    private static func finite(_ value: Double?, _ name: String) throws(APIError) -> Double {
+        guard let value, value.isFinite else { throw .badRequest("\(name) must be a number") }
+        return value
     }
 
     func int(_ name: String) throws(APIError) -> Int? {
