@@ -115,6 +115,28 @@ def test_a_head_past_80_kib_gets_431_and_a_close(server, head):
     sock.close()
 
 
+@pytest.mark.parametrize("head,named", [
+    ("GET /health HTTP/1.1\r\n\r\n", "must have a Host"),
+    ("GET /health HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n\r\n", "more than one Host"),
+    ("GET /health HTTP/1.1\r\nHost: {host} evil.example\r\n\r\n", "Host header is not"),
+])
+def test_a_request_without_exactly_one_valid_host_gets_400(server, head, named):
+    sock, stream = connect(server)
+    sock.sendall(head.format(host=server.host).encode())
+    status, headers, content = read_response(stream)
+    assert status == 400 and headers.get("connection") == "close"
+    error = json.loads(content)["error"]
+    assert error["code"] == "bad_request" and named in error["message"], error
+    sock.close()
+
+
+def test_an_http_1_0_request_needs_no_host(server):
+    sock, stream = connect(server)
+    sock.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+    assert stream.readline().startswith(b"HTTP/1.0 200"), "HTTP/1.0 has no Host header to require"
+    sock.close()
+
+
 def test_requests_before_broken_http_are_answered_first(server):
     sock, stream = connect(server)
     sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n".encode())

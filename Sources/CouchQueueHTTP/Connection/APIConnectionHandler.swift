@@ -154,6 +154,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        if let problem = Self.hostProblem(head) { return refuse(.badRequest(problem), head: head, context: context) }
         let request: APIRequest
         do {
             request = APIRequest(head: try HTTPRequest(head, secure: false, splitCookie: false), body: body)
@@ -228,6 +229,27 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .refused
         write(error.response, for: head, closing: true, context: context)
+    }
+
+    /// What RFC 9112 (3.2) makes a server refuse: an HTTP/1.1 request without a Host header,
+    /// and any request with several, or with one that is no `host[:port]`.
+    private static func hostProblem(_ head: HTTPRequestHead) -> String? {
+        let hosts = head.headers["host"]
+        guard let host = hosts.first else {
+            let http1_1OrLater = head.version.major > 1 || head.version.minor >= 1
+            return http1_1OrLater ? "an HTTP/1.1 request must have a Host header" : nil
+        }
+        if hosts.count > 1 { return "the request has more than one Host header" }
+        guard host.utf8.allSatisfy(isHostByte) else { return "the Host header is not a host name or address with an optional port" }
+        return nil
+    }
+
+    /// The bytes of RFC 3986's `host [ ":" port ]`: unreserved, sub-delims, `%`, `:` and `[]`.
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "-._~%!$&'()*+,;=:[]".utf8.contains(byte)
+        }
     }
 
     /// As the HTTP decoder (llhttp) decides it: after such a request it stops parsing.
