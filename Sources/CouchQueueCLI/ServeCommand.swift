@@ -14,11 +14,13 @@ struct ServeCommand: AsyncParsableCommand {
             "listening on http://HOST:PORT" first on standard output. Logs go to standard error.
             """)
 
+    // The numeric options take the next argument even when it starts with "-" (`parsing:
+    // .unconditional`): `--port -1` is then refused for its value, instead of with "Missing
+    // value" (argument-parser takes -1 for a flag).
+
     @Option(help: "Address to listen on (env COUCHQUEUE_HOST). [default: 127.0.0.1]")
     var host: String?
 
-    // Numbers take the next argument even when it starts with "-": `--port -1` is then refused
-    // for its value, instead of with "Missing value" (argument-parser reads -1 as a flag).
     @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one (env COUCHQUEUE_PORT). [default: 7878]")
     var port: Int?
 

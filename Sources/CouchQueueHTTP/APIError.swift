@@ -10,8 +10,8 @@ public struct APIError: Error, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
-    /// For a `405`: the methods the resource answers.
-    var allow: String?
+    /// The header the answer carries (`APIResponse.header`).
+    var header: HTTPField?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -21,7 +21,7 @@ public struct APIError: Error, Sendable {
 
     static func methodNotAllowed(_ message: String, allowed: [HTTPRequest.Method]) -> APIError {
         var error = APIError(.methodNotAllowed, "method_not_allowed", message)
-        error.allow = allowed.map(\.rawValue).joined(separator: ", ")
+        error.header = HTTPField(name: .allow, value: allowed.map(\.rawValue).joined(separator: ", "))
         return error
     }
 
@@ -68,7 +68,7 @@ public struct APIError: Error, Sendable {
 
     var response: APIResponse {
         var response = APIResult(status, ErrorResponse(code: code, message: message)).response
-        response.allow = allow
+        response.header = header
         return response
     }
 }

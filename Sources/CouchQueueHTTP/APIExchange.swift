@@ -24,10 +24,11 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// An answer of the API: a status and a JSON object, and for a `405` the methods allowed.
+/// An answer of the API: a status and a JSON object, and a header some errors carry.
 public struct APIResponse: Sendable {
     public let status: HTTPResponse.Status
     public let body: [UInt8]
-    /// The `Allow` header a `405` must carry (RFC 9110, 15.5.6).
-    public var allow: String? = nil
+    /// `Allow` on a `405` (RFC 9110, 15.5.6); `Accept-Encoding` on a `415` for a body's coding
+    /// (15.5.16).
+    public var header: HTTPField? = nil
 }

@@ -19,8 +19,14 @@ public enum CouchQueueServer {
         case .sqlite(let path):
             try await serve(store: try SQLiteStore(path: path), configuration, logger: logger)
         case .postgres(let url):
-            let store = PostgresStore(
-                location: try PostgresLocation(url: url), poolSize: configuration.postgresPoolSize, logger: logger)
+            let location = try PostgresLocation(url: url)
+            // Before the pool runs: a pool that fails for a minute stops trying new connections
+            // for a while (its circuit breaker), and the migrations would then fail at once.
+            let reachable = try await ShutdownSignals.unlessSignalled(logger: logger) {
+                try await PostgresStartupCheck.waitForPostgres(location, logger: logger)
+            }
+            guard reachable else { break }
+            let store = PostgresStore(location: location, poolSize: configuration.postgresPoolSize, logger: logger)
             // The client and its change channel run around the server, so the store works from its
             // migrations to the last request of a graceful shutdown.
             try await withThrowingDiscardingTaskGroup { group in

@@ -18,6 +18,27 @@ enum ShutdownSignals {
         await UnixSignalsSequence(trapping: .sigterm, .sigint)
     }
 
+    /// Runs `startUp` unless SIGINT or SIGTERM comes first, which cancels it: false then. For
+    /// what the server does before its services run (waiting for PostgreSQL), which a signal
+    /// must end with a clean exit, not the default action's kill.
+    static func unlessSignalled(logger: Logger, _ startUp: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        let signals = await trap()
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await startUp()
+                return true
+            }
+            group.addTask {
+                // Ends without a signal only when cancelled, once `startUp` has finished.
+                guard let signal = await signals.first(where: { _ in true }) else { return true }
+                logger.info("shutting down", metadata: ["signal": "\(signal)"])
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
     static func handle(_ signals: UnixSignalsSequence, shuttingDown group: ServiceGroup, logger: Logger) async {
         var firstCaught: ContinuousClock.Instant?
         for await signal in signals {

@@ -15,20 +15,15 @@ public final class PostgresStore: QueueStore {
     /// Announces changes to the other servers and hears theirs; run it as a service.
     public let changeChannel: PostgresChangeChannel
     let logger: Logger
-    private let location: PostgresLocation
 
     public init(location: PostgresLocation, poolSize: Int, logger: Logger) {
-        self.location = location
         self.client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
         self.logger = logger
     }
 
-    /// Waits for PostgreSQL to accept a connection, or throws when it never will (see
-    /// `PostgresStartupCheck`), then brings the schema up to date; safe when several servers
-    /// start at once.
+    /// Brings the schema up to date; safe when several servers start at once.
     public func migrate() async throws {
-        try await PostgresStartupCheck.waitForPostgres(location, logger: logger)
         try await PostgresMigrations.migrate(client, logger: logger)
     }
 

@@ -325,6 +325,7 @@ def test_a_compressed_body_is_415_naming_its_encoding(client, encoding):
     r = client.api("PUT", "/task", data=body,
                    headers={"Content-Type": "application/json", "Content-Encoding": encoding})
     assert_error(r, 415, "unsupported_media_type", "Content-Encoding " + encoding.split(", ")[-1])
+    assert r.headers["Accept-Encoding"] == "identity"
     assert client.queue_status(topic.queue)["length"] == 0
 
 

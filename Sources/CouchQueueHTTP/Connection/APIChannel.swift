@@ -22,7 +22,8 @@ public struct APIChannel: ServerChildChannel {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: APIConnectionHandler.headLimits)
+            try pipeline.addHandler(ByteToMessageHandler(decoder))
             try pipeline.addHandler(ConnectionGuardHandler(options))
             try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit))
             return Value(channel: channel)

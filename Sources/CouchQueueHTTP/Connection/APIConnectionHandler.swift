@@ -17,8 +17,10 @@ import NIOHTTPTypesHTTP1
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes at once unless a
 ///   request is being answered, and then after its answer; requests pipelined behind it are
 ///   not served.
-/// - What does not parse as HTTP is answered `400` and the connection closed, after the
-///   answers to the requests before it.
+/// - What does not parse as HTTP is answered `400` (a head past `headLimits`, `431`) and the
+///   connection closed, after the answers to the requests before it.
+/// - A request without exactly one valid `Host` (`HostHeader`) is refused with 400 as soon as
+///   its head arrives, as one whose body is over the limit is.
 /// - A request to switch protocols (`Connection: upgrade`, `CONNECT`) is the connection's
 ///   last: the decoder parses nothing after its end, so nothing more is read; it is answered
 ///   and the connection closed.
@@ -41,6 +43,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             if case .responding = self { true } else { false }
         }
     }
+
+    /// How large a request's head may be: NIO's defaults, named so that a `431` can say them.
+    static let headLimits = NIOHTTPDecoderLimitConfiguration()
 
     private let responder: APIResponder
     private let bodyLimit: Int
@@ -130,6 +135,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > bodyLimit {
                 return refuse(tooLarge, head: head, context: context)
             }
+            if let problem = HostHeader.problem(head) { return refuse(.badRequest(problem), head: head, context: context) }
             // An HTTP/1.0 client cannot read an interim answer (RFC 9110, 10.1.1).
             if head.version != .http1_0, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
@@ -154,7 +160,6 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
-        if let problem = Self.hostProblem(head) { return refuse(.badRequest(problem), head: head, context: context) }
         let request: APIRequest
         do {
             request = APIRequest(head: try HTTPRequest(head, secure: false, splitCookie: false), body: body)
@@ -231,27 +236,6 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         write(error.response, for: head, closing: true, context: context)
     }
 
-    /// What RFC 9112 (3.2) makes a server refuse: an HTTP/1.1 request without a Host header,
-    /// and any request with several, or with one that is no `host[:port]`.
-    private static func hostProblem(_ head: HTTPRequestHead) -> String? {
-        let hosts = head.headers["host"]
-        guard let host = hosts.first else {
-            let http1_1OrLater = head.version.major > 1 || head.version.minor >= 1
-            return http1_1OrLater ? "an HTTP/1.1 request must have a Host header" : nil
-        }
-        if hosts.count > 1 { return "the request has more than one Host header" }
-        guard host.utf8.allSatisfy(isHostByte) else { return "the Host header is not a host name or address with an optional port" }
-        return nil
-    }
-
-    /// The bytes of RFC 3986's `host [ ":" port ]`: unreserved, sub-delims, `%`, `:` and `[]`.
-    private static func isHostByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: "-._~%!$&'()*+,;=:[]".utf8.contains(byte)
-        }
-    }
-
     /// As the HTTP decoder (llhttp) decides it: after such a request it stops parsing.
     private static func switchesProtocols(_ head: HTTPRequestHead) -> Bool {
         head.method == .CONNECT
@@ -263,7 +247,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
         let error =
             oversizedHead
-            ? APIError(.requestHeaderFieldsTooLarge, "header_too_large", "the request's URL and headers are larger than the limit of 80 KiB")
+            ? APIError(
+                .requestHeaderFieldsTooLarge, "header_too_large",
+                "the request's URL and header fields are larger than the limit of \(Self.headLimits.maxHeaderListSize / 1024) KiB, "
+                    + "or more than \(Self.headLimits.maxHeaderFieldCount) fields")
             : .badRequest("the request is not valid HTTP/1.1")
         refuse(error, head: head, context: context)
     }

@@ -13,7 +13,7 @@ enum ResponseBytes {
         buffer.writeString("HTTP/\(version.major).\(version.minor) \(response.status.code) \(response.status.reasonPhrase)\r\n")
         buffer.writeString("Content-Type: application/json\r\nContent-Length: \(response.body.count)\r\nServer: couchqueue\r\n")
         buffer.writeBytes(HTTPDate.header())
-        if let allow = response.allow { buffer.writeString("Allow: \(allow)\r\n") }
+        if let header = response.header { buffer.writeString("\(header.name): \(header.value)\r\n") }
         if closing {
             buffer.writeString("Connection: close\r\n")
         } else if version == .http1_0 {

@@ -1,5 +1,6 @@
 import CouchQueueModel
 import Foundation
+import HTTPTypes
 import NIOCore
 
 /// Reads a request's parameters: its query string, then its body (JSON object or form).
@@ -38,9 +39,11 @@ struct RequestBodyReader: Sendable {
     private static func requireIdentityEncoding(_ headerValues: [String]) throws(APIError) {
         let codings = headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard let coding = codings.first(where: { !$0.isEmpty && $0.lowercased() != "identity" }) else { return }
-        throw APIError(
+        var error = APIError(
             .unsupportedMediaType, "unsupported_media_type",
             "a body with Content-Encoding \(coding.prefix(100)) is not supported: send it uncompressed")
+        error.header = HTTPField(name: .acceptEncoding, value: "identity")
+        throw error
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

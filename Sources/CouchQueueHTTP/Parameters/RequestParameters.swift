@@ -85,7 +85,7 @@ struct RequestParameters: Sendable {
         case .text(let text)?:
             guard !text.isEmpty else { return nil }
             return try Self.finite(Self.isDecimal(text) ? Double(text) : nil, name)
-        case .json?: return try Self.finite(nil, name)
+        case .json?: throw .badRequest("\(name) must be a number")
         }
     }
 
