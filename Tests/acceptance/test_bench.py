@@ -31,3 +31,8 @@ def test_bench_fails_clearly_without_a_server():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert done.stderr.strip(), "a failed bench says why"
+
+
+def test_a_negative_number_is_refused_for_its_value():
+    done = subprocess.run([str(binary_path()), "bench", "--tasks", "-5"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 64 and "--tasks must be positive" in done.stderr, done.stderr

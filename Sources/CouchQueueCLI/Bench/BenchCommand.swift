@@ -17,16 +17,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "A server's address; repeat it to spread connections over several servers.")
     var url: [String] = ["http://127.0.0.1:7878"]
 
-    @Option(name: .shortAndLong, help: "Tasks per phase.")
+    // The numbers take the next argument even when it starts with "-", as `serve`'s do: `-t -5`
+    // is refused for its value, not taken for a flag.
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Tasks per phase.")
     var tasks = 20_000
 
-    @Option(name: [.customShort("c"), .long], help: "Concurrent connections.")
+    @Option(name: [.customShort("c"), .long], parsing: .unconditional, help: "Concurrent connections.")
     var connections = 16
 
-    @Option(help: "Tasks left waiting in a separate queue before the phases run.")
+    @Option(parsing: .unconditional, help: "Tasks left waiting in a separate queue before the phases run.")
     var backlog = 0
 
-    @Option(help: "Tasks a worker leases and reports on per call (GET /task?count=, POST /tasks); 1: one by one, as the peers.")
+    @Option(parsing: .unconditional, help: "Tasks a worker leases and reports on per call (GET /task?count=, POST /tasks); 1: one by one, as the peers.")
     var batch = 1
 
     @Option(help: "Comma-separated phases to run: publish, drain, mixed.")
