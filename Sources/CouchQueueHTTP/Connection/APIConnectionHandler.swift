@@ -65,7 +65,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private enum LastRequest: Equatable {
         case upgrade
-        /// `oversizedHead`: the request's URL and headers passed the decoder's limit (80 KiB).
+        /// `oversizedHead`: the request's URL and headers passed `headLimits`.
         case followedByBrokenHTTP(oversizedHead: Bool)
     }
 
@@ -245,14 +245,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private func refuseBrokenHTTP(oversizedHead: Bool, context: ChannelHandlerContext) {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-        let error =
-            oversizedHead
-            ? APIError(
-                .requestHeaderFieldsTooLarge, "header_too_large",
-                "the request's URL and header fields are larger than the limit of \(Self.headLimits.maxHeaderListSize / 1024) KiB, "
-                    + "or more than \(Self.headLimits.maxHeaderFieldCount) fields")
-            : .badRequest("the request is not valid HTTP/1.1")
-        refuse(error, head: head, context: context)
+        refuse(oversizedHead ? headTooLarge : .badRequest("the request is not valid HTTP/1.1"), head: head, context: context)
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) {
@@ -268,5 +261,12 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private var tooLarge: APIError {
         APIError(.contentTooLarge, "payload_too_large", "the request body is larger than the limit of \(bodyLimit) bytes")
+    }
+
+    private var headTooLarge: APIError {
+        APIError(
+            .requestHeaderFieldsTooLarge, "header_too_large",
+            "the request's URL and header fields are larger than the limit of \(Self.headLimits.maxHeaderListSize / 1024) KiB, "
+                + "or more than \(Self.headLimits.maxHeaderFieldCount) fields")
     }
 }
