@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one (env COUCHQUEUE_PORT). [default: 7878]")
     var port: Int?
 
-    @Option(help: "sqlite:PATH or postgres://USER@HOST:PORT/DB (env COUCHQUEUE_STORE). [default: sqlite:couchqueue.sqlite]")
+    @Option(help: "sqlite:PATH or postgres://USER@HOST:PORT/DB[?sslmode=MODE&sslrootcert=FILE], as libpq reads them (env COUCHQUEUE_STORE). [default: sqlite:couchqueue.sqlite]")
     var store: String?
 
     @Option(parsing: .unconditional, help: "Connections to PostgreSQL per server (env COUCHQUEUE_POSTGRES_POOL_SIZE). [default: 10]")

@@ -18,7 +18,7 @@ public enum PostgresStartupCheck {
                 try? await connection.close()
                 return
             } catch let error as PSQLError {
-                if let reason = permanentRefusal(error) {
+                if let reason = permanentRefusal(error, location) {
                     throw PostgresStoreError("PostgreSQL at \(location.host):\(location.port) refused the connection: \(reason)")
                 }
                 logger.warning(
@@ -36,15 +36,15 @@ public enum PostgresStartupCheck {
     /// Why no later attempt can succeed either, or nil: bad credentials and unknown roles
     /// (SQLSTATE class 28), an unknown database (3D000), no right to connect (42501), and TLS
     /// or authentication that this client and that server cannot agree on.
-    private static func permanentRefusal(_ error: PSQLError) -> String? {
+    private static func permanentRefusal(_ error: PSQLError, _ location: PostgresLocation) -> String? {
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
             guard state.hasPrefix("28") || state == "3D000" || state == "42501" else { return nil }
             return "\(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))"
-        case .connectionError where error.underlying is NIOSSLError:
-            return "TLS failed (\(String(reflecting: error.underlying!))); sslmode=require verifies the server's certificate"
-        case .sslUnsupported: return "it does not accept TLS, which sslmode=require asks for"
+        case .connectionError where error.underlying is NIOSSLError || error.underlying is NIOSSLExtraError:
+            return "TLS failed (\(String(reflecting: error.underlying!))); \(location.certificateCheck)"
+        case .sslUnsupported: return "it does not accept TLS, which sslmode=\(location.tls.rawValue) asks for"
         case .unsupportedAuthMechanism: return "it asks for an authentication method this client does not support"
         case .authMechanismRequiresPassword: return "it asks for a password; give one in the URL or in PGPASSWORD"
         case .saslError: return "SCRAM authentication with it failed"

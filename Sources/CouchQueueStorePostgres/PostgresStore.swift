@@ -16,8 +16,9 @@ public final class PostgresStore: QueueStore {
     public let changeChannel: PostgresChangeChannel
     let logger: Logger
 
-    public init(location: PostgresLocation, poolSize: Int, logger: Logger) {
-        self.client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+    /// Throws when `location`'s `sslrootcert` cannot be read.
+    public init(location: PostgresLocation, poolSize: Int, logger: Logger) throws {
+        self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
         self.logger = logger
     }

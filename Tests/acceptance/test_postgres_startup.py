@@ -1,14 +1,19 @@
 """`couchqueue serve` on a PostgreSQL store that is not there yet, or never will be: a refusal
-that no retry can cure (no such database, no such role, TLS the server does not offer) stops
-the server at once, saying why; a PostgreSQL that is not up yet is waited for, with a warning,
-and served once it is; a signal during that wait stops the server cleanly.
+that no retry can cure (no such database, no such role, TLS the server does not offer or a
+certificate that does not verify) stops the server at once, saying why; a PostgreSQL that is
+not up yet is waited for, with a warning, and served once it is; a signal during that wait
+stops the server cleanly. `sslmode` means what it means to libpq: a server with a certificate
+from an authority of its own is served over TLS unless a `verify-` mode is asked for.
 
-Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
+Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it); the TLS
+tests start a cluster of their own that accepts TLS, with scripts/postgres-test-cluster.
 """
+import pathlib
 import queue
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -54,13 +59,82 @@ class Serve:
     (lambda url: url._replace(query="sslmode=require"), "does not accept TLS"),
 ], ids=["unknown database", "unknown role", "TLS not offered"])
 def test_a_refusal_no_retry_can_cure_stops_the_server_saying_why(tmp_path, postgres_url, change, named):
-    server = Serve(urllib.parse.urlunsplit(change(urllib.parse.urlsplit(postgres_url))), tmp_path)
+    assert_refused(urllib.parse.urlunsplit(change(urllib.parse.urlsplit(postgres_url))), named, tmp_path)
+
+
+def assert_refused(store, named, cwd):
+    server = Serve(store, cwd)
     try:
         assert server.proc.wait(timeout=30) == 1
         assert server.wait_for(server.stderr, named, 5), f"no error naming {named!r}"
         assert server.stdout.empty(), "the server said it was listening"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_cluster():
+    """A cluster that accepts TLS with a certificate for localhost from an authority of its
+    own: its URL and that authority's file."""
+    folder = tempfile.mkdtemp(prefix="couchqueue-test-pg-tls.")
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "postgres-test-cluster"
+    try:
+        url = subprocess.run([script, "start", folder, "--tls"], check=True, capture_output=True, text=True).stdout.strip()
+        yield url, f"{folder}/ca.pem"
+    finally:
+        subprocess.run([script, "stop", folder], check=True)
+
+
+@pytest.fixture
+def tls_store(tls_cluster, tmp_path):
+    """`tls_store(host, query)`: the URL of the TLS cluster through `host`, with `query`, in
+    which {ca} is the authority of the cluster's certificate and {other_ca} another."""
+    url, ca = tls_cluster
+    other_ca = tmp_path / "other-ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=another",
+                    "-keyout", str(tmp_path / "other-ca.key"), "-out", str(other_ca)], check=True, capture_output=True)
+    url = urllib.parse.urlsplit(url)
+
+    def store(host, query):
+        netloc = f"{url.username}@{host}:{url.port}"
+        return urllib.parse.urlunsplit(url._replace(netloc=netloc, query=query.format(ca=ca, other_ca=other_ca)))
+    return store
+
+
+@pytest.mark.parametrize("host,query", [
+    ("127.0.0.1", ""),
+    ("127.0.0.1", "sslmode=allow"),
+    ("127.0.0.1", "sslmode=require"),
+    ("localhost", "sslmode=verify-full&sslrootcert={ca}"),
+    ("127.0.0.1", "sslmode=verify-ca&sslrootcert={ca}"),
+    ("localhost", "sslmode=require&sslrootcert={ca}"),
+], ids=["default prefer", "allow", "require", "verify-full", "verify-ca without the host", "require with an authority"])
+def test_a_postgres_with_a_certificate_of_its_own_is_served_over_tls(tmp_path, tls_cluster, tls_store, host, query):
+    server = Serve(tls_store(host, query), tmp_path)
+    try:
+        line = server.wait_for(server.stdout, "listening on", 30)
+        assert line, f"the server did not start: {server.proc.poll()=}"
+        match = LISTEN_RE.search(line)
+        health = requests.get(f"http://{match.group(1)}:{match.group(2)}/health", timeout=10)
+        assert health.status_code == 200, health.text
+        answer = subprocess.run(["psql", tls_cluster[0], "-Atc", """
+            SELECT count(*), count(*) FILTER (WHERE ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"""],
+                                check=True, capture_output=True, text=True)
+        connections, over_tls = map(int, answer.stdout.strip().split("|"))
+        assert connections > 0 and over_tls == connections, answer.stdout
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("host,query,named", [
+    ("localhost", "sslmode=verify-full", "against the system's trusted roots"),
+    ("127.0.0.1", "sslmode=verify-full&sslrootcert={ca}", "and the host name 127.0.0.1"),
+    ("localhost", "sslmode=require&sslrootcert={other_ca}", "sslmode=verify-ca checks the server's certificate against"),
+    ("localhost", "sslmode=verify-ca&sslrootcert=/no/such/file.pem", "sslrootcert /no/such/file.pem is not a readable"),
+], ids=["untrusted authority", "host name not in the certificate", "require with another authority", "no such file"])
+def test_a_certificate_that_does_not_verify_stops_the_server_saying_why(tmp_path, tls_store, host, query, named):
+    assert_refused(tls_store(host, query), named, tmp_path)
 
 
 class Relay:

@@ -18,7 +18,7 @@ enum PostgresTestDatabase {
         try await admin(server) { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
         var location = server
         location.database = name
-        let store = PostgresStore(location: location, poolSize: 8, logger: logger)
+        let store = try PostgresStore(location: location, poolSize: 8, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await store.client.run() }
             defer { group.cancelAll() }
@@ -30,7 +30,7 @@ enum PostgresTestDatabase {
 
     /// A client on the cluster's own database, for creating and dropping test databases.
     private static func admin(_ server: PostgresLocation, _ body: (PostgresClient) async throws -> Void) async throws {
-        let store = PostgresStore(location: server, poolSize: 1, logger: Logger(label: "tests"))
+        let store = try PostgresStore(location: server, poolSize: 1, logger: Logger(label: "tests"))
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await store.client.run() }
             defer { group.cancelAll() }
