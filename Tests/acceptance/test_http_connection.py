@@ -125,11 +125,14 @@ def test_a_head_past_80_kib_gets_431_and_a_close(server, head):
     ("GET /health HTTP/1.1\r\nHost: a:b:c\r\n\r\n", "Host header is not"),
     ("GET /health HTTP/1.1\r\nHost: {host}:99999\r\n\r\n", "Host header is not"),
     ("GET /health HTTP/1.1\r\nHost: ]x[\r\n\r\n", "Host header is not"),
+    ("GET /health HTTP/1.1\r\nHost: {host}\r\nHOST: {host}\r\n\r\n", "more than one Host"),
+    ("GET /health HTTP/1.1\r\nHost: [\uff11::1]\r\n\r\n", "Host header is not"),  # fullwidth 1
+    ("GET /health HTTP/1.1\r\nHost: {host}:\uff18\uff10\r\n\r\n", "Host header is not"),  # fullwidth 80
     ("PUT /task HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", "must have a Host"),
 ])
 def test_a_request_without_exactly_one_valid_host_gets_400(server, head, named):
     sock, stream = connect(server)
-    sock.sendall(head.format(host=server.host).encode())
+    sock.sendall(head.format(host=server.host).encode("utf-8"))
     status, headers, content = read_response(stream)
     assert status == 400 and headers.get("connection") == "close"
     error = json.loads(content)["error"]
@@ -138,9 +141,10 @@ def test_a_request_without_exactly_one_valid_host_gets_400(server, head, named):
 
 
 @pytest.mark.parametrize("host", ["{host}", "{host}:80", "[::1]:7878", "queue.example", ""])
-def test_a_valid_host_header_is_accepted(server, host):
+@pytest.mark.parametrize("name", ["Host", "hOST"])
+def test_a_valid_host_header_is_accepted(server, host, name):
     sock, stream = connect(server)
-    sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host.format(host=server.host)}\r\n\r\n".encode())
+    sock.sendall(f"GET /health HTTP/1.1\r\n{name}: {host.format(host=server.host)}\r\n\r\n".encode())
     assert read_response(stream)[0] == 200
     sock.close()
 
