@@ -13,7 +13,7 @@ struct RequestBodyReader: Sendable {
             parameters.merge(try FormDecoding.decode(String(query)).mapValues { .text($0) })
         }
         guard request.body.readableBytes > 0 else { return parameters }
-        try Self.requireIdentityEncoding(request.head.headerFields[values: .contentEncoding])
+        if let codings = request.head.headerFields[.contentEncoding] { try Self.requireIdentityEncoding(codings) }
         let bytes = request.body.readableBytesView
         switch BodyKind(contentType: request.head.headerFields[.contentType], firstByte: bytes.first(where: { !Self.isSpace($0) })) {
         case .json:
@@ -35,9 +35,10 @@ struct RequestBodyReader: Sendable {
     }
 
     /// A compressed body would otherwise be read as text and refused as malformed JSON, which
-    /// misleads its sender: say which coding is not understood (RFC 9110, 15.5.16).
-    private static func requireIdentityEncoding(_ headerValues: [String]) throws(APIError) {
-        let codings = headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+    /// misleads its sender: say which coding is not understood (RFC 9110, 15.5.16). `codings`
+    /// is every `Content-Encoding` field's value, joined by commas.
+    private static func requireIdentityEncoding(_ codings: String) throws(APIError) {
+        let codings = codings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let coding = codings.first(where: { !$0.isEmpty && $0.lowercased() != "identity" }) else { return }
         var error = APIError(
             .unsupportedMediaType, "unsupported_media_type",
