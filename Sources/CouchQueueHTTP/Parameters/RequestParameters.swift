@@ -85,14 +85,18 @@ struct RequestParameters: Sendable {
         case .text(let text)?:
             guard !text.isEmpty else { return nil }
             return try Self.finite(Self.isDecimal(text) ? Double(text) : nil, name)
-        case .json?: throw .badRequest("\(name) must be a number")
+        case .json?: throw Self.notANumber(name)
         }
     }
 
     /// Digits past `Double`'s range read as infinity: no time or count means that.
     private static func finite(_ value: Double?, _ name: String) throws(APIError) -> Double {
-        guard let value, value.isFinite else { throw .badRequest("\(name) must be a number") }
+        guard let value, value.isFinite else { throw notANumber(name) }
         return value
+    }
+
+    private static func notANumber(_ name: String) -> APIError {
+        .badRequest("\(name) must be a number")
     }
 
     func int(_ name: String) throws(APIError) -> Int? {
