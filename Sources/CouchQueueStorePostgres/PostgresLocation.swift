@@ -2,24 +2,22 @@ import Foundation
 import PostgresNIO
 
 /// Connection settings from a `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…&sslrootcert=…]`
-/// URL; the password may come from `PGPASSWORD` instead. `sslmode` means what it means to libpq.
+/// URL. As for libpq, the password may come from `PGPASSWORD`, and `sslmode` and `sslrootcert`
+/// from `PGSSLMODE` and `PGSSLROOTCERT`, and they mean what they mean to libpq.
 public struct PostgresLocation: Sendable {
     public var host: String
     public var port: Int
     public var username: String
     public var password: String?
     public var database: String
+    /// The `sslmode` asked for (`allow` is read as `prefer`).
     public var tls: TLSMode
-    /// `sslrootcert`: a PEM file of the authorities the server's certificate must chain to; nil
-    /// for the system's trusted roots (`sslrootcert=system`, or none given).
+    /// `sslrootcert=FILE`: the PEM file of the authorities the server's certificate must chain
+    /// to. Without one, `verify-full` takes the system's trusted roots, and no other mode
+    /// checks the certificate.
     public var trustedRootsFile: String?
 
-    /// As libpq's: only the two `verify-` modes check the server's certificate (`require` too,
-    /// when `sslrootcert` names a file). A server with TLS on and a certificate of its own, as
-    /// Debian's and most managed ones have, would otherwise refuse every client that has not
-    /// been told its authority.
     public enum TLSMode: String, Sendable {
-        /// `allow` too: libpq tries without TLS first, this client with it.
         case disable, prefer, require
         case verifyCA = "verify-ca"
         case verifyFull = "verify-full"
@@ -45,23 +43,51 @@ public struct PostgresLocation: Sendable {
             }
             parameters[item.name] = item.value ?? ""
         }
-        let mode = parameters["sslmode"] ?? "prefer"
+        let roots = parameters["sslrootcert"] ?? environment["PGSSLROOTCERT"]
+        // Public authorities vouch for whoever controls a name: only the name authenticates.
+        let mode = parameters["sslmode"] ?? environment["PGSSLMODE"] ?? (roots == "system" ? "verify-full" : "prefer")
         guard let tls = mode == "allow" ? .prefer : TLSMode(rawValue: mode) else {
             throw PostgresStoreError("sslmode \(mode) is not one of disable, allow, prefer, require, verify-ca, verify-full")
         }
-        let roots = parameters["sslrootcert"].flatMap { $0 == "system" ? nil : $0 }
-        self.tls = tls == .require && roots != nil ? .verifyCA : tls
-        self.trustedRootsFile = roots
+        if roots == "system", tls != .verifyFull {
+            throw PostgresStoreError("sslrootcert=system needs sslmode=verify-full, as in libpq: a public authority vouches only for a name")
+        }
+        if roots == nil, tls == .verifyCA {
+            throw PostgresStoreError("sslmode=verify-ca needs sslrootcert=FILE, the authority of the server's certificate")
+        }
+        self.tls = tls
+        self.trustedRootsFile = roots == "system" ? nil : roots
     }
 
     private static let parameters: Set = ["sslmode", "sslrootcert"]
+
+    /// Whether the server is authenticated: without it, TLS only hides the traffic from
+    /// onlookers who cannot take over the server's address.
+    public var checksCertificate: Bool {
+        verification != .none
+    }
+
+    /// As libpq's: the `verify-` modes check the certificate, and every mode with TLS checks
+    /// it against an `sslrootcert` file when one is named.
+    private var verification: CertificateVerification {
+        switch tls {
+        case .verifyFull: .fullVerification
+        case .verifyCA: .noHostnameVerification
+        case .disable, .prefer, .require: trustedRootsFile == nil ? .none : .noHostnameVerification
+        }
+    }
 
     /// For the one connection made outside the pool (`PostgresStartupCheck`). Reads
     /// `trustedRootsFile`, once per call.
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
         var tlsConfiguration = PostgresConnection.Configuration.TLS.disable
         if let settings = try tlsSettings() {
-            let context = try NIOSSLContext(configuration: settings)
+            let context: NIOSSLContext
+            do {
+                context = try NIOSSLContext(configuration: settings)
+            } catch {
+                throw PostgresStoreError("TLS cannot be set up (\(error)): the system's trusted roots may be missing")
+            }
             tlsConfiguration = tls == .prefer ? .prefer(context) : .require(context)
         }
         return PostgresConnection.Configuration(
@@ -78,15 +104,11 @@ public struct PostgresLocation: Sendable {
         return configuration
     }
 
-    /// How the server's certificate is checked, or nil without TLS.
+    /// The TLS settings of `tls` and `trustedRootsFile`, or nil without TLS.
     private func tlsSettings() throws -> TLSConfiguration? {
+        guard tls != .disable else { return nil }
         var settings = TLSConfiguration.makeClientConfiguration()
-        switch tls {
-        case .disable: return nil
-        case .prefer, .require: settings.certificateVerification = .none
-        case .verifyCA: settings.certificateVerification = .noHostnameVerification
-        case .verifyFull: settings.certificateVerification = .fullVerification
-        }
+        settings.certificateVerification = verification
         if let trustedRootsFile {
             do {
                 settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(trustedRootsFile))
@@ -97,15 +119,12 @@ public struct PostgresLocation: Sendable {
         return settings
     }
 
-    /// What the server's certificate was checked against, for a refusal's reason.
+    /// How the server's certificate was checked, for the reason of a failed TLS handshake.
     var certificateCheck: String {
-        switch tls {
-        case .disable, .prefer, .require: "sslmode=\(tls.rawValue) does not check the server's certificate"
-        case .verifyCA, .verifyFull:
-            "sslmode=\(tls.rawValue) checks the server's certificate against "
-                + (trustedRootsFile.map { "the authorities in \($0)" } ?? "the system's trusted roots (sslrootcert names others)")
-                + (tls == .verifyFull ? " and the host name \(host)" : "")
-        }
+        guard checksCertificate else { return "sslmode=\(tls.rawValue) does not check the server's certificate" }
+        return "sslmode=\(tls.rawValue) checks that the server's certificate chains to "
+            + (trustedRootsFile.map { "an authority in \($0)" } ?? "an authority the system trusts")
+            + (verification == .fullVerification ? " and names \(host)" : "")
     }
 }
 

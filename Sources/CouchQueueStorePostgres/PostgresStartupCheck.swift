@@ -11,6 +11,11 @@ public enum PostgresStartupCheck {
     /// that will not pass throws `PostgresStoreError` with its reason.
     public static func waitForPostgres(_ location: PostgresLocation, logger: Logger) async throws {
         let configuration = try location.connectionConfiguration()
+        if location.tls != .disable, !location.checksCertificate {
+            logger.notice(
+                "the PostgreSQL server's certificate is not checked; to authenticate the server, name its authority",
+                metadata: ["sslmode": "\(location.tls.rawValue)", "instead": "sslmode=verify-full&sslrootcert=FILE"])
+        }
         var delay = Duration.seconds(1)
         while true {
             do {
@@ -18,9 +23,7 @@ public enum PostgresStartupCheck {
                 try? await connection.close()
                 return
             } catch let error as PSQLError {
-                if let reason = permanentRefusal(error, location) {
-                    throw PostgresStoreError("PostgreSQL at \(location.host):\(location.port) refused the connection: \(reason)")
-                }
+                if let refusal = permanentRefusal(error, location) { throw PostgresStoreError(refusal) }
                 logger.warning(
                     "PostgreSQL is not reachable yet; trying again",
                     metadata: [
@@ -35,20 +38,29 @@ public enum PostgresStartupCheck {
 
     /// Why no later attempt can succeed either, or nil: bad credentials and unknown roles
     /// (SQLSTATE class 28), an unknown database (3D000), no right to connect (42501), and TLS
-    /// or authentication that this client and that server cannot agree on.
+    /// or authentication that this client and that server cannot agree on. A connection closed
+    /// during the TLS handshake is not one: a restarting server or a proxy without one does it.
     private static func permanentRefusal(_ error: PSQLError, _ location: PostgresLocation) -> String? {
+        let address = "PostgreSQL at \(location.host):\(location.port)"
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
             guard state.hasPrefix("28") || state == "3D000" || state == "42501" else { return nil }
-            return "\(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))"
+            return "\(address) refused the connection: \(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))"
+        case .connectionError where isClosedDuringHandshake(error.underlying):
+            return nil
         case .connectionError where error.underlying is NIOSSLError || error.underlying is NIOSSLExtraError:
-            return "TLS failed (\(String(reflecting: error.underlying!))); \(location.certificateCheck)"
-        case .sslUnsupported: return "it does not accept TLS, which sslmode=\(location.tls.rawValue) asks for"
-        case .unsupportedAuthMechanism: return "it asks for an authentication method this client does not support"
-        case .authMechanismRequiresPassword: return "it asks for a password; give one in the URL or in PGPASSWORD"
-        case .saslError: return "SCRAM authentication with it failed"
+            return "the TLS connection to \(address) failed (\(String(reflecting: error.underlying!))); \(location.certificateCheck)"
+        case .sslUnsupported: return "\(address) does not accept TLS, which sslmode=\(location.tls.rawValue) asks for"
+        case .unsupportedAuthMechanism: return "\(address) asks for an authentication method this client does not support"
+        case .authMechanismRequiresPassword: return "\(address) asks for a password; give one in the URL or in PGPASSWORD"
+        case .saslError: return "SCRAM authentication with \(address) failed"
         default: return nil
         }
+    }
+
+    private static func isClosedDuringHandshake(_ error: (any Error)?) -> Bool {
+        guard let error = error as? NIOSSLError else { return false }
+        return error == .uncleanShutdown || error == .handshakeFailed(.sslError([.eofDuringHandshake]))
     }
 }

@@ -132,7 +132,7 @@ def test_a_head_past_80_kib_gets_431_and_a_close(server, head):
 ])
 def test_a_request_without_exactly_one_valid_host_gets_400(server, head, named):
     sock, stream = connect(server)
-    sock.sendall(head.format(host=server.host).encode("utf-8"))
+    sock.sendall(head.format(host=server.host).encode())
     status, headers, content = read_response(stream)
     assert status == 400 and headers.get("connection") == "close"
     error = json.loads(content)["error"]

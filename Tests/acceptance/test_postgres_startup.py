@@ -74,25 +74,26 @@ def assert_refused(store, named, cwd):
 
 @pytest.fixture(scope="module")
 def tls_cluster():
-    """A cluster that accepts TLS with a certificate for localhost from an authority of its
-    own: its URL and that authority's file."""
+    """A cluster that accepts TLS with a certificate for localhost (not for 127.0.0.1) from an
+    authority of its own: its URL, that authority's file, and another authority's."""
     folder = tempfile.mkdtemp(prefix="couchqueue-test-pg-tls.")
     script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "postgres-test-cluster"
     try:
-        url = subprocess.run([script, "start", folder, "--tls"], check=True, capture_output=True, text=True).stdout.strip()
-        yield url, f"{folder}/ca.pem"
+        started = subprocess.run([script, "start", folder, "--tls"], capture_output=True, text=True)
+        assert started.returncode == 0, f"the TLS cluster did not start: {started.stderr}"
+        other_ca = f"{folder}/other-ca.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=another",
+                        "-keyout", f"{folder}/other-ca.key", "-out", other_ca], check=True, capture_output=True)
+        yield started.stdout.strip(), f"{folder}/ca.pem", other_ca
     finally:
         subprocess.run([script, "stop", folder], check=True)
 
 
 @pytest.fixture
-def tls_store(tls_cluster, tmp_path):
+def tls_store(tls_cluster):
     """`tls_store(host, query)`: the URL of the TLS cluster through `host`, with `query`, in
     which {ca} is the authority of the cluster's certificate and {other_ca} another."""
-    url, ca = tls_cluster
-    other_ca = tmp_path / "other-ca.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=another",
-                    "-keyout", str(tmp_path / "other-ca.key"), "-out", str(other_ca)], check=True, capture_output=True)
+    url, ca, other_ca = tls_cluster
     url = urllib.parse.urlsplit(url)
 
     def store(host, query):
@@ -101,38 +102,57 @@ def tls_store(tls_cluster, tmp_path):
     return store
 
 
-@pytest.mark.parametrize("host,query", [
-    ("127.0.0.1", ""),
-    ("127.0.0.1", "sslmode=allow"),
-    ("127.0.0.1", "sslmode=require"),
-    ("localhost", "sslmode=verify-full&sslrootcert={ca}"),
-    ("127.0.0.1", "sslmode=verify-ca&sslrootcert={ca}"),
-    ("localhost", "sslmode=require&sslrootcert={ca}"),
-], ids=["default prefer", "allow", "require", "verify-full", "verify-ca without the host", "require with an authority"])
-def test_a_postgres_with_a_certificate_of_its_own_is_served_over_tls(tmp_path, tls_cluster, tls_store, host, query):
+def serves(server):
+    """Whether `server` starts listening and answers `/health` with 200."""
+    line = server.wait_for(server.stdout, "listening on", 30)
+    assert line, f"the server did not start: {server.proc.poll()=}"
+    match = LISTEN_RE.search(line)
+    health = requests.get(f"http://{match.group(1)}:{match.group(2)}/health", timeout=10)
+    return health.status_code == 200
+
+
+def test_the_default_sslmode_serves_a_postgres_without_tls(tmp_path, postgres_url):
+    server = Serve(urllib.parse.urlunsplit(urllib.parse.urlsplit(postgres_url)._replace(query="")), tmp_path)
+    try:
+        assert serves(server)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("host,query,checked", [
+    ("127.0.0.1", "", False),
+    ("127.0.0.1", "sslmode=allow", False),
+    ("127.0.0.1", "sslmode=require", False),
+    ("localhost", "sslmode=verify-full&sslrootcert={ca}", True),
+    ("127.0.0.1", "sslmode=verify-ca&sslrootcert={ca}", True),
+    ("127.0.0.1", "sslmode=require&sslrootcert={ca}", True),
+    ("127.0.0.1", "sslrootcert={ca}", True),
+], ids=["default prefer", "allow", "require", "verify-full", "verify-ca without the host", "require with an authority",
+        "prefer with an authority"])
+def test_a_postgres_with_a_certificate_of_its_own_is_served_over_tls(tmp_path, tls_cluster, tls_store, host, query, checked):
     server = Serve(tls_store(host, query), tmp_path)
     try:
-        line = server.wait_for(server.stdout, "listening on", 30)
-        assert line, f"the server did not start: {server.proc.poll()=}"
-        match = LISTEN_RE.search(line)
-        health = requests.get(f"http://{match.group(1)}:{match.group(2)}/health", timeout=10)
-        assert health.status_code == 200, health.text
+        assert serves(server)
         answer = subprocess.run(["psql", tls_cluster[0], "-Atc", """
             SELECT count(*), count(*) FILTER (WHERE ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"""],
                                 check=True, capture_output=True, text=True)
         connections, over_tls = map(int, answer.stdout.strip().split("|"))
         assert connections > 0 and over_tls == connections, answer.stdout
+        logged = list(server.stderr.queue)
+        assert any("certificate is not checked" in line for line in logged) != checked, logged
     finally:
         server.stop()
 
 
 @pytest.mark.parametrize("host,query,named", [
-    ("localhost", "sslmode=verify-full", "against the system's trusted roots"),
-    ("127.0.0.1", "sslmode=verify-full&sslrootcert={ca}", "and the host name 127.0.0.1"),
-    ("localhost", "sslmode=require&sslrootcert={other_ca}", "sslmode=verify-ca checks the server's certificate against"),
+    ("localhost", "sslmode=verify-full", "chains to an authority the system trusts and names localhost"),
+    ("127.0.0.1", "sslmode=verify-full&sslrootcert={ca}", "and names 127.0.0.1"),
+    ("localhost", "sslmode=require&sslrootcert={other_ca}", "sslmode=require checks that the server's certificate chains to"),
+    ("localhost", "sslrootcert={other_ca}", "sslmode=prefer checks that the server's certificate chains to"),
     ("localhost", "sslmode=verify-ca&sslrootcert=/no/such/file.pem", "sslrootcert /no/such/file.pem is not a readable"),
-], ids=["untrusted authority", "host name not in the certificate", "require with another authority", "no such file"])
+], ids=["untrusted authority", "host name not in the certificate", "require with another authority",
+        "prefer with another authority", "no such file"])
 def test_a_certificate_that_does_not_verify_stops_the_server_saying_why(tmp_path, tls_store, host, query, named):
     assert_refused(tls_store(host, query), named, tmp_path)
 
@@ -198,13 +218,34 @@ def test_a_postgres_not_up_yet_is_waited_for_with_warnings_and_then_served(tmp_p
         assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no second attempt"
         assert server.proc.poll() is None, "the server gave up on a PostgreSQL that may still come up"
         relay.open()
-        line = server.wait_for(server.stdout, "listening on", 30)
-        assert line, "the server did not start once PostgreSQL was reachable"
-        match = LISTEN_RE.search(line)
-        health = requests.get(f"http://{match.group(1)}:{match.group(2)}/health", timeout=10)
-        assert health.status_code == 200, health.text
+        assert serves(server), "the server did not serve once PostgreSQL was reachable"
     finally:
         server.stop()
+
+
+def test_a_connection_closed_during_the_tls_handshake_is_waited_out(tmp_path):
+    """What a server restarting, or a proxy with no server behind it yet, does: it agrees to
+    TLS (`S`), then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def agree_then_close():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            client.recv(8)  # the SSLRequest
+            client.sendall(b"S")
+            client.close()
+    threading.Thread(target=agree_then_close, daemon=True).start()
+    server = Serve(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=require", tmp_path)
+    try:
+        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no warning"
+        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no second attempt"
+        assert server.proc.poll() is None, "the server took a closed connection for a refusal"
+    finally:
+        server.stop()
+        listener.close()
 
 
 def test_a_signal_while_waiting_for_postgres_stops_the_server_cleanly(tmp_path, relay):

@@ -45,9 +45,6 @@ enum HostHeader {
 
     /// RFC 3986's `reg-name` bytes: unreserved, sub-delims and `%` escapes.
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: "-._~%!$&'()*+,;=".utf8.contains(byte)
-        }
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte.isASCIIDigit || "-._~%!$&'()*+,;=".utf8.contains(byte)
     }
 }

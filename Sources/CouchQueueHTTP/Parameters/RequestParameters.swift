@@ -166,7 +166,7 @@ struct RequestParameters: Sendable {
     private static func isDecimal(_ text: String) -> Bool {
         var bytes = text.utf8[...]
         func digits() -> Int {
-            let count = bytes.prefix(while: { (0x30...0x39).contains($0) }).count
+            let count = bytes.prefix(while: \.isASCIIDigit).count
             bytes = bytes.dropFirst(count)
             return count
         }
