@@ -42,27 +42,13 @@ extension PostgresStore {
     /// trip: the version check, the queues' rows (as `lockQueues` takes them) and the copies
     /// commit together or not at all.
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
-        let ids = params.queues.map { _ in RandomID.make("t") }
-        let rows = try await client.query("""
-            WITH target AS (SELECT name FROM queues WHERE name = ANY(\(params.queues)) FOR KEY SHARE),
-            inserted AS (
-                INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
-                    singularly_enqueue, singularly_run, state, run_at, created_at)
-                SELECT copy.id, \(params.publicationId), copy.queue, \(params.publisher), \(params.data),
-                    \(DataFingerprint.of(params.data)), 'any', false, \(params.singularlyRun), 'queued', \(params.runAt), \(params.now)
-                FROM unnest(\(ids)::text[], \(params.queues)::text[]) AS copy(id, queue)
-                WHERE (\(params.interestsVersion)::int8 IS NULL
-                        OR \(params.interestsVersion)::int8 = (SELECT version FROM couchqueue_interests_version))
-                    AND (SELECT count(*) FROM target) = \(Set(params.queues).count)
-                RETURNING 1)
-            SELECT count(*)::int8 FROM inserted
-            """, logger: logger)
-        for try await inserted in rows.decode(Int.self) where inserted != ids.count {
+        let statement = CommonPublish(params: params, ids: params.queues.map { _ in RandomID.make("t") })
+        for try await inserted in try await client.execute(statement, logger: logger) where inserted != statement.ids.count {
             throw StoreError.staleInterests(params.publicationId)
         }
         announce(Self.arrival(params.queues, params))
         let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
-        return zip(ids, params.queues).map { PublishedTask(id: $0, queue: $1, workerId: nil, state: state, duplicate: false) }
+        return zip(statement.ids, params.queues).map { PublishedTask(id: $0, queue: $1, workerId: nil, state: state, duplicate: false) }
     }
 
     /// How other servers learn of new copies: available now, or due later.
@@ -120,5 +106,47 @@ extension PostgresStore {
             """, logger: logger)
         for try await (id, runAt) in rows.decode((String, Double).self) { return (id, runAt) }
         return nil
+    }
+}
+
+/// `insertInOneStatement`'s statement, prepared once per connection: planning it cost
+/// PostgreSQL about as much as running it (pgbench on one core: 1.1k publishes a second
+/// unprepared, 2.1k prepared). Answers how many copies it inserted: all or none.
+private struct CommonPublish: PostgresPreparedStatement {
+    static let sql = """
+        WITH target AS (SELECT name FROM queues WHERE name = ANY($1) FOR KEY SHARE),
+        inserted AS (
+            INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope,
+                singularly_enqueue, singularly_run, state, run_at, created_at)
+            SELECT copy.id, $3, copy.queue, $4, $5, $6, 'any', false, $7, 'queued', $8, $9
+            FROM unnest($2, $1) AS copy(id, queue)
+            WHERE ($10 IS NULL OR $10 = (SELECT version FROM couchqueue_interests_version))
+                AND (SELECT count(*) FROM target) = $11
+            RETURNING 1)
+        SELECT count(*)::int8 FROM inserted
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray, .text, .text, .text, .int8, .bool, .float8, .float8, .int8, .int8]
+
+    let params: InsertTasksParams
+    let ids: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: Self.bindingDataTypes.count)
+        bindings.append(params.queues)
+        bindings.append(ids)
+        bindings.append(params.publicationId)
+        bindings.append(params.publisher)
+        bindings.append(params.data)
+        bindings.append(DataFingerprint.of(params.data))
+        bindings.append(params.singularlyRun)
+        bindings.append(params.runAt)
+        bindings.append(params.now)
+        bindings.append(params.interestsVersion)
+        bindings.append(Int64(Set(params.queues).count))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int {
+        try row.decode(Int.self)
     }
 }
