@@ -27,6 +27,14 @@ public struct APIError: Error, Sendable {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
 
+    /// What `GET /health` answers when the store cannot be reached, and any request that
+    /// needed it then: a client may try again.
+    static var storeUnavailable: APIError {
+        var error = APIError(.serviceUnavailable, "store_unavailable", "the store cannot be reached")
+        error.header = HTTPField(name: .retryAfter, value: "1")
+        return error
+    }
+
     /// Translates any error; an unexpected one becomes a 500 that reveals nothing internal.
     init(_ error: any Error) {
         switch error {
@@ -36,6 +44,8 @@ public struct APIError: Error, Sendable {
             self = Self.translate(error)
         case let error as StoreError:
             self = Self.translate(error)
+        case is StoreUnavailable:
+            self = .storeUnavailable
         default:
             self = APIError(.internalServerError, "internal_error", "the server failed to handle the request; it was logged")
         }

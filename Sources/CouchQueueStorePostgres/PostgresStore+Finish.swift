@@ -8,10 +8,10 @@ extension PostgresStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         let finished =
             params.reEnqueue
-            ? try await transaction { connection in
+            ? try await transaction { [self] connection in
                 try await finish(connection, try await reEnqueueChecked([params], connection)[0], thenLease: next)
             }
-            : try await client.withConnection { connection in try await finish(connection, params, thenLease: next) }
+            : try await withConnection { [self] connection in try await finish(connection, params, thenLease: next) }
         if let key = StoreRules.keyFreed(by: finished.task) { announce(.tasksAvailable([key])) }
         return finished
     }
@@ -39,7 +39,7 @@ extension PostgresStore {
     /// statement did not record (refused, or a task's repeats) then go one by one, to learn why.
     /// A refused report rolls nothing back: it is not an SQL error, and it changed no row.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        let results = try await transaction { connection in
+        let results = try await transaction { [self] connection in
             let reports = try await reEnqueueChecked(reports, connection)
             var firsts = Set<String>()
             let recorded = try await finishAtOnce(connection, reports.filter { firsts.insert($0.taskId).inserted })

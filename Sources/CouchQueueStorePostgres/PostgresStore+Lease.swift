@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     /// One statement, atomic on its own: no explicit transaction, no extra round trips.
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await client.withConnection { connection in try await lease(connection, params) }
+        try await withConnection { [self] connection in try await lease(connection, params) }
     }
 
     /// Runs `couchqueue_lease` (migration 2), in the caller's transaction if there is one.

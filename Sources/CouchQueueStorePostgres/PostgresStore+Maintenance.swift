@@ -11,7 +11,7 @@ extension PostgresStore {
     /// did. One whose queue is being deleted is left to the next pass: the lock on the queue's
     /// row waits for the deletion, which then finds the queue gone.
     public func expireLeases(now: Double) async throws -> Int {
-        let returned = try await transaction { connection in
+        let returned = try await transaction { [self] connection in
             let gone = try await connection.query("""
                 WITH gone AS (DELETE FROM tasks WHERE seq IN (
                     SELECT seq FROM tasks WHERE state = 'started' AND lease_expires_at <= \(now)
@@ -42,7 +42,7 @@ extension PostgresStore {
     static let itsQueueIsGone = "NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue)"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        let reaped = try await transaction { connection in
+        let reaped = try await transaction { [self] connection in
             let rows = try await connection.query("""
                 SELECT id FROM workers w WHERE last_seen_at < \(lastSeenBefore)
                     AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
@@ -57,12 +57,12 @@ extension PostgresStore {
     }
 
     public func sweepSucceeded(finishedBefore: Double, limit: Int) async throws -> Int {
-        let rows = try await client.query("""
+        let rows = try await query("""
             WITH gone AS (DELETE FROM tasks WHERE seq IN (
                 SELECT seq FROM tasks WHERE state = 'succeeded' AND finished_at < \(finishedBefore)
                 LIMIT \(limit) FOR UPDATE SKIP LOCKED) RETURNING 1)
             SELECT count(*)::int8 FROM gone
-            """, logger: logger)
+            """)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         if params.scope == .any && !params.singularlyEnqueue { return try await insertInOneStatement(params) }
-        let published = try await transaction { connection in
+        let published = try await transaction { [self] connection in
             try await checkInterestsVersion(connection, params)
             try await lockQueues(connection, params)
             let dataKey = DataFingerprint.of(params.data)
@@ -43,9 +43,10 @@ extension PostgresStore {
     /// commit together or not at all.
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         let statement = CommonPublish(params: params, ids: params.queues.map { _ in RandomID.make("t") })
-        for try await inserted in try await client.execute(statement, logger: logger) where inserted != statement.ids.count {
-            throw StoreError.staleInterests(params.publicationId)
+        let inserted = try await withConnection { [logger] connection in
+            try await connection.execute(statement, logger: logger).reduce(0, +)
         }
+        guard inserted == statement.ids.count else { throw StoreError.staleInterests(params.publicationId) }
         announce(Self.arrival(params.queues, params))
         let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
         return zip(statement.ids, params.queues).map { PublishedTask(id: $0, queue: $1, workerId: nil, state: state, duplicate: false) }

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func setInterests(queue: String, interests: Interests, now: Double) async throws {
         let text = StoredText.interests(interests)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query("""
                 INSERT INTO queues (name, interests, created_at) VALUES (\(queue), \(text), \(now))
                 ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
@@ -15,7 +15,7 @@ extension PostgresStore {
     }
 
     public func clearInterests(queue: String) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let rows = try await connection.query(
                 "UPDATE queues SET interests = NULL WHERE name = \(queue) RETURNING name", logger: logger
             ).collect()
@@ -29,7 +29,7 @@ extension PostgresStore {
     /// commits, so the deletion waits for it and then deletes its tasks too, and a publish
     /// that comes later finds no row and is refused as stale.
     public func deleteQueue(queue: String) async throws -> Int? {
-        try await transaction { connection -> Int? in
+        try await transaction { [self] connection -> Int? in
             let rows = try await connection.query("DELETE FROM queues WHERE name = \(queue) RETURNING name", logger: logger).collect()
             guard !rows.isEmpty else { return nil }
             let deleted = try await connection.query(
@@ -43,8 +43,8 @@ extension PostgresStore {
     }
 
     public func interestsVersion() async throws -> Int64 {
-        for try await version in try await client.query(
-            "SELECT version FROM couchqueue_interests_version", logger: logger
+        for try await version in try await query(
+            "SELECT version FROM couchqueue_interests_version"
         ).decode(Int64.self) { return version }
         return 0
     }
@@ -60,7 +60,7 @@ extension PostgresStore {
 
     public func allInterests() async throws -> [String: Interests] {
         var result: [String: Interests] = [:]
-        let rows = try await client.query("SELECT name, interests FROM queues WHERE interests IS NOT NULL", logger: logger)
+        let rows = try await query("SELECT name, interests FROM queues WHERE interests IS NOT NULL")
         for try await (name, text) in rows.decode((String, String).self) {
             result[name] = try StoredText.interests(from: text)
         }

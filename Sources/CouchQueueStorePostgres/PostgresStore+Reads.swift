@@ -4,15 +4,15 @@ import PostgresNIO
 
 extension PostgresStore {
     public func task(id: String, now: Double) async throws -> QueueTask? {
-        try await client.withConnection { connection in
+        try await withConnection { [self] connection in
             try await PostgresTaskRow.fetch(connection, id: id, now: now, logger: logger)
         }
     }
 
     public func queueSummary(name: String, now: Double) async throws -> QueueSummary? {
-        let rows = try await client.query("""
+        let rows = try await query("""
             SELECT \(unescaped: Self.countColumns(now: now)) FROM queues q WHERE q.name = \(name)
-            """, logger: logger)
+            """)
         for try await (queued, scheduled, started, _, _) in rows.decode((Int, Int, Int, Int, Int).self) {
             return QueueSummary(name: name, length: queued, scheduled: scheduled, started: started)
         }
@@ -20,9 +20,9 @@ extension PostgresStore {
     }
 
     public func queueOverviews(now: Double) async throws -> [QueueOverview] {
-        let rows = try await client.query("""
+        let rows = try await query("""
             SELECT q.name, \(unescaped: Self.countColumns(now: now)) FROM queues q ORDER BY q.name
-            """, logger: logger)
+            """)
         var overviews: [QueueOverview] = []
         for try await (name, queued, scheduled, started, failed, workers) in rows.decode((String, Int, Int, Int, Int, Int).self) {
             overviews.append(QueueOverview(name: name, length: queued, scheduled: scheduled, started: started, failed: failed, workers: workers))
@@ -44,10 +44,10 @@ extension PostgresStore {
     }
 
     public func workerQueueLength(workerId: String) async throws -> Int? {
-        let rows = try await client.query("""
+        let rows = try await query("""
             SELECT (SELECT count(*) FROM tasks WHERE owner_id = w.id AND state = 'queued' AND owner_id IS NOT NULL)::int8
             FROM workers w WHERE w.id = \(workerId)
-            """, logger: logger)
+            """)
         for try await length in rows.decode(Int.self) { return length }
         return nil
     }
@@ -67,7 +67,7 @@ extension PostgresStore {
 
     private func workerSummaries(_ query: PostgresQuery) async throws -> [WorkerSummary] {
         var summaries: [WorkerSummary] = []
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await self.query(query)
         for try await (id, queues, registeredAt, lastSeenAt, held) in rows.decode((String, String, Double, Double, String).self) {
             summaries.append(WorkerSummary(
                 workerId: id, queues: try StoredText.queueList(from: queues),
@@ -78,13 +78,13 @@ extension PostgresStore {
 
     public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
         var length = 0
-        for try await count in try await client.query(
-            "SELECT count(*)::int8 FROM tasks WHERE state = 'failed'", logger: logger
+        for try await count in try await query(
+            "SELECT count(*)::int8 FROM tasks WHERE state = 'failed'"
         ).decode(Int.self) { length = count }
-        let rows = try await client.query("""
+        let rows = try await query("""
             SELECT \(unescaped: PostgresTaskRow.columns) FROM tasks WHERE state = 'failed'
             ORDER BY finished_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
-            """, logger: logger).collect()
+            """).collect()
         return FailedQueuePage(length: length, tasks: try rows.map { try PostgresTaskRow.decode($0, now: now) })
     }
 }

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func registerWorker(_ params: RegisterWorkerParams) async throws {
         let queues = StoredText.queueList(params.queues)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query("""
                 INSERT INTO workers (id, queues, registered_at, last_seen_at)
                 VALUES (\(params.workerId), \(queues), \(params.now), \(params.now))
@@ -23,7 +23,7 @@ extension PostgresStore {
     /// with `next` holds its task and then rewrites the row, so a heartbeat that rewrote it
     /// before renewing that task waited for the report while the report waited for it.
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let worker = try await connection.query(
                 "SELECT 1 FROM workers WHERE id = \(params.workerId) FOR KEY SHARE", logger: logger
             ).collect()
@@ -44,7 +44,7 @@ extension PostgresStore {
     }
 
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
-        let deleted = try await transaction { connection in
+        let deleted = try await transaction { [self] connection in
             var ids: [String] = []
             switch selection {
             case .id(let id):

@@ -29,7 +29,7 @@ public final class PostgresStore: QueueStore {
     }
 
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: logger)
+        _ = try await query("SELECT 1")
     }
 
     public func changes() -> AsyncStream<StoreChange> {
@@ -38,16 +38,6 @@ public final class PostgresStore: QueueStore {
 
     /// Commits are synchronous (PostgreSQL's `synchronous_commit`), so there is nothing to flush.
     public func close() async throws {}
-
-    /// Runs `body` in one transaction; a domain refusal from `body` (rolled back) is thrown as it is.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            if let refusal = error.closureError as? StoreError, error.rollbackError == nil { throw refusal }
-            throw error
-        }
-    }
 
     /// Announces a change, committed, to every server.
     func announce(_ change: StoreChange) {

@@ -9,18 +9,21 @@ child process on `--port 0` with its own SQLite file in a temporary folder; its 
 - `make_server(...)`: a private server for one test (special timeouts, crashes, signals);
   stopped at the end of the test.
 - `spawn(...)`: a private server that lives until the end of the session (for module fixtures).
-- `postgres_url`: a fresh database on the PostgreSQL cluster that scripts/test starts.
+- `postgres_url`: a fresh database on the PostgreSQL cluster that scripts/test starts;
+  `relay`: a way to it that a test can close and open again (`relay.store` is its URL).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import urllib.parse
 import uuid
 
 import pytest
 
 from support.client import Client
+from support.postgres import Relay
 from support.server import Server, binary_problem
 
 
@@ -40,6 +43,15 @@ def postgres_url():
     subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {name}"], check=True)
     yield server.replace("/postgres?", f"/{name}?")
     subprocess.run(["psql", server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
+
+
+@pytest.fixture
+def relay(postgres_url):
+    url = urllib.parse.urlsplit(postgres_url)
+    relay = Relay((url.hostname, url.port))
+    relay.store = urllib.parse.urlunsplit(url._replace(netloc=f"{url.username}@127.0.0.1:{relay.port}"))
+    yield relay
+    relay.close()
 
 
 @pytest.fixture(scope="session")

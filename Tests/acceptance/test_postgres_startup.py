@@ -3,54 +3,23 @@ that no retry can cure (no such database, no such role, TLS the server does not 
 certificate that does not verify) stops the server at once, saying why; a PostgreSQL that is
 not up yet is waited for, with a warning, and served once it is; a signal during that wait
 stops the server cleanly. `sslmode` means what it means to libpq: a server with a certificate
-from an authority of its own is served over TLS unless a `verify-` mode is asked for.
+from an authority of its own is served over TLS, its certificate checked only when asked
+(`sslrootcert`, the `verify-` modes).
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it); the TLS
 tests start a cluster of their own that accepts TLS, with scripts/postgres-test-cluster.
 """
 import pathlib
-import queue
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.parse
 
 import pytest
-import requests
 
-from support.server import LISTEN_RE, binary_path
-
-
-class Serve:
-    """`couchqueue serve --store STORE`, its output read into queues by threads, so that every
-    wait on it has a deadline."""
-
-    def __init__(self, store, cwd):
-        self.proc = subprocess.Popen([str(binary_path()), "serve", "--port", "0", "--store", store], cwd=cwd,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.stdout, self.stderr = queue.Queue(), queue.Queue()
-        for pipe, lines in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
-            threading.Thread(target=lambda p=pipe, q=lines: [q.put(line) for line in p], daemon=True).start()
-
-    def wait_for(self, lines, wanted, seconds):
-        """The first line on `lines` with `wanted` in it, or None after `seconds`."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = lines.get(timeout=left)
-            except queue.Empty:
-                return None
-            if wanted in line:
-                return line
-        return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=30)
+from support.postgres import Serve, serves
 
 
 @pytest.mark.parametrize("change,named", [
@@ -102,15 +71,6 @@ def tls_store(tls_cluster):
     return store
 
 
-def serves(server):
-    """Whether `server` starts listening and answers `/health` with 200."""
-    line = server.wait_for(server.stdout, "listening on", 30)
-    assert line, f"the server did not start: {server.proc.poll()=}"
-    match = LISTEN_RE.search(line)
-    health = requests.get(f"http://{match.group(1)}:{match.group(2)}/health", timeout=10)
-    return health.status_code == 200
-
-
 def test_the_default_sslmode_serves_a_postgres_without_tls(tmp_path, postgres_url):
     server = Serve(urllib.parse.urlunsplit(urllib.parse.urlsplit(postgres_url)._replace(query="")), tmp_path)
     try:
@@ -155,60 +115,6 @@ def test_a_postgres_with_a_certificate_of_its_own_is_served_over_tls(tmp_path, t
         "prefer with another authority", "no such file"])
 def test_a_certificate_that_does_not_verify_stops_the_server_saying_why(tmp_path, tls_store, host, query, named):
     assert_refused(tls_store(host, query), named, tmp_path)
-
-
-class Relay:
-    """A TCP port that forwards to PostgreSQL once `open()` is called; until then it refuses."""
-
-    def __init__(self, target):
-        self.target = target
-        self.sockets = []
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()  # nothing listens here until open(): connections are refused
-
-    def open(self):
-        listener = socket.create_server(("127.0.0.1", self.port))
-        self.sockets.append(listener)
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def close(self):
-        for sock in self.sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
-            except OSError:
-                pass
-            sock.close()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-
-@pytest.fixture
-def relay(postgres_url):
-    url = urllib.parse.urlsplit(postgres_url)
-    relay = Relay((url.hostname, url.port))
-    relay.store = urllib.parse.urlunsplit(url._replace(netloc=f"{url.username}@127.0.0.1:{relay.port}"))
-    yield relay
-    relay.close()
 
 
 def test_a_postgres_not_up_yet_is_waited_for_with_warnings_and_then_served(tmp_path, relay):

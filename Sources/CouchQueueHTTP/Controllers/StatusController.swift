@@ -1,5 +1,6 @@
 import CouchQueueEngine
 import CouchQueueModel
+import CouchQueueStore
 
 /// `/status` and `/health`.
 enum StatusController {
@@ -23,8 +24,10 @@ enum StatusController {
     static func health(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         do {
             try await engine.health()
+        } catch let error as StoreUnavailable {
+            throw error
         } catch {
-            throw APIError(.serviceUnavailable, "store_unavailable", "the store cannot be reached")
+            throw StoreUnavailable("\(error)")  // the cause goes to the log, not to the client
         }
         return APIResult(HealthResponse(status: "ok"))
     }

@@ -1,0 +1,94 @@
+"""Helpers for tests of the server on PostgreSQL: a server process whose output has
+deadlines, and a TCP relay that stands for a PostgreSQL going away and coming back."""
+import queue
+import socket
+import subprocess
+import threading
+import time
+
+import requests
+
+from support.server import LISTEN_RE, binary_path
+
+
+class Serve:
+    """`couchqueue serve --store STORE`, its output read into queues by threads, so that every
+    wait on it has a deadline."""
+
+    def __init__(self, store, cwd):
+        self.proc = subprocess.Popen([str(binary_path()), "serve", "--port", "0", "--store", store], cwd=cwd,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stdout, self.stderr = queue.Queue(), queue.Queue()
+        for pipe, lines in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
+            threading.Thread(target=lambda p=pipe, q=lines: [q.put(line) for line in p], daemon=True).start()
+
+    def wait_for(self, lines, wanted, seconds):
+        """The first line on `lines` with `wanted` in it, or None after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                return None
+            if wanted in line:
+                return line
+        return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+def serves(server):
+    """The base URL of `server` once it listens and answers `/health` with 200, else None."""
+    line = server.wait_for(server.stdout, "listening on", 30)
+    assert line, f"the server did not start: {server.proc.poll()=}"
+    match = LISTEN_RE.search(line)
+    base = f"http://{match.group(1)}:{match.group(2)}"
+    return base if requests.get(f"{base}/health", timeout=10).status_code == 200 else None
+
+
+class Relay:
+    """A TCP port that forwards to PostgreSQL once `open()` is called; until then it refuses."""
+
+    def __init__(self, target):
+        self.target = target
+        self.sockets = []
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()  # nothing listens here until open(): connections are refused
+
+    def open(self):
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self.sockets.append(listener)
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self):
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
+            except OSError:
+                pass
+            sock.close()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
