@@ -42,8 +42,6 @@ let package = Package(
             dependencies: [
                 "CouchQueueStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                // Only for `ConnectionPoolError`, which PostgresClient throws without re-exporting.
-                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -94,7 +94,8 @@ public struct PostgresLocation: Sendable {
             host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
     }
 
-    /// For the store's pool. Reads `trustedRootsFile`, once per call.
+    /// For the store's pool of at most `poolSize` connections. Reads `trustedRootsFile`, once
+    /// per call.
     func clientConfiguration(poolSize: Int) throws -> PostgresClient.Configuration {
         var tlsConfiguration = PostgresClient.Configuration.TLS.disable
         if let settings = try tlsSettings() { tlsConfiguration = tls == .prefer ? .prefer(settings) : .require(settings) }

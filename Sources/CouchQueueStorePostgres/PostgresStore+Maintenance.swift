@@ -63,7 +63,7 @@ extension PostgresStore {
                 LIMIT \(limit) FOR UPDATE SKIP LOCKED) RETURNING 1)
             SELECT count(*)::int8 FROM gone
             """)
-        for try await count in rows.decode(Int.self) { return count }
+        for count in try rows.decode(Int.self) { return count }
         return 0
     }
 }

@@ -44,7 +44,14 @@ extension PostgresStore {
     private func insertInOneStatement(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         let statement = CommonPublish(params: params, ids: params.queues.map { _ in RandomID.make("t") })
         let inserted = try await withConnection { [logger] connection in
-            try await connection.execute(statement, logger: logger).reduce(0, +)
+            do {
+                return try await connection.execute(statement, logger: logger).reduce(0, +)
+            } catch let error as PSQLError where error.code == .server {
+                // A connection keeps a failed preparation (a lock timeout, say) for good: a new
+                // connection prepares afresh.
+                try? await connection.close()
+                throw error
+            }
         }
         guard inserted == statement.ids.count else { throw StoreError.staleInterests(params.publicationId) }
         announce(Self.arrival(params.queues, params))
@@ -114,6 +121,8 @@ extension PostgresStore {
 /// PostgreSQL about as much as running it (pgbench on one core: 1.1k publishes a second
 /// unprepared, 2.1k prepared). Answers how many copies it inserted: all or none.
 private struct CommonPublish: PostgresPreparedStatement {
+    /// Under PostgreSQL's 63 bytes; a new version of `sql` takes a new name.
+    static let name = "couchqueue_common_publish_v1"
     static let sql = """
         WITH target AS (SELECT name FROM queues WHERE name = ANY($1) FOR KEY SHARE),
         inserted AS (

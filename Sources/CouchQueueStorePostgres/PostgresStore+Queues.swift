@@ -43,9 +43,7 @@ extension PostgresStore {
     }
 
     public func interestsVersion() async throws -> Int64 {
-        for try await version in try await query(
-            "SELECT version FROM couchqueue_interests_version"
-        ).decode(Int64.self) { return version }
+        for version in try await query("SELECT version FROM couchqueue_interests_version").decode(Int64.self) { return version }
         return 0
     }
 
@@ -61,7 +59,7 @@ extension PostgresStore {
     public func allInterests() async throws -> [String: Interests] {
         var result: [String: Interests] = [:]
         let rows = try await query("SELECT name, interests FROM queues WHERE interests IS NOT NULL")
-        for try await (name, text) in rows.decode((String, String).self) {
+        for (name, text) in try rows.decode((String, String).self) {
             result[name] = try StoredText.interests(from: text)
         }
         return result

@@ -13,7 +13,7 @@ extension PostgresStore {
         let rows = try await query("""
             SELECT \(unescaped: Self.countColumns(now: now)) FROM queues q WHERE q.name = \(name)
             """)
-        for try await (queued, scheduled, started, _, _) in rows.decode((Int, Int, Int, Int, Int).self) {
+        for (queued, scheduled, started, _, _) in try rows.decode((Int, Int, Int, Int, Int).self) {
             return QueueSummary(name: name, length: queued, scheduled: scheduled, started: started)
         }
         return nil
@@ -24,7 +24,7 @@ extension PostgresStore {
             SELECT q.name, \(unescaped: Self.countColumns(now: now)) FROM queues q ORDER BY q.name
             """)
         var overviews: [QueueOverview] = []
-        for try await (name, queued, scheduled, started, failed, workers) in rows.decode((String, Int, Int, Int, Int, Int).self) {
+        for (name, queued, scheduled, started, failed, workers) in try rows.decode((String, Int, Int, Int, Int, Int).self) {
             overviews.append(QueueOverview(name: name, length: queued, scheduled: scheduled, started: started, failed: failed, workers: workers))
         }
         return overviews
@@ -48,7 +48,7 @@ extension PostgresStore {
             SELECT (SELECT count(*) FROM tasks WHERE owner_id = w.id AND state = 'queued' AND owner_id IS NOT NULL)::int8
             FROM workers w WHERE w.id = \(workerId)
             """)
-        for try await length in rows.decode(Int.self) { return length }
+        for length in try rows.decode(Int.self) { return length }
         return nil
     }
 
@@ -68,7 +68,7 @@ extension PostgresStore {
     private func workerSummaries(_ query: PostgresQuery) async throws -> [WorkerSummary] {
         var summaries: [WorkerSummary] = []
         let rows = try await self.query(query)
-        for try await (id, queues, registeredAt, lastSeenAt, held) in rows.decode((String, String, Double, Double, String).self) {
+        for (id, queues, registeredAt, lastSeenAt, held) in try rows.decode((String, String, Double, Double, String).self) {
             summaries.append(WorkerSummary(
                 workerId: id, queues: try StoredText.queueList(from: queues),
                 tasks: held.split(separator: ",").map(String.init), registeredAt: registeredAt, lastSeenAt: lastSeenAt))
@@ -78,13 +78,11 @@ extension PostgresStore {
 
     public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
         var length = 0
-        for try await count in try await query(
-            "SELECT count(*)::int8 FROM tasks WHERE state = 'failed'"
-        ).decode(Int.self) { length = count }
+        for count in try await query("SELECT count(*)::int8 FROM tasks WHERE state = 'failed'").decode(Int.self) { length = count }
         let rows = try await query("""
             SELECT \(unescaped: PostgresTaskRow.columns) FROM tasks WHERE state = 'failed'
             ORDER BY finished_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
-            """).collect()
+            """)
         return FailedQueuePage(length: length, tasks: try rows.map { try PostgresTaskRow.decode($0, now: now) })
     }
 }

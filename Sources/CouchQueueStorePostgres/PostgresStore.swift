@@ -16,9 +16,10 @@ public final class PostgresStore: QueueStore {
     public let changeChannel: PostgresChangeChannel
     let logger: Logger
 
-    /// Throws when `location`'s `sslrootcert` cannot be read.
+    /// `poolSize` connections serve requests; one more is the change channel's, which it holds
+    /// for good. Throws when `location`'s `sslrootcert` cannot be read.
     public init(location: PostgresLocation, poolSize: Int, logger: Logger) throws {
-        self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize + 1), backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
         self.logger = logger
     }

@@ -1,9 +1,14 @@
 """A PostgreSQL that goes away while the server is serving: requests that need it are answered
-`503 store_unavailable` (with `Retry-After`) within the store's patience, ten seconds, instead
-of waiting for a connection for a minute, and the server serves again once PostgreSQL is back.
+`503 store_unavailable` (with `Retry-After`): after the store's patience, ten seconds, when no
+connection can be had (instead of waiting a minute for the pool's circuit breaker), at once
+when a transaction's connection is lost (postgres-nio's own transactions hung on their
+`ROLLBACK`), and the server serves again once PostgreSQL is back. The pool size counts the
+connections for requests, besides the one that listens for notifications.
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
 """
+import subprocess
+import threading
 import time
 
 import requests
@@ -35,5 +40,50 @@ def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_e
             time.sleep(0.5)
         published = requests.put(f"{base}/task", params={"data": '{"n": 2}', "publisher": "outage-test"}, timeout=10)
         assert published.status_code == 201 and published.json()["tasks"][0]["queue"] == "outage", published.text
+    finally:
+        server.stop()
+
+
+def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postgres_url, relay):
+    """`PUT /interest` is a transaction: held up by a lock, its connection then goes."""
+    relay.open()
+    server = Serve(relay.store, tmp_path)
+    locker = None
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        locker = subprocess.Popen(["psql", "-q", postgres_url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        locker.stdin.write("BEGIN;\nLOCK TABLE queues IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.flush()
+        held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'queues' AND l.mode = 'AccessExclusiveLock' AND l.granted"
+        deadline = time.monotonic() + 10
+        while subprocess.run(["psql", "-Atc", held, postgres_url], capture_output=True, text=True).stdout.strip() != "1":
+            assert time.monotonic() < deadline, "psql did not take the lock"
+            time.sleep(0.2)
+        answers = []
+        interest = threading.Thread(target=lambda: answers.append(requests.put(
+            f"{base}/interest", params={"queue": "held-up", "interests": "*"}, timeout=PATIENCE + 20)))
+        interest.start()
+        time.sleep(2)  # the interest's statement now waits for the lock
+        assert not answers, f"the lock did not hold the interest up: {answers}"
+        relay.close()
+        interest.join(timeout=PATIENCE)
+        assert answers, "no answer once the connection was lost"
+        assert answers[0].status_code == 503 and answers[0].json()["error"]["code"] == "store_unavailable", answers[0].text
+    finally:
+        if locker:
+            locker.stdin.close()
+            locker.wait(timeout=10)
+        server.stop()
+
+
+def test_the_pool_size_counts_connections_for_requests_besides_the_one_that_listens(tmp_path, postgres_url):
+    server = Serve(postgres_url, tmp_path, "--postgres-pool-size", "1")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        for attempt in range(3):
+            answer = requests.put(f"{base}/interest", params={"queue": f"one-{attempt}", "interests": "*"}, timeout=PATIENCE)
+            assert answer.status_code == 201, answer.text
     finally:
         server.stop()

@@ -15,8 +15,8 @@ class Serve:
     """`couchqueue serve --store STORE`, its output read into queues by threads, so that every
     wait on it has a deadline."""
 
-    def __init__(self, store, cwd):
-        self.proc = subprocess.Popen([str(binary_path()), "serve", "--port", "0", "--store", store], cwd=cwd,
+    def __init__(self, store, cwd, *options):
+        self.proc = subprocess.Popen([str(binary_path()), "serve", "--port", "0", "--store", store, *options], cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stdout, self.stderr = queue.Queue(), queue.Queue()
         for pipe, lines in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
