@@ -50,11 +50,14 @@ def serves(server):
 
 
 class Relay:
-    """A TCP port that forwards to PostgreSQL once `open()` is called; until then it refuses."""
+    """A TCP port that forwards to PostgreSQL once `open()` is called; until then, and after
+    `close()`, it refuses connections, and `close()` also cuts those it forwards."""
 
     def __init__(self, target):
         self.target = target
         self.sockets = []
+        self.closed = True
+        self.lock = threading.Lock()  # a connection accepted during close() is cut too
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
@@ -62,16 +65,25 @@ class Relay:
 
     def open(self):
         listener = socket.create_server(("127.0.0.1", self.port))
-        self.sockets.append(listener)
+        with self.lock:
+            self.closed = False
+            self.sockets.append(listener)
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def close(self):
-        for sock in self.sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
-            except OSError:
-                pass
-            sock.close()
+        with self.lock:
+            self.closed = True
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            self._cut(sock)
+
+    @staticmethod
+    def _cut(sock):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
+        except OSError:
+            pass
+        sock.close()
 
     def _accept(self, listener):
         while True:
@@ -80,7 +92,14 @@ class Relay:
             except OSError:
                 return
             upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
+            with self.lock:
+                cut = self.closed
+                if not cut:
+                    self.sockets += [client, upstream]
+            if cut:
+                for sock in (client, upstream):
+                    self._cut(sock)
+                return
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
