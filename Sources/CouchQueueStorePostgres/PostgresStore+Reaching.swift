@@ -3,14 +3,16 @@ import PostgresNIO
 import Synchronization
 
 /// Every operation a request asks of the store reaches PostgreSQL through these, so that none
-/// waits for a connection without end, and a PostgreSQL that cannot be reached is
+/// waits for PostgreSQL without end, and a PostgreSQL that cannot be reached is
 /// `StoreUnavailable` (a 503 that says to try again) rather than an internal error.
 ///
 /// While PostgreSQL is down, postgres-nio's pool holds requests for a connection until its
 /// circuit breaker opens, a minute after its first failure. Here a request waits `patience`
 /// for its connection at most, and then does nothing. Once it has one, its statements are
-/// waited for (they cannot be abandoned half-way), and a connection lost meanwhile makes the
-/// outcome unknown: that too is `StoreUnavailable`.
+/// waited for, and a connection lost meanwhile makes the outcome unknown: `StoreUnavailable`
+/// too. postgres-nio never answers a statement written to a connection that has just closed
+/// (vapor/postgres-nio#487, reverted): an operation whose connection has been closed for a
+/// second is answered without waiting for it any longer, and left behind.
 extension PostgresStore {
     /// As long as one connection attempt may take (postgres-nio's `connectTimeout`).
     static let patience = Duration.seconds(10)
@@ -18,8 +20,14 @@ extension PostgresStore {
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reaching { claim in
             try await self.client.withConnection { connection in
-                try claim()
-                return try await body(connection)
+                try claim(connection)
+                do {
+                    return try await body(connection)
+                } catch where Self.isConnectionLoss(error) {
+                    // A server turned standby (25006) keeps refusing writes on this connection.
+                    try? await connection.close()
+                    throw error
+                }
             }
         }
     }
@@ -53,41 +61,36 @@ extension PostgresStore {
         }
     }
 
-    /// `operation` receives `claim`, to call as soon as it has its connection: past `patience`
-    /// without one, the wait for a connection is cancelled, and a connection that comes just
-    /// then is not used (`claim` throws).
+    /// `operation` receives `claim`, to call with its connection as soon as it has one (see
+    /// `OperationWatch`). Errors become `StoreUnavailable` where the store could not be reached.
     private func reaching<T: Sendable>(
-        _ operation: @escaping @Sendable (_ claim: @escaping @Sendable () throws -> Void) async throws -> T
+        _ operation: @escaping @Sendable (_ claim: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> T
     ) async throws -> T {
-        let phase = Mutex(ConnectionPhase.waiting)
-        let claim: @Sendable () throws -> Void = {
-            let claimed = phase.withLock { phase in
-                if phase == .waiting { phase = .claimed }
-                return phase == .claimed
+        let watch = OperationWatch<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let work = Task {
+                    do {
+                        watch.answer(.success(try await operation(watch.claim)))
+                    } catch {
+                        watch.answer(.failure(Self.unavailability(of: error, claimed: watch.claimed) ?? error))
+                    }
+                }
+                watch.start(continuation, work: work, on: PostgresClient.defaultEventLoopGroup.any(), patience: Self.patience)
             }
-            if !claimed { throw StoreUnavailable("no connection to PostgreSQL within \(Self.patience)") }
+        } onCancel: {
+            watch.cancel()
         }
-        // The operation runs in a task of its own, which the timer cancels while it waits for a
-        // connection. (A task group racing it against `Task.sleep` cost a PostgreSQL drain
-        // about a third more CPU per task.)
-        let work = Task { try await operation(claim) }
-        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: TimeAmount(Self.patience)) {
-            if phase.withLock({ phase in
-                if phase == .waiting { phase = .gaveUp }
-                return phase == .gaveUp
-            }) {
-                work.cancel()  // the wait for a connection ends at once
-            }
-        }
-        defer { timer.cancel() }
-        do {
-            return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
-        } catch let error where phase.withLock({ $0 != .claimed }) && !(error is StoreUnavailable) {
-            // Before its connection, nothing was done: whatever stopped it, it can be tried again.
-            let gaveUp = phase.withLock { $0 == .gaveUp }
-            throw StoreUnavailable(gaveUp ? "no connection to PostgreSQL within \(Self.patience)" : "no connection to PostgreSQL (\(error))")
-        } catch let error where Self.isConnectionLoss(error) {
-            throw StoreUnavailable("the connection to PostgreSQL was lost (\(error))")
+    }
+
+    /// Before its connection, nothing was done: whatever stopped an operation, it can be
+    /// tried again. After, only a connection lost is the store's being out of reach.
+    private static func unavailability(of error: any Error, claimed: Bool) -> StoreUnavailable? {
+        switch error {
+        case let error as StoreUnavailable: error
+        case _ where !claimed: StoreUnavailable("no connection to PostgreSQL (\(error))")
+        case _ where isConnectionLoss(error): StoreUnavailable("the connection to PostgreSQL was lost (\(error))")
+        default: nil
         }
     }
 
@@ -112,7 +115,113 @@ extension [PostgresRow] {
     }
 }
 
-/// Where an operation stands on its way to a connection.
-private enum ConnectionPhase {
-    case waiting, claimed, gaveUp
+/// One operation's way to PostgreSQL, watched once a second on an event loop:
+/// - while it waits for a connection, it is cancelled once `patience` has passed, and a
+///   connection that comes just then is not used (`claim` throws);
+/// - once it has one, it is waited for, unless the connection has been closed for a second
+///   (two ticks): its caller is then answered, and the operation left to postgres-nio.
+/// The caller is answered once, by whichever comes first.
+private final class OperationWatch<T: Sendable>: Sendable {
+    private enum Phase {
+        case waiting(ticks: Int)
+        case claimed(PostgresConnection, closedTicks: Int)
+        case answered
+    }
+
+    private struct State {
+        var phase = Phase.waiting(ticks: 0)
+        var claimed = false
+        var cancelled = false
+        var work: Task<Void, Never>?
+        var ticker: RepeatedTask?
+        var continuation: CheckedContinuation<T, any Error>?
+        /// The answer, when it came before `start`.
+        var early: Result<T, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Whether the operation got its connection.
+    var claimed: Bool {
+        state.withLock { $0.claimed }
+    }
+
+    func start(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, on loop: any EventLoop, patience: Duration) {
+        let ticks = Int(patience.components.seconds)
+        let ticker = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in tick(patience: ticks) }
+        let (early, cancelled) = state.withLock { state in
+            state.work = work
+            if state.early == nil {
+                state.continuation = continuation
+                state.ticker = ticker
+            }
+            return (state.early, state.cancelled)
+        }
+        if cancelled { work.cancel() }
+        if let early {
+            ticker.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    @Sendable func claim(_ connection: PostgresConnection) throws {
+        let claimed = state.withLock { state in
+            guard case .waiting = state.phase else { return false }
+            state.phase = .claimed(connection, closedTicks: 0)
+            state.claimed = true
+            return true
+        }
+        guard claimed else { throw StoreUnavailable("no connection to PostgreSQL in time") }
+    }
+
+    func cancel() {
+        let work = state.withLock { state in
+            state.cancelled = true
+            return state.work
+        }
+        work?.cancel()
+    }
+
+    /// Answers the caller, unless it has been answered.
+    func answer(_ result: Result<T, any Error>) {
+        let answering = state.withLock { state -> (CheckedContinuation<T, any Error>, RepeatedTask?)? in
+            if case .answered = state.phase { return nil }
+            state.phase = .answered
+            guard let continuation = state.continuation else {
+                state.early = result
+                return nil
+            }
+            defer { (state.continuation, state.ticker) = (nil, nil) }
+            return (continuation, state.ticker)
+        }
+        guard let (continuation, ticker) = answering else { return }
+        ticker?.cancel()
+        continuation.resume(with: result)
+    }
+
+    private enum Verdict {
+        case wait, giveUp(Task<Void, Never>?), abandon
+    }
+
+    private func tick(patience: Int) {
+        let verdict = state.withLock { state -> Verdict in
+            switch state.phase {
+            case .waiting(let ticks):
+                state.phase = .waiting(ticks: ticks + 1)
+                return ticks + 1 >= patience ? .giveUp(state.work) : .wait
+            case .claimed(let connection, let closedTicks) where connection.isClosed:
+                state.phase = .claimed(connection, closedTicks: closedTicks + 1)
+                return closedTicks + 1 >= 2 ? .abandon : .wait
+            case .claimed, .answered:
+                return .wait
+            }
+        }
+        switch verdict {
+        case .wait: break
+        case .giveUp(let work):
+            answer(.failure(StoreUnavailable("no connection to PostgreSQL within \(patience) seconds")))
+            work?.cancel()  // its wait for a connection ends at once
+        case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
+        }
+    }
 }

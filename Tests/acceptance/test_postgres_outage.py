@@ -61,15 +61,28 @@ def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postg
             assert time.monotonic() < deadline, "psql did not take the lock"
             time.sleep(0.2)
         answers = []
-        interest = threading.Thread(target=lambda: answers.append(requests.put(
-            f"{base}/interest", params={"queue": "held-up", "interests": "*"}, timeout=PATIENCE + 20)))
+
+        def put_interest():
+            try:
+                answers.append(requests.put(f"{base}/interest", params={"queue": "held-up", "interests": "*"},
+                                            timeout=PATIENCE + 20))
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                answers.append(error)
+        interest = threading.Thread(target=put_interest)
         interest.start()
-        time.sleep(2)  # the interest's statement now waits for the lock
-        assert not answers, f"the lock did not hold the interest up: {answers}"
+        blocked = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE 'INSERT INTO queues%'")
+        deadline = time.monotonic() + 10
+        while subprocess.run(["psql", "-Atc", blocked, postgres_url], capture_output=True, text=True).stdout.strip() != "1":
+            assert time.monotonic() < deadline and not answers, f"the interest was not held up by the lock: {answers}"
+            time.sleep(0.2)
+        cut = time.monotonic()
         relay.close()
-        interest.join(timeout=PATIENCE)
-        assert answers, "no answer once the connection was lost"
+        interest.join(timeout=PATIENCE + 5)
+        waited = time.monotonic() - cut
+        assert answers and isinstance(answers[0], requests.Response), f"no answer once the connection was lost: {answers}"
         assert answers[0].status_code == 503 and answers[0].json()["error"]["code"] == "store_unavailable", answers[0].text
+        assert waited < 5, f"answered {waited:.1f} s after the connection was lost"
     finally:
         if locker:
             locker.stdin.close()
