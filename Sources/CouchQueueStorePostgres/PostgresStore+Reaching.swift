@@ -3,7 +3,7 @@ import PostgresNIO
 import Synchronization
 
 /// Every operation a request asks of the store reaches PostgreSQL through these, so that none
-/// waits for PostgreSQL without end, and a PostgreSQL that cannot be reached is
+/// waits for a connection without end, and a PostgreSQL that cannot be reached is
 /// `StoreUnavailable` (a 503 that says to try again) rather than an internal error.
 ///
 /// While PostgreSQL is down, postgres-nio's pool holds requests for a connection until its
@@ -137,6 +137,30 @@ private final class OperationWatch<T: Sendable>: Sendable {
         var continuation: CheckedContinuation<T, any Error>?
         /// The answer, when it came before `start`.
         var early: Result<T, any Error>?
+
+        /// Marks the caller answered, unless it was, and hands over what answering it takes.
+        /// In the same critical section as the decision to answer, so that no `claim` slips in.
+        mutating func answering(_ result: Result<T, any Error>) -> Answering? {
+            if case .answered = phase { return nil }
+            phase = .answered
+            guard let continuation else {
+                early = result
+                return nil
+            }
+            defer { (self.continuation, ticker) = (nil, nil) }
+            return Answering(continuation: continuation, ticker: ticker, result: result)
+        }
+    }
+
+    private struct Answering {
+        let continuation: CheckedContinuation<T, any Error>
+        let ticker: RepeatedTask?
+        let result: Result<T, any Error>
+
+        func resume() {
+            ticker?.cancel()
+            continuation.resume(with: result)
+        }
     }
 
     private let state = Mutex(State())
@@ -171,7 +195,7 @@ private final class OperationWatch<T: Sendable>: Sendable {
             state.claimed = true
             return true
         }
-        guard claimed else { throw StoreUnavailable("no connection to PostgreSQL in time") }
+        guard claimed else { throw CancellationError() }  // the caller was answered meanwhile
     }
 
     func cancel() {
@@ -184,31 +208,22 @@ private final class OperationWatch<T: Sendable>: Sendable {
 
     /// Answers the caller, unless it has been answered.
     func answer(_ result: Result<T, any Error>) {
-        let answering = state.withLock { state -> (CheckedContinuation<T, any Error>, RepeatedTask?)? in
-            if case .answered = state.phase { return nil }
-            state.phase = .answered
-            guard let continuation = state.continuation else {
-                state.early = result
-                return nil
-            }
-            defer { (state.continuation, state.ticker) = (nil, nil) }
-            return (continuation, state.ticker)
-        }
-        guard let (continuation, ticker) = answering else { return }
-        ticker?.cancel()
-        continuation.resume(with: result)
+        state.withLock { $0.answering(result) }?.resume()
     }
 
     private enum Verdict {
-        case wait, giveUp(Task<Void, Never>?), abandon
+        case wait, gaveUp(Answering?, Task<Void, Never>?), abandon
     }
 
     private func tick(patience: Int) {
         let verdict = state.withLock { state -> Verdict in
             switch state.phase {
+            case .waiting(let ticks) where ticks + 1 >= patience:
+                let answering = state.answering(.failure(StoreUnavailable("no connection to PostgreSQL within \(patience) seconds")))
+                return .gaveUp(answering, state.work)
             case .waiting(let ticks):
                 state.phase = .waiting(ticks: ticks + 1)
-                return ticks + 1 >= patience ? .giveUp(state.work) : .wait
+                return .wait
             case .claimed(let connection, let closedTicks) where connection.isClosed:
                 state.phase = .claimed(connection, closedTicks: closedTicks + 1)
                 return closedTicks + 1 >= 2 ? .abandon : .wait
@@ -218,8 +233,8 @@ private final class OperationWatch<T: Sendable>: Sendable {
         }
         switch verdict {
         case .wait: break
-        case .giveUp(let work):
-            answer(.failure(StoreUnavailable("no connection to PostgreSQL within \(patience) seconds")))
+        case .gaveUp(let answering, let work):
+            answering?.resume()
             work?.cancel()  // its wait for a connection ends at once
         case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
         }
