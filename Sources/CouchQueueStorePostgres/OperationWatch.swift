@@ -1,0 +1,129 @@
+import CouchQueueStore
+import PostgresNIO
+import Synchronization
+
+/// One operation's way to PostgreSQL, watched once a second on an event loop:
+/// - while it waits for a connection, it is cancelled once `patience` has passed, and a
+///   connection that comes just then is not used (`claim` throws);
+/// - once it has one, it is waited for, unless the connection has been closed for a second
+///   (two ticks): its caller is then answered, and the operation left to postgres-nio.
+/// The caller is answered once, by whichever comes first.
+final class OperationWatch<T: Sendable>: Sendable {
+    private enum Phase {
+        case waiting(ticks: Int)
+        case claimed(PostgresConnection, closedTicks: Int)
+        case answered
+    }
+
+    private struct State {
+        var phase = Phase.waiting(ticks: 0)
+        var claimed = false
+        var cancelled = false
+        var work: Task<Void, Never>?
+        var ticker: RepeatedTask?
+        var continuation: CheckedContinuation<T, any Error>?
+        /// The answer, when it came before `start`.
+        var early: Result<T, any Error>?
+
+        /// Marks the caller answered, unless it was, and hands over what answering it takes.
+        /// In the same critical section as the decision to answer, so that no `claim` slips in.
+        mutating func answering(_ result: Result<T, any Error>) -> Answering? {
+            if case .answered = phase { return nil }
+            phase = .answered
+            guard let continuation else {
+                early = result
+                return nil
+            }
+            defer { (self.continuation, ticker) = (nil, nil) }
+            return Answering(continuation: continuation, ticker: ticker, result: result)
+        }
+    }
+
+    private struct Answering {
+        let continuation: CheckedContinuation<T, any Error>
+        let ticker: RepeatedTask?
+        let result: Result<T, any Error>
+
+        func resume() {
+            ticker?.cancel()
+            continuation.resume(with: result)
+        }
+    }
+
+    private let state = Mutex(State())
+
+    /// Whether the operation got its connection.
+    var claimed: Bool {
+        state.withLock { $0.claimed }
+    }
+
+    func start(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, on loop: any EventLoop, patience: Duration) {
+        let ticks = Int(patience.components.seconds)
+        let ticker = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in tick(patience: ticks) }
+        let (early, cancelled) = state.withLock { state in
+            state.work = work
+            if state.early == nil {
+                state.continuation = continuation
+                state.ticker = ticker
+            }
+            return (state.early, state.cancelled)
+        }
+        if cancelled { work.cancel() }
+        if let early {
+            ticker.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    @Sendable func claim(_ connection: PostgresConnection) throws {
+        let claimed = state.withLock { state in
+            guard case .waiting = state.phase else { return false }
+            state.phase = .claimed(connection, closedTicks: 0)
+            state.claimed = true
+            return true
+        }
+        guard claimed else { throw CancellationError() }  // the caller was answered meanwhile
+    }
+
+    func cancel() {
+        let work = state.withLock { state in
+            state.cancelled = true
+            return state.work
+        }
+        work?.cancel()
+    }
+
+    /// Answers the caller, unless it has been answered.
+    func answer(_ result: Result<T, any Error>) {
+        state.withLock { $0.answering(result) }?.resume()
+    }
+
+    private enum Verdict {
+        case wait, gaveUp(Answering?, Task<Void, Never>?), abandon
+    }
+
+    private func tick(patience: Int) {
+        let verdict = state.withLock { state -> Verdict in
+            switch state.phase {
+            case .waiting(let ticks) where ticks + 1 >= patience:
+                let answering = state.answering(.failure(StoreUnavailable("no connection to PostgreSQL within \(patience) seconds")))
+                return .gaveUp(answering, state.work)
+            case .waiting(let ticks):
+                state.phase = .waiting(ticks: ticks + 1)
+                return .wait
+            case .claimed(let connection, let closedTicks) where connection.isClosed:
+                state.phase = .claimed(connection, closedTicks: closedTicks + 1)
+                return closedTicks + 1 >= 2 ? .abandon : .wait
+            case .claimed, .answered:
+                return .wait
+            }
+        }
+        switch verdict {
+        case .wait: break
+        case .gaveUp(let answering, let work):
+            answering?.resume()
+            work?.cancel()  // its wait for a connection ends at once
+        case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
+        }
+    }
+}
