@@ -24,10 +24,8 @@ enum StatusController {
     static func health(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
         do {
             try await engine.health()
-        } catch let error as StoreUnavailable {
-            throw error
         } catch {
-            throw StoreUnavailable("\(error)")  // the cause goes to the log, not to the client
+            throw error as? StoreUnavailable ?? StoreUnavailable("\(error)")  // the cause goes to the log, not to the client
         }
         return APIResult(HealthResponse(status: "ok"))
     }
