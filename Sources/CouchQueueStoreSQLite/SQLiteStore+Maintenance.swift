@@ -5,11 +5,11 @@ extension SQLiteStore {
     public func expireLeases(now: Double) async throws -> Int {
         try await writer.write { [twins] db in
             let gone = try Self.deleteLiveTasks(
-                db, twins, sql: "DELETE FROM tasks WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
+                db, twins, sql: "DELETE FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
                 arguments: [now])
             try db.execute(
                 sql: """
-                    UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
+                    UPDATE tasks INDEXED BY tasks_held SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
                     WHERE state = 'started' AND lease_expires_at <= ?
                     """,
                 arguments: [now])

@@ -12,33 +12,48 @@ extension SQLiteStore {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM queues WHERE name = ?)", arguments: [name]) == true
             else { return nil }
             let counts = try Self.counts(db, queue: name, now: now)
-            return QueueSummary(name: name, length: counts.queued, scheduled: counts.scheduled, started: counts.started)
+            let started = try Self.startedCounts(db, queue: name)[name] ?? 0
+            return QueueSummary(name: name, length: counts.queued, scheduled: counts.scheduled, started: started)
         }
     }
 
     public func queueOverviews(now: Double) async throws -> [QueueOverview] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM queues ORDER BY name").map { name in
+            let started = try Self.startedCounts(db)
+            return try String.fetchAll(db, sql: "SELECT name FROM queues ORDER BY name").map { name in
                 let counts = try Self.counts(db, queue: name, now: now)
                 let failed = try Int.fetchOne(
                     db, sql: "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'failed'", arguments: [name]) ?? 0
                 let workers = try Int.fetchOne(
                     db, sql: "SELECT count(*) FROM worker_queues WHERE queue = ?", arguments: [name]) ?? 0
                 return QueueOverview(
-                    name: name, length: counts.queued, scheduled: counts.scheduled, started: counts.started,
+                    name: name, length: counts.queued, scheduled: counts.scheduled, started: started[name] ?? 0,
                     failed: failed, workers: workers)
             }
         }
     }
 
     /// Queue-level counts; scope `all` copies count in their workers' queues, not here.
-    private static func counts(_ db: Database, queue: String, now: Double) throws -> (queued: Int, scheduled: Int, started: Int) {
+    private static func counts(_ db: Database, queue: String, now: Double) throws -> (queued: Int, scheduled: Int) {
         let waiting = "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL"
         let queued = try Int.fetchOne(db, sql: waiting + " AND run_at <= ?", arguments: [queue, now]) ?? 0
         let scheduled = try Int.fetchOne(db, sql: waiting + " AND run_at > ?", arguments: [queue, now]) ?? 0
-        let started = try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM tasks WHERE queue = ? AND state = 'started'", arguments: [queue]) ?? 0
-        return (queued, scheduled, started)
+        return (queued, scheduled)
+    }
+
+    /// Started tasks by queue (of `queue` alone, if named), read through the one index over
+    /// started tasks: they are as many as the leases held (migration v5).
+    private static func startedCounts(_ db: Database, queue: String? = nil) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT queue, count(*) FROM tasks INDEXED BY tasks_held
+                WHERE state = 'started' AND (?1 IS NULL OR queue = ?1) GROUP BY queue
+                """,
+            arguments: [queue])
+        while let row = try rows.next() { counts[row[0]] = row[1] }
+        return counts
     }
 
     public func workerQueueLength(workerId: String) async throws -> Int? {
