@@ -30,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Connections to PostgreSQL per server (env COUCHQUEUE_POSTGRES_POOL_SIZE). [default: 10]")
     var postgresPoolSize: Int?
 
+    @Option(
+        parsing: .unconditional,
+        help: "Whole seconds a PostgreSQL operation may take before its connection is closed and the request answered 503 (env COUCHQUEUE_POSTGRES_OPERATION_TIMEOUT). [default: 30]")
+    var postgresOperationTimeout: Int?
+
     @Option(parsing: .unconditional, help: "Seconds before a silent worker that holds no task is removed (env COUCHQUEUE_WORKER_TIMEOUT). [default: 300]")
     var workerTimeout: Double?
 
@@ -89,6 +94,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let size = try postgresPoolSize ?? parse("COUCHQUEUE_POSTGRES_POOL_SIZE", Int.init) {
             guard (1...1000).contains(size) else { throw ValidationError("--postgres-pool-size must be from 1 to 1000") }
             configuration.postgresPoolSize = size
+        }
+        if let seconds = try postgresOperationTimeout ?? parse("COUCHQUEUE_POSTGRES_OPERATION_TIMEOUT", Int.init) {
+            guard (1...86_400).contains(seconds) else { throw ValidationError("--postgres-operation-timeout must be from 1 to 86400 seconds") }
+            configuration.postgresOperationTimeout = .seconds(seconds)
         }
         configuration.engine.workerTimeout = try positive("--worker-timeout", workerTimeout, "COUCHQUEUE_WORKER_TIMEOUT") ?? configuration.engine.workerTimeout
         configuration.engine.leaseTimeout = try positive("--lease-timeout", leaseTimeout, "COUCHQUEUE_LEASE_TIMEOUT") ?? configuration.engine.leaseTimeout

@@ -26,7 +26,9 @@ public enum CouchQueueServer {
                 try await PostgresStartupCheck.waitForPostgres(location, logger: logger)
             }
             guard reachable else { break }
-            let store = try PostgresStore(location: location, poolSize: configuration.postgresPoolSize, logger: logger)
+            let store = try PostgresStore(
+                location: location, poolSize: configuration.postgresPoolSize,
+                operationTimeout: configuration.postgresOperationTimeout, logger: logger)
             // The client and its change channel run around the server, so the store works from its
             // migrations to the last request of a graceful shutdown.
             try await withThrowingDiscardingTaskGroup { group in

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var store = StoreLocation.sqlite(path: "couchqueue.sqlite")
     /// Connections each server keeps to PostgreSQL.
     public var postgresPoolSize = 10
+    /// How long a PostgreSQL operation may take once it has its connection, in whole seconds.
+    public var postgresOperationTimeout = PostgresStore.defaultOperationTimeout
     public var engine = EngineOptions()
     public var http = HTTPOptions()
     public var logLevel = Logger.Level.info

@@ -6,12 +6,15 @@ import Synchronization
 /// - while it waits for a connection, it is cancelled once `patience` has passed, and a
 ///   connection that comes just then is not used (`claim` throws);
 /// - once it has one, it is waited for, unless the connection has been closed for a second
-///   (two ticks): its caller is then answered, and the operation left to postgres-nio.
+///   (two ticks): its caller is then answered, and the operation left to postgres-nio;
+/// - or unless `timeout` passes first: the connection is then closed, so that a PostgreSQL cut
+///   off by the network (which TCP would notice only after about 15 minutes) or a statement
+///   stuck behind a lock does not hold the request and its connection without end.
 /// The caller is answered once, by whichever comes first.
 final class OperationWatch<T: Sendable>: Sendable {
     private enum Phase {
         case waiting(ticks: Int)
-        case claimed(PostgresConnection, closedTicks: Int)
+        case claimed(PostgresConnection, ticks: Int, closedTicks: Int)
         case answered
     }
 
@@ -57,9 +60,15 @@ final class OperationWatch<T: Sendable>: Sendable {
         state.withLock { $0.claimed }
     }
 
-    func start(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, on loop: any EventLoop, patience: Duration) {
-        let ticks = Int(patience.components.seconds)
-        let ticker = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in tick(patience: ticks) }
+    /// `patience` and `timeout` count in whole seconds.
+    func start(
+        _ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, on loop: any EventLoop,
+        patience: Duration, timeout: Duration
+    ) {
+        let limits = (patience: Int(patience.components.seconds), timeout: Int(timeout.components.seconds))
+        let ticker = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            tick(patience: limits.patience, timeout: limits.timeout)
+        }
         let (early, cancelled) = state.withLock { state in
             state.work = work
             if state.early == nil {
@@ -78,7 +87,7 @@ final class OperationWatch<T: Sendable>: Sendable {
     @Sendable func claim(_ connection: PostgresConnection) throws {
         let claimed = state.withLock { state in
             guard case .waiting = state.phase else { return false }
-            state.phase = .claimed(connection, closedTicks: 0)
+            state.phase = .claimed(connection, ticks: 0, closedTicks: 0)
             state.claimed = true
             return true
         }
@@ -99,10 +108,10 @@ final class OperationWatch<T: Sendable>: Sendable {
     }
 
     private enum Verdict {
-        case wait, gaveUp(Answering?, Task<Void, Never>?), abandon
+        case wait, gaveUp(Answering?, Task<Void, Never>?), abandon, overdue(Answering?, PostgresConnection)
     }
 
-    private func tick(patience: Int) {
+    private func tick(patience: Int, timeout: Int) {
         let verdict = state.withLock { state -> Verdict in
             switch state.phase {
             case .waiting(let ticks) where ticks + 1 >= patience:
@@ -111,10 +120,17 @@ final class OperationWatch<T: Sendable>: Sendable {
             case .waiting(let ticks):
                 state.phase = .waiting(ticks: ticks + 1)
                 return .wait
-            case .claimed(let connection, let closedTicks) where connection.isClosed:
-                state.phase = .claimed(connection, closedTicks: closedTicks + 1)
+            case .claimed(let connection, let ticks, let closedTicks) where connection.isClosed:
+                state.phase = .claimed(connection, ticks: ticks + 1, closedTicks: closedTicks + 1)
                 return closedTicks + 1 >= 2 ? .abandon : .wait
-            case .claimed, .answered:
+            case .claimed(let connection, let ticks, _) where ticks + 1 >= timeout:
+                let answering = state.answering(
+                    .failure(StoreUnavailable("PostgreSQL did not answer within \(timeout) seconds; the connection was closed")))
+                return .overdue(answering, connection)
+            case .claimed(let connection, let ticks, let closedTicks):
+                state.phase = .claimed(connection, ticks: ticks + 1, closedTicks: closedTicks)
+                return .wait
+            case .answered:
                 return .wait
             }
         }
@@ -124,6 +140,10 @@ final class OperationWatch<T: Sendable>: Sendable {
             answering?.resume()
             work?.cancel()  // its wait for a connection ends at once
         case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
+        case .overdue(let answering, let connection):
+            answering?.resume()
+            // Its statements fail, or are never answered (see above); the pool opens another.
+            connection.close().whenComplete { _ in }
         }
     }
 }

@@ -8,10 +8,11 @@ import PostgresNIO
 /// While PostgreSQL is down, postgres-nio's pool holds requests for a connection until its
 /// circuit breaker opens, a minute after its first failure. Here a request waits `patience`
 /// for its connection at most, and then does nothing. Once it has one, its statements are
-/// waited for, and a connection lost meanwhile makes the outcome unknown: `StoreUnavailable`
-/// too. postgres-nio never answers a statement written to a connection that has just closed
-/// (vapor/postgres-nio#487, reverted): an operation whose connection has been closed for a
-/// second is answered without waiting for it any longer, and left behind.
+/// waited for, up to `operationTimeout`; a connection lost meanwhile, or closed at the
+/// timeout, makes the outcome unknown: `StoreUnavailable` too. postgres-nio never answers a
+/// statement written to a connection that has just closed (vapor/postgres-nio#487,
+/// reverted): an operation whose connection has been closed for a second is answered without
+/// waiting for it any longer, and left behind.
 extension PostgresStore {
     /// As long as one connection attempt may take (postgres-nio's `connectTimeout`).
     static let patience = Duration.seconds(10)
@@ -75,7 +76,9 @@ extension PostgresStore {
                         watch.answer(.failure(Self.unavailability(of: error, claimed: watch.claimed) ?? error))
                     }
                 }
-                watch.start(continuation, work: work, on: PostgresClient.defaultEventLoopGroup.any(), patience: Self.patience)
+                watch.start(
+                    continuation, work: work, on: PostgresClient.defaultEventLoopGroup.any(), patience: Self.patience,
+                    timeout: operationTimeout)
             }
         } onCancel: {
             watch.cancel()

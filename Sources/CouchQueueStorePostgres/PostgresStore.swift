@@ -15,13 +15,22 @@ public final class PostgresStore: QueueStore {
     /// Announces changes to the other servers and hears theirs; run it as a service.
     public let changeChannel: PostgresChangeChannel
     let logger: Logger
+    /// How long an operation may wait for PostgreSQL once it has its connection (`OperationWatch`).
+    let operationTimeout: Duration
+
+    /// The longest an operation may take by default: far beyond any the store asks for, short
+    /// enough that a PostgreSQL cut off by the network is given up on before HTTP clients do.
+    public static let defaultOperationTimeout = Duration.seconds(30)
 
     /// `poolSize` connections serve requests; one more is the change channel's, which it holds
     /// for good. Throws when `location`'s `sslrootcert` cannot be read.
-    public init(location: PostgresLocation, poolSize: Int, logger: Logger) throws {
+    public init(
+        location: PostgresLocation, poolSize: Int, operationTimeout: Duration = defaultOperationTimeout, logger: Logger
+    ) throws {
         self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize + 1), backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
         self.logger = logger
+        self.operationTimeout = operationTimeout
     }
 
     /// Brings the schema up to date; safe when several servers start at once.

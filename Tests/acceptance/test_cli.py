@@ -34,7 +34,9 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
                         (["--idle-timeout", "1e16"], "--idle-timeout"), (["--body-timeout", "0.0004"], "--body-timeout"),
                         (["--store", "postgres://nobody@127.0.0.1:1"], "database"),
                         (["--public-host", "https://queue.example"], "--public-host"),
-                        (["--public-host", "queue.example:443"], "--public-host")]:
+                        (["--public-host", "queue.example:443"], "--public-host"),
+                        (["--postgres-operation-timeout", "0"], "--postgres-operation-timeout"),
+                        (["--postgres-operation-timeout", "1.5"], "--postgres-operation-timeout")]:
         done = run_serve(tmp_path, *args)
         assert done.returncode == 64, (args, done.returncode)  # EX_USAGE
         assert named in done.stderr and "Usage: couchqueue serve" in done.stderr, (args, done.stderr)
@@ -61,7 +63,9 @@ def test_help_names_every_flag_and_its_environment_variable():
     for flag, variable in [("--host", "COUCHQUEUE_HOST"), ("--port", "COUCHQUEUE_PORT"), ("--store", "COUCHQUEUE_STORE"),
                            ("--worker-timeout", "COUCHQUEUE_WORKER_TIMEOUT"), ("--lease-timeout", "COUCHQUEUE_LEASE_TIMEOUT"),
                            ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT"),
-                           ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT"), ("--public-host", "COUCHQUEUE_PUBLIC_HOSTS")]:
+                           ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT"), ("--public-host", "COUCHQUEUE_PUBLIC_HOSTS"),
+                           ("--postgres-pool-size", "COUCHQUEUE_POSTGRES_POOL_SIZE"),
+                           ("--postgres-operation-timeout", "COUCHQUEUE_POSTGRES_OPERATION_TIMEOUT")]:
         assert flag in done.stdout and variable in done.stdout, flag
 
 

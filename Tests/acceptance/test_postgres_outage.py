@@ -2,8 +2,10 @@
 `503 store_unavailable` (with `Retry-After`): after the store's patience, ten seconds, when no
 connection can be had (instead of waiting a minute for the pool's circuit breaker), at once
 when a transaction's connection is lost (postgres-nio's own transactions hung on their
-`ROLLBACK`), and the server serves again once PostgreSQL is back. The pool size counts the
-connections for requests, besides the one that listens for notifications.
+`ROLLBACK`), after `--postgres-operation-timeout` when PostgreSQL stops answering without
+closing anything (a network partition, which TCP notices only after about 15 minutes), and
+the server serves again once PostgreSQL is back. The pool size counts the connections for
+requests, besides the one that listens for notifications.
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
 """
@@ -40,6 +42,30 @@ def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_e
             time.sleep(0.5)
         published = requests.put(f"{base}/task", params={"data": '{"n": 2}', "publisher": "outage-test"}, timeout=10)
         assert published.status_code == 201 and published.json()["tasks"][0]["queue"] == "outage", published.text
+    finally:
+        server.stop()
+
+
+def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_timeout(tmp_path, relay):
+    relay.open()
+    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        assert requests.put(f"{base}/interest", params={"queue": "partition", "interests": "*"}, timeout=10).status_code == 201
+        relay.pause()
+        started = time.monotonic()
+        answer = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "partition-test"}, timeout=30)
+        waited = time.monotonic() - started
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
+        assert 1 <= waited < 5, f"answered after {waited:.1f} s"  # not the 10 s wait for a connection
+        relay.resume()
+        deadline = time.monotonic() + 30
+        while (published := requests.put(f"{base}/task", params={"data": '{"n": 2}', "publisher": "partition-test"},
+                                         timeout=10)).status_code != 201:
+            assert published.status_code == 503 and time.monotonic() < deadline, published.text
+            time.sleep(0.5)
+        assert published.json()["tasks"][0]["queue"] == "partition", published.text
     finally:
         server.stop()
 

@@ -51,13 +51,17 @@ def serves(server):
 
 class Relay:
     """A TCP port that forwards to PostgreSQL once `open()` is called; until then, and after
-    `close()`, it refuses connections, and `close()` also cuts those it forwards."""
+    `close()`, it refuses connections, and `close()` also cuts those it forwards. Between
+    `pause()` and `resume()` nothing is forwarded and nothing is closed, as in a network
+    partition; what was held back is then delivered."""
 
     def __init__(self, target):
         self.target = target
         self.sockets = []
         self.closed = True
         self.lock = threading.Lock()  # a connection accepted during close() is cut too
+        self.flowing = threading.Event()
+        self.flowing.set()
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
@@ -74,8 +78,15 @@ class Relay:
         with self.lock:
             self.closed = True
             sockets, self.sockets = self.sockets, []
+        self.resume()  # what was held back meets the cut sockets
         for sock in sockets:
             self._cut(sock)
+
+    def pause(self):
+        self.flowing.clear()
+
+    def resume(self):
+        self.flowing.set()
 
     @staticmethod
     def _cut(sock):
@@ -103,10 +114,10 @@ class Relay:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(source, sink):
+    def _pump(self, source, sink):
         try:
             while data := source.recv(65536):
+                self.flowing.wait()
                 sink.sendall(data)
             sink.shutdown(socket.SHUT_WR)
         except OSError:
