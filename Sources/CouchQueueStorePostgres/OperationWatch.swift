@@ -147,3 +147,29 @@ final class OperationWatch<T: Sendable>: Sendable {
         }
     }
 }
+
+extension OperationWatch {
+    /// Runs `operation` under a watch of its own. It receives `claim`, to call with its
+    /// connection as soon as it has one. Errors become `StoreUnavailable` where PostgreSQL
+    /// could not be reached (`PostgresStore.unavailability`).
+    static func run(
+        patience: Duration, timeout: Duration,
+        _ operation: @escaping @Sendable (_ claim: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> T
+    ) async throws -> T {
+        let watch = OperationWatch<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let work = Task {
+                    do {
+                        watch.answer(.success(try await operation(watch.claim)))
+                    } catch {
+                        watch.answer(.failure(PostgresStore.unavailability(of: error, claimed: watch.claimed) ?? error))
+                    }
+                }
+                watch.start(continuation, work: work, on: PostgresClient.defaultEventLoopGroup.any(), patience: patience, timeout: timeout)
+            }
+        } onCancel: {
+            watch.cancel()
+        }
+    }
+}

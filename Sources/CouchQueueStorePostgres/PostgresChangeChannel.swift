@@ -13,12 +13,16 @@ import Synchronization
 /// server announced and passes it to the engine. A notification can be lost (a crash between
 /// commit and announcement, a dropped connection), so after every (re)connection and every
 /// `resyncInterval` it also says `.resync`, on which the engine reloads interests and wakes
-/// every waiting worker.
+/// every waiting worker. The listening connection is asked a `SELECT 1` every
+/// `resyncInterval`: one that has silently stopped working (a network partition, a server
+/// gone without a word) would otherwise never hear anything again, and is replaced once the
+/// answer takes longer than the operation timeout. Announcements are bounded by it too.
 ///
 /// The server runs it, next to the store's client, for as long as the store is open.
 public final class PostgresChangeChannel: Service, Sendable {
     static let channel = "couchqueue_changes"
     private let client: PostgresClient
+    private let operationTimeout: Duration
     private let logger: Logger
     private let resyncInterval: Duration = .seconds(5)
     private let subscribers = Mutex<[AsyncStream<StoreChange>.Continuation]>([])
@@ -26,8 +30,9 @@ public final class PostgresChangeChannel: Service, Sendable {
     private let outboxSignal: AsyncStream<Void>
     private let outboxSignalContinuation: AsyncStream<Void>.Continuation
 
-    init(client: PostgresClient, logger: Logger) {
+    init(client: PostgresClient, operationTimeout: Duration, logger: Logger) {
         self.client = client
+        self.operationTimeout = operationTimeout
         self.logger = logger
         (outboxSignal, outboxSignalContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -61,10 +66,18 @@ public final class PostgresChangeChannel: Service, Sendable {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    let notifications = try await connection.listen(Self.channel)
-                    self.publish(.resync)
-                    for try await notification in notifications {
-                        if let change = Self.decode(notification.payload) { self.publish(change) }
+                    try await connection.listen(on: Self.channel) { notifications in
+                        self.publish(.resync)
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications {
+                                    if let change = Self.decode(notification.payload) { self.publish(change) }
+                                }
+                            }
+                            group.addTask { try await self.checkPeriodically(connection) }
+                            try await group.next()
+                            group.cancelAll()
+                        }
                     }
                 }
             } catch {
@@ -72,6 +85,17 @@ public final class PostgresChangeChannel: Service, Sendable {
                 logger.warning("lost the PostgreSQL notification connection; reconnecting", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Throws once `connection` fails to answer in time; the watch has then closed it.
+    private func checkPeriodically(_ connection: PostgresConnection) async throws {
+        while true {
+            try await Task.sleep(for: resyncInterval)
+            try await OperationWatch.run(patience: PostgresStore.patience, timeout: operationTimeout) { [logger] claim in
+                try claim(connection)
+                _ = try await connection.query("SELECT 1", logger: logger).collect()
+            }
         }
     }
 
@@ -83,7 +107,9 @@ public final class PostgresChangeChannel: Service, Sendable {
             }
             for payload in Self.coalesce(batch).flatMap(Self.payloads) {
                 do {
-                    try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+                    try await PostgresStore.withConnection(client, operationTimeout: operationTimeout) { [logger] connection in
+                        _ = try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger).collect()
+                    }
                 } catch {
                     logger.warning("could not announce a change; other servers catch up at their next resync", metadata: ["error": "\(error)"])
                 }

@@ -18,8 +18,15 @@ extension PostgresStore {
     static let patience = Duration.seconds(10)
 
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await reaching { claim in
-            try await self.client.withConnection { connection in
+        try await Self.withConnection(client, operationTimeout: operationTimeout, body)
+    }
+
+    /// `withConnection` for what runs beside the store on its client (`PostgresChangeChannel`).
+    static func withConnection<T: Sendable>(
+        _ client: PostgresClient, operationTimeout: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await OperationWatch.run(patience: patience, timeout: operationTimeout) { claim in
+            try await client.withConnection { connection in
                 try claim(connection)
                 do {
                     return try await body(connection)
@@ -61,33 +68,9 @@ extension PostgresStore {
         }
     }
 
-    /// `operation` receives `claim`, to call with its connection as soon as it has one (see
-    /// `OperationWatch`). Errors become `StoreUnavailable` where the store could not be reached.
-    private func reaching<T: Sendable>(
-        _ operation: @escaping @Sendable (_ claim: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> T
-    ) async throws -> T {
-        let watch = OperationWatch<T>()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let work = Task {
-                    do {
-                        watch.answer(.success(try await operation(watch.claim)))
-                    } catch {
-                        watch.answer(.failure(Self.unavailability(of: error, claimed: watch.claimed) ?? error))
-                    }
-                }
-                watch.start(
-                    continuation, work: work, on: PostgresClient.defaultEventLoopGroup.any(), patience: Self.patience,
-                    timeout: operationTimeout)
-            }
-        } onCancel: {
-            watch.cancel()
-        }
-    }
-
     /// Before its connection, nothing was done: whatever stopped an operation, it can be
     /// tried again. After, only a connection lost is the store's being out of reach.
-    private static func unavailability(of error: any Error, claimed: Bool) -> StoreUnavailable? {
+    static func unavailability(of error: any Error, claimed: Bool) -> StoreUnavailable? {
         switch error {
         case let error as StoreUnavailable: error
         case _ where !claimed: StoreUnavailable("no connection to PostgreSQL (\(error))")

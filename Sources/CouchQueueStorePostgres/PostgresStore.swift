@@ -28,7 +28,7 @@ public final class PostgresStore: QueueStore {
         location: PostgresLocation, poolSize: Int, operationTimeout: Duration = defaultOperationTimeout, logger: Logger
     ) throws {
         self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize + 1), backgroundLogger: logger)
-        self.changeChannel = PostgresChangeChannel(client: client, logger: logger)
+        self.changeChannel = PostgresChangeChannel(client: client, operationTimeout: operationTimeout, logger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout
     }

@@ -70,6 +70,33 @@ def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_ti
         server.stop()
 
 
+def test_a_listening_connection_dropped_without_a_word_is_replaced(tmp_path, postgres_url, relay):
+    """The server hears the others' changes on one connection, which it only listens on. A
+    network that drops connections without telling either end leaves it deaf for good, unless
+    it is checked: it is asked a `SELECT 1` every 5 s and replaced once the answer takes longer
+    than the operation timeout. (What the deafness costs is not measured here: a waiting lease
+    also looks again every second, and every 5 s the server wakes all of them.)"""
+    relay.open()
+    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
+    try:
+        assert serves(server), "the server did not start"
+        relay.sever()
+        # The server's backends now: those behind the relay's connections opened since.
+        listening = ("SELECT client_port FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                     "AND query IN ('LISTEN \"couchqueue_changes\";', 'SELECT 1')")
+        deadline = time.monotonic() + 30
+        while True:
+            ports = subprocess.run(["psql", "-Atc", listening, postgres_url], capture_output=True, text=True).stdout.split()
+            with relay.lock:
+                relayed = {str(upstream.getsockname()[1]) for _, upstream in relay.pairs}
+            if relayed & set(ports):
+                break
+            assert time.monotonic() < deadline, "the server did not listen again after its connection was dropped"
+            time.sleep(0.2)
+    finally:
+        server.stop()
+
+
 def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postgres_url, relay):
     """`PUT /interest` is a transaction: held up by a lock, its connection then goes."""
     relay.open()

@@ -53,11 +53,15 @@ class Relay:
     """A TCP port that forwards to PostgreSQL once `open()` is called; until then, and after
     `close()`, it refuses connections, and `close()` also cuts those it forwards. Between
     `pause()` and `resume()` nothing is forwarded and nothing is closed, as in a network
-    partition; what was held back is then delivered."""
+    partition; what was held back is then delivered. `sever()` cuts the connections it
+    forwards on PostgreSQL's side only: their clients are told nothing, as when a network
+    drops a connection without a word."""
 
     def __init__(self, target):
         self.target = target
-        self.sockets = []
+        self.listeners = []
+        self.pairs = []  # (client, upstream) of each connection forwarded
+        self.silenced = []  # clients of severed connections: kept open, told nothing
         self.closed = True
         self.lock = threading.Lock()  # a connection accepted during close() is cut too
         self.flowing = threading.Event()
@@ -71,13 +75,14 @@ class Relay:
         listener = socket.create_server(("127.0.0.1", self.port))
         with self.lock:
             self.closed = False
-            self.sockets.append(listener)
+            self.listeners.append(listener)
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def close(self):
         with self.lock:
             self.closed = True
-            sockets, self.sockets = self.sockets, []
+            sockets = self.listeners + [sock for pair in self.pairs for sock in pair] + self.silenced
+            self.listeners, self.pairs, self.silenced = [], [], []
         self.resume()  # what was held back meets the cut sockets
         for sock in sockets:
             self._cut(sock)
@@ -87,6 +92,13 @@ class Relay:
 
     def resume(self):
         self.flowing.set()
+
+    def sever(self):
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+            self.silenced += [client for client, _ in pairs]
+        for _, upstream in pairs:
+            self._cut(upstream)
 
     @staticmethod
     def _cut(sock):
@@ -106,7 +118,7 @@ class Relay:
             with self.lock:
                 cut = self.closed
                 if not cut:
-                    self.sockets += [client, upstream]
+                    self.pairs.append((client, upstream))
             if cut:
                 for sock in (client, upstream):
                     self._cut(sock)
@@ -119,6 +131,12 @@ class Relay:
             while data := source.recv(65536):
                 self.flowing.wait()
                 sink.sendall(data)
-            sink.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+        with self.lock:
+            silenced = sink in self.silenced
+        if not silenced:
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
