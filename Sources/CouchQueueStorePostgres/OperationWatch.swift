@@ -60,7 +60,8 @@ final class OperationWatch<T: Sendable>: Sendable {
         state.withLock { $0.claimed }
     }
 
-    /// `patience` and `timeout` count in whole seconds.
+    /// `patience` and `timeout` count in whole seconds, at the watch's ticks: the caller is
+    /// answered between `timeout` and a second more after the operation got its connection.
     func start(
         _ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, on loop: any EventLoop,
         patience: Duration, timeout: Duration
@@ -123,7 +124,7 @@ final class OperationWatch<T: Sendable>: Sendable {
             case .claimed(let connection, let ticks, let closedTicks) where connection.isClosed:
                 state.phase = .claimed(connection, ticks: ticks + 1, closedTicks: closedTicks + 1)
                 return closedTicks + 1 >= 2 ? .abandon : .wait
-            case .claimed(let connection, let ticks, _) where ticks + 1 >= timeout:
+            case .claimed(let connection, let ticks, _) where ticks >= timeout:
                 let answering = state.answering(
                     .failure(StoreUnavailable("PostgreSQL did not answer within \(timeout) seconds; the connection was closed")))
                 return .overdue(answering, connection)
@@ -141,9 +142,10 @@ final class OperationWatch<T: Sendable>: Sendable {
             work?.cancel()  // its wait for a connection ends at once
         case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
         case .overdue(let answering, let connection):
-            answering?.resume()
-            // Its statements fail, or are never answered (see above); the pool opens another.
+            // Closed first, so that its statement is not still on its way when the caller is
+            // answered. It fails then, or is never answered (see above); the pool opens another.
             connection.close().whenComplete { _ in }
+            answering?.resume()
         }
     }
 }

@@ -66,17 +66,14 @@ public final class PostgresChangeChannel: Service, Sendable {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
+                    // From the start: the `LISTEN` itself may go unanswered. A connection that
+                    // stops answering is closed, which ends `listen`.
+                    let checks = Task { try await self.checkPeriodically(connection) }
+                    defer { checks.cancel() }
                     try await connection.listen(on: Self.channel) { notifications in
                         self.publish(.resync)
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                for try await notification in notifications {
-                                    if let change = Self.decode(notification.payload) { self.publish(change) }
-                                }
-                            }
-                            group.addTask { try await self.checkPeriodically(connection) }
-                            try await group.next()
-                            group.cancelAll()
+                        for try await notification in notifications {
+                            if let change = Self.decode(notification.payload) { self.publish(change) }
                         }
                     }
                 }
@@ -88,7 +85,7 @@ public final class PostgresChangeChannel: Service, Sendable {
         }
     }
 
-    /// Throws once `connection` fails to answer in time; the watch has then closed it.
+    /// Ends once `connection` fails to answer in time (the watch has then closed it), or is cancelled.
     private func checkPeriodically(_ connection: PostgresConnection) async throws {
         while true {
             try await Task.sleep(for: resyncInterval)

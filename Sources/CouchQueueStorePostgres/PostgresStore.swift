@@ -18,15 +18,18 @@ public final class PostgresStore: QueueStore {
     /// How long an operation may wait for PostgreSQL once it has its connection (`OperationWatch`).
     let operationTimeout: Duration
 
-    /// The longest an operation may take by default: far beyond any the store asks for, short
-    /// enough that a PostgreSQL cut off by the network is given up on before HTTP clients do.
+    /// The longest an operation may take by default: short enough that a PostgreSQL cut off by
+    /// the network is given up on before most HTTP clients give up, long enough for the store's
+    /// operations but `DELETE /queue` of a queue of millions of tasks (one statement).
     public static let defaultOperationTimeout = Duration.seconds(30)
 
     /// `poolSize` connections serve requests; one more is the change channel's, which it holds
-    /// for good. Throws when `location`'s `sslrootcert` cannot be read.
+    /// for good. `operationTimeout` counts whole seconds, at least one. Throws when
+    /// `location`'s `sslrootcert` cannot be read.
     public init(
         location: PostgresLocation, poolSize: Int, operationTimeout: Duration = defaultOperationTimeout, logger: Logger
     ) throws {
+        precondition(operationTimeout >= .seconds(1), "the operation timeout counts whole seconds")
         self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize + 1), backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, operationTimeout: operationTimeout, logger: logger)
         self.logger = logger

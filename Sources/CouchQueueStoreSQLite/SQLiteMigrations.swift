@@ -101,11 +101,10 @@ enum SQLiteMigrations {
     }
 
     /// Three indexes covered the started tasks, so a lease added three entries and its finish
-    /// took them out again: a third of the B-tree pages a drained task dirtied. Started tasks
-    /// are as many as the leases held, so the lease expiry, by the second, and the status's
-    /// counts read them all through the one by worker (`INDEXED BY tasks_held`), whose key a
-    /// lease renewal does not change. A drain at 16 connections went from 4.6k to 5.8-6.7k
-    /// tasks/s.
+    /// took them out again. Started tasks are as many as the leases held, so the status's
+    /// counts and the lease expiry read them all through the one by worker (`INDEXED BY
+    /// tasks_held`), whose key a lease renewal does not change; the expiry only once a lease
+    /// may have run out (`LeaseExpiryBound`). About 13% less CPU per task drained one by one.
     private static func v5(_ db: Database) throws {
         try db.execute(sql: """
             DROP INDEX tasks_leases;

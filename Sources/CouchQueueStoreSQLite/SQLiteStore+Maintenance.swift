@@ -2,18 +2,30 @@ import CouchQueueStore
 import GRDB
 
 extension SQLiteStore {
+    /// Started tasks are read (all of them, through `tasks_held`) only once `leaseExpiries`
+    /// says a lease may have run out.
     public func expireLeases(now: Double) async throws -> Int {
-        try await writer.write { [twins] db in
-            let gone = try Self.deleteLiveTasks(
-                db, twins, sql: "DELETE FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
-                arguments: [now])
-            try db.execute(
-                sql: """
-                    UPDATE tasks INDEXED BY tasks_held SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
-                    WHERE state = 'started' AND lease_expires_at <= ?
-                    """,
-                arguments: [now])
-            return gone + db.changesCount
+        guard leaseExpiries.mayHaveExpired(by: now) else { return 0 }
+        do {
+            return try await writer.write { [twins, leaseExpiries] db in
+                let gone = try Self.deleteLiveTasks(
+                    db, twins,
+                    sql: "DELETE FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
+                    arguments: [now])
+                try db.execute(
+                    sql: """
+                        UPDATE tasks INDEXED BY tasks_held SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
+                        WHERE state = 'started' AND lease_expires_at <= ?
+                        """,
+                    arguments: [now])
+                let returned = db.changesCount
+                leaseExpiries.reset(
+                    to: try Double.fetchOne(db, sql: "SELECT min(lease_expires_at) FROM tasks INDEXED BY tasks_held WHERE state = 'started'"))
+                return gone + returned
+            }
+        } catch {
+            leaseExpiries.forget()
+            throw error
         }
     }
 

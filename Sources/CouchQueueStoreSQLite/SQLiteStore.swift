@@ -11,6 +11,7 @@ public final class SQLiteStore: QueueStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
+    let leaseExpiries = LeaseExpiryBound()
     private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
 

@@ -12,6 +12,7 @@ Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -53,6 +54,10 @@ def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_ti
         base = serves(server)
         assert base, "the server did not start"
         assert requests.put(f"{base}/interest", params={"queue": "partition", "interests": "*"}, timeout=10).status_code == 201
+        # Connections to spare, so that the publish finds one open (a new one could not start
+        # while paused: that would be the 10 s wait for a connection instead).
+        with ThreadPoolExecutor(4) as pool:
+            assert all(r.status_code == 200 for r in pool.map(lambda _: requests.get(f"{base}/health", timeout=10), range(4)))
         relay.pause()
         started = time.monotonic()
         answer = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "partition-test"}, timeout=30)

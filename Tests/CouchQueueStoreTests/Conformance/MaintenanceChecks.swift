@@ -15,6 +15,22 @@ enum MaintenanceChecks {
             let back = try #require(try await store.task(id: task, now: F.t0))
             #expect(back.state == .queued && back.workerId == nil && back.attempts == 1)
         },
+        StoreCheck("leasesRunOutInTurnAcrossPasses") { store in
+            let f = F(store)
+            for _ in 0..<2 { try await f.publish(["a"]) }
+            let worker = try await f.worker(["a"])
+            let first = try #require(try await f.lease(worker)).id
+            #expect(try await store.expireLeases(now: F.t0 + 10) == 0)
+            let second = try #require(try await f.lease(worker, now: F.t0 + 20)).id
+            // A renewal may also bring a lease's end nearer.
+            _ = try await store.heartbeat(
+                HeartbeatParams(workerId: worker, taskIds: [second], now: F.t0 + 20, leaseExpiresAt: F.t0 + 30))
+            #expect(try await store.expireLeases(now: F.t0 + 30) == 1)
+            #expect(try await store.task(id: second, now: F.t0 + 30)?.state == .queued)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease - 1) == 0)
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+            #expect(try await store.task(id: first, now: F.t0 + F.lease)?.state == .queued)
+        },
         StoreCheck("reapingRemovesOnlySilentWorkersHoldingNothing") { store in
             let f = F(store)
             let silentIdle = try await f.worker(["a"])

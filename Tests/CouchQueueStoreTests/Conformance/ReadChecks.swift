@@ -18,19 +18,25 @@ enum ReadChecks {
             #expect(try await store.queueSummary(name: "a", now: F.t0 + 5) == QueueSummary(name: "a", length: 3, scheduled: 0, started: 2))
             #expect(try await store.queueSummary(name: "none", now: F.t0) == nil)
         },
-        StoreCheck("queueOverviewsCountFailedTasksAndWorkers") { store in
+        StoreCheck("queueOverviewsCountStartedAndFailedTasksAndWorkers") { store in
             let f = F(store)
-            try await f.interested("a")
-            try await f.interested("b")
+            for queue in ["a", "b", "c"] { try await f.interested(queue) }
             let worker = try await f.worker(["a"])
+            let other = try await f.worker(["b"])
             try await f.publish(["a"])
             let task = try #require(try await f.lease(worker)).id
             try await f.finish(worker, task, .fail)
+            for _ in 0..<3 { try await f.publish(["a"]) }
+            #expect(try await f.lease(worker, limit: 2).count == 2)
+            try await f.publish(["b"])
+            #expect(try await f.lease(other) != nil)
             let overviews = try await store.queueOverviews(now: F.t0)
             #expect(overviews == [
-                QueueOverview(name: "a", length: 0, scheduled: 0, started: 0, failed: 1, workers: 1),
-                QueueOverview(name: "b", length: 0, scheduled: 0, started: 0, failed: 0, workers: 0),
+                QueueOverview(name: "a", length: 1, scheduled: 0, started: 2, failed: 1, workers: 1),
+                QueueOverview(name: "b", length: 0, scheduled: 0, started: 1, failed: 0, workers: 1),
+                QueueOverview(name: "c", length: 0, scheduled: 0, started: 0, failed: 0, workers: 0),
             ])
+            #expect(try await store.queueSummary(name: "b", now: F.t0) == QueueSummary(name: "b", length: 0, scheduled: 0, started: 1))
         },
         StoreCheck("workersShowTheirQueuesAndHeldTasks") { store in
             let f = F(store)

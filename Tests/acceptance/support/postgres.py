@@ -83,9 +83,9 @@ class Relay:
             self.closed = True
             sockets = self.listeners + [sock for pair in self.pairs for sock in pair] + self.silenced
             self.listeners, self.pairs, self.silenced = [], [], []
-        self.resume()  # what was held back meets the cut sockets
         for sock in sockets:
             self._cut(sock)
+        self.resume()  # what was held back meets the cut sockets
 
     def pause(self):
         self.flowing.clear()
