@@ -15,6 +15,8 @@ final class OperationWatch<T: Sendable>: Sendable {
     private enum Phase {
         case waiting(ticks: Int)
         case claimed(PostgresConnection, ticks: Int, closedTicks: Int)
+        /// Done with its connection, which may already serve another operation: not to be closed.
+        case released
         case answered
     }
 
@@ -85,7 +87,9 @@ final class OperationWatch<T: Sendable>: Sendable {
         }
     }
 
-    @Sendable func claim(_ connection: PostgresConnection) throws {
+    /// Call it with the connection as soon as the operation has one, and `release()` before
+    /// the connection goes back to the pool.
+    func claim(_ connection: PostgresConnection) throws {
         let claimed = state.withLock { state in
             guard case .waiting = state.phase else { return false }
             state.phase = .claimed(connection, ticks: 0, closedTicks: 0)
@@ -93,6 +97,12 @@ final class OperationWatch<T: Sendable>: Sendable {
             return true
         }
         guard claimed else { throw CancellationError() }  // the caller was answered meanwhile
+    }
+
+    func release() {
+        state.withLock { state in
+            if case .claimed = state.phase { state.phase = .released }
+        }
     }
 
     func cancel() {
@@ -131,7 +141,7 @@ final class OperationWatch<T: Sendable>: Sendable {
             case .claimed(let connection, let ticks, let closedTicks):
                 state.phase = .claimed(connection, ticks: ticks + 1, closedTicks: closedTicks)
                 return .wait
-            case .answered:
+            case .released, .answered:
                 return .wait
             }
         }
@@ -151,19 +161,18 @@ final class OperationWatch<T: Sendable>: Sendable {
 }
 
 extension OperationWatch {
-    /// Runs `operation` under a watch of its own. It receives `claim`, to call with its
-    /// connection as soon as it has one. Errors become `StoreUnavailable` where PostgreSQL
-    /// could not be reached (`PostgresStore.unavailability`).
+    /// Runs `operation` under a watch of its own, which it receives to `claim` and `release`
+    /// its connection. Errors become `StoreUnavailable` where PostgreSQL could not be reached
+    /// (`PostgresStore.unavailability`).
     static func run(
-        patience: Duration, timeout: Duration,
-        _ operation: @escaping @Sendable (_ claim: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> T
+        patience: Duration, timeout: Duration, _ operation: @escaping @Sendable (OperationWatch<T>) async throws -> T
     ) async throws -> T {
         let watch = OperationWatch<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let work = Task {
                     do {
-                        watch.answer(.success(try await operation(watch.claim)))
+                        watch.answer(.success(try await operation(watch)))
                     } catch {
                         watch.answer(.failure(PostgresStore.unavailability(of: error, claimed: watch.claimed) ?? error))
                     }

@@ -66,15 +66,25 @@ public final class PostgresChangeChannel: Service, Sendable {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    // From the start: the `LISTEN` itself may go unanswered. A connection that
-                    // stops answering is closed, which ends `listen`.
-                    let checks = Task { try await self.checkPeriodically(connection) }
-                    defer { checks.cancel() }
-                    try await connection.listen(on: Self.channel) { notifications in
-                        self.publish(.resync)
-                        for try await notification in notifications {
-                            if let change = Self.decode(notification.payload) { self.publish(change) }
+                    // Checked from the start (the `LISTEN` itself may go unanswered) until the
+                    // connection goes back to the pool. One that fails a check is closed, which
+                    // ends `listen`.
+                    try await withThrowingTaskGroup(of: Void.self) { checks in
+                        checks.addTask {
+                            do {
+                                try await self.checkPeriodically(connection)
+                            } catch where !Task.isCancelled {
+                                try? await connection.close()
+                                throw error
+                            }
                         }
+                        try await connection.listen(on: Self.channel) { notifications in
+                            self.publish(.resync)
+                            for try await notification in notifications {
+                                if let change = Self.decode(notification.payload) { self.publish(change) }
+                            }
+                        }
+                        checks.cancelAll()
                     }
                 }
             } catch {
@@ -85,12 +95,14 @@ public final class PostgresChangeChannel: Service, Sendable {
         }
     }
 
-    /// Ends once `connection` fails to answer in time (the watch has then closed it), or is cancelled.
+    /// Throws once `connection` fails a check: an error, or no answer in time (the watch has
+    /// then closed it).
     private func checkPeriodically(_ connection: PostgresConnection) async throws {
         while true {
             try await Task.sleep(for: resyncInterval)
-            try await OperationWatch.run(patience: PostgresStore.patience, timeout: operationTimeout) { [logger] claim in
-                try claim(connection)
+            try await OperationWatch.run(patience: PostgresStore.patience, timeout: operationTimeout) { [logger] watch in
+                try watch.claim(connection)
+                defer { watch.release() }
                 _ = try await connection.query("SELECT 1", logger: logger).collect()
             }
         }

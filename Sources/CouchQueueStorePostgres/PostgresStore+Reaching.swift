@@ -25,9 +25,10 @@ extension PostgresStore {
     static func withConnection<T: Sendable>(
         _ client: PostgresClient, operationTimeout: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await OperationWatch.run(patience: patience, timeout: operationTimeout) { claim in
+        try await OperationWatch.run(patience: patience, timeout: operationTimeout) { watch in
             try await client.withConnection { connection in
-                try claim(connection)
+                try watch.claim(connection)
+                defer { watch.release() }
                 do {
                     return try await body(connection)
                 } catch where Self.isConnectionLoss(error) {

@@ -5,9 +5,9 @@ import GRDB
 extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         // A report alone is one `UPDATE` (a refusal then only reads why).
-        try await writer.write(next == nil ? .singleStatement : .savepoint) { [twins, leaseExpiries] db in
+        try await writer.write(next == nil ? .singleStatement : .savepoint) { [twins, leaseExpiryBound] db in
             let task = try Self.finish(db, twins, params)
-            return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, leaseExpiries, $0) } ?? [])
+            return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, leaseExpiryBound, $0) } ?? [])
         }
     }
 

@@ -4,18 +4,18 @@ import GRDB
 
 extension SQLiteStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await writer.write { [twins, leaseExpiries] db in try Self.lease(db, twins, leaseExpiries, params) }
+        try await writer.write { [twins, leaseExpiryBound] db in try Self.lease(db, twins, leaseExpiryBound, params) }
     }
 
     /// Chooses the tasks first, reading each source once, then starts them all in one
     /// statement: a lease of 50 costs two statements per source, not two per task.
-    static func lease(_ db: Database, _ twins: TwinRegistry, _ leaseExpiries: LeaseExpiryBound, _ params: LeaseParams) throws -> [QueueTask] {
+    static func lease(_ db: Database, _ twins: TwinRegistry, _ leaseExpiryBound: LeaseExpiryBound, _ params: LeaseParams) throws -> [QueueTask] {
         let queues = try touchWorker(db, id: params.workerId, now: params.now)
         var choice = LeaseChoice(limit: params.limit)
         for source in [ownCopies(of: params.workerId)] + queues.map(queue) where !choice.isFull {
             try choose(db, twins, from: source, now: params.now, into: &choice)
         }
-        if !choice.seqs.isEmpty { leaseExpiries.lower(to: params.leaseExpiresAt) }
+        if !choice.seqs.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
         return try start(db, choice.seqs, params)
     }
 

@@ -2,12 +2,12 @@ import CouchQueueStore
 import GRDB
 
 extension SQLiteStore {
-    /// Started tasks are read (all of them, through `tasks_held`) only once `leaseExpiries`
+    /// Started tasks are read (all of them, through `tasks_held`) only once `leaseExpiryBound`
     /// says a lease may have run out.
     public func expireLeases(now: Double) async throws -> Int {
-        guard leaseExpiries.mayHaveExpired(by: now) else { return 0 }
+        guard leaseExpiryBound.mayHaveExpired(by: now) else { return 0 }
         do {
-            return try await writer.write { [twins, leaseExpiries] db in
+            return try await writer.write { [twins, leaseExpiryBound] db in
                 let gone = try Self.deleteLiveTasks(
                     db, twins,
                     sql: "DELETE FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
@@ -19,12 +19,12 @@ extension SQLiteStore {
                         """,
                     arguments: [now])
                 let returned = db.changesCount
-                leaseExpiries.reset(
+                leaseExpiryBound.reset(
                     to: try Double.fetchOne(db, sql: "SELECT min(lease_expires_at) FROM tasks INDEXED BY tasks_held WHERE state = 'started'"))
                 return gone + returned
             }
         } catch {
-            leaseExpiries.forget()
+            leaseExpiryBound.forget()
             throw error
         }
     }

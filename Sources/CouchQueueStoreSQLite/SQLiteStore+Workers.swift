@@ -18,13 +18,13 @@ extension SQLiteStore {
     }
 
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
-        try await writer.write { [leaseExpiries] db in
+        try await writer.write { [leaseExpiryBound] db in
             _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
             let held = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
                 arguments: [params.workerId])
             let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
-            if !renewed.isEmpty { leaseExpiries.lower(to: params.leaseExpiresAt) }
+            if !renewed.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
             let renew = try db.cachedStatement(sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ?")
             for id in renewed {
                 try renew.execute(arguments: [params.leaseExpiresAt, id])

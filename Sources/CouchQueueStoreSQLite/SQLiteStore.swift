@@ -11,7 +11,7 @@ public final class SQLiteStore: QueueStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
-    let leaseExpiries = LeaseExpiryBound()
+    let leaseExpiryBound = LeaseExpiryBound()
     private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
 

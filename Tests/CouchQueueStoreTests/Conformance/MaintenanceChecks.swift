@@ -31,6 +31,14 @@ enum MaintenanceChecks {
             #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
             #expect(try await store.task(id: first, now: F.t0 + F.lease)?.state == .queued)
         },
+        StoreCheck("aLeaseAfterAPassThatFoundNothingStartedStillRunsOut") { store in
+            let f = F(store)
+            try await f.publish(["a"])
+            let worker = try await f.worker(["a"])
+            #expect(try await store.expireLeases(now: F.t0) == 0)
+            _ = try #require(try await f.lease(worker))
+            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+        },
         StoreCheck("reapingRemovesOnlySilentWorkersHoldingNothing") { store in
             let f = F(store)
             let silentIdle = try await f.worker(["a"])
