@@ -152,8 +152,9 @@ final class OperationWatch<T: Sendable>: Sendable {
             work?.cancel()  // its wait for a connection ends at once
         case .abandon: answer(.failure(StoreUnavailable("the connection to PostgreSQL was lost, and its statement never answered")))
         case .overdue(let answering, let connection):
-            // Closed first, so that its statement is not still on its way when the caller is
-            // answered. It fails then, or is never answered (see above); the pool opens another.
+            // The close is begun before the caller is answered, so that a retry is less likely
+            // to meet the statement still on its way. The statement fails then, or is never
+            // answered (see above); the pool opens another connection.
             connection.close().whenComplete { _ in }
             answering?.resume()
         }
