@@ -22,7 +22,6 @@ final class OperationWatch<T: Sendable>: Sendable {
 
     private struct State {
         var phase = Phase.waiting(ticks: 0)
-        var claimed = false
         var cancelled = false
         var work: Task<Void, Never>?
         var ticker: RepeatedTask?
@@ -57,9 +56,15 @@ final class OperationWatch<T: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
-    /// Whether the operation got its connection.
+    /// Whether the operation got its connection, as long as its caller is not answered (once
+    /// it is, nothing asks).
     var claimed: Bool {
-        state.withLock { $0.claimed }
+        state.withLock { state in
+            switch state.phase {
+            case .claimed, .released: true
+            case .waiting, .answered: false
+            }
+        }
     }
 
     /// `patience` and `timeout` count in whole seconds, at the watch's ticks: the caller is
@@ -93,7 +98,6 @@ final class OperationWatch<T: Sendable>: Sendable {
         let claimed = state.withLock { state in
             guard case .waiting = state.phase else { return false }
             state.phase = .claimed(connection, ticks: 0, closedTicks: 0)
-            state.claimed = true
             return true
         }
         guard claimed else { throw CancellationError() }  // the caller was answered meanwhile

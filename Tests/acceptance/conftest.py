@@ -10,7 +10,8 @@ child process on `--port 0` with its own SQLite file in a temporary folder; its 
   stopped at the end of the test.
 - `spawn(...)`: a private server that lives until the end of the session (for module fixtures).
 - `postgres_url`: a fresh database on the PostgreSQL cluster that scripts/test starts;
-  `relay`: a way to it that a test can close and open again (`relay.store` is its URL).
+  `relay`: a way to it that a test can close, open again, pause or sever on PostgreSQL's side
+  (`relay.store` is its URL).
 """
 
 from __future__ import annotations
