@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
@@ -212,5 +212,12 @@ enum PostgresMigrations {
         END
         $$
         """,
+    ]
+
+    /// `DELETE /queue` marks its started tasks, so that none goes back into a queue of the same
+    /// name created before it finishes (SQLite's v6). Adding a column with a constant default
+    /// rewrites no row; servers not yet upgraded name the columns they read.
+    private static let v5 = [
+        "ALTER TABLE tasks ADD COLUMN queue_deleted BOOLEAN NOT NULL DEFAULT false",
     ]
 }

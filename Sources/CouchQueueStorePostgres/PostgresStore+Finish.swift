@@ -24,7 +24,7 @@ extension PostgresStore {
         guard !asked.isEmpty else { return reports }
         var queueExists = Set<String>()
         let rows = try await connection.query(
-            "SELECT t.id FROM tasks t JOIN queues q ON q.name = t.queue WHERE t.id = ANY(\(asked)) FOR KEY SHARE OF q",
+            "SELECT t.id FROM tasks t JOIN queues q ON q.name = t.queue WHERE t.id = ANY(\(asked)) AND NOT t.queue_deleted FOR KEY SHARE OF q",
             logger: logger)
         for try await id in rows.decode(String.self) { queueExists.insert(id) }
         return reports.map { report in

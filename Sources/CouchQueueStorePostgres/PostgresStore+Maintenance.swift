@@ -38,8 +38,9 @@ extension PostgresStore {
     }
 
     /// A started task's queue still exists, locked until commit so that its deletion waits.
-    static let itsQueueExists = "EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue FOR KEY SHARE)"
-    static let itsQueueIsGone = "NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue)"
+    /// One marked by its queue's deletion (`queue_deleted`) belongs to no queue of that name.
+    static let itsQueueExists = "NOT tasks.queue_deleted AND EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue FOR KEY SHARE)"
+    static let itsQueueIsGone = "(tasks.queue_deleted OR NOT EXISTS (SELECT 1 FROM queues q WHERE q.name = tasks.queue))"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
         let reaped = try await transaction { [self] connection in

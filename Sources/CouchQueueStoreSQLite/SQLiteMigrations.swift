@@ -9,6 +9,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("v3: twins found in memory", migrate: v3)
         migrator.registerMigration("v4: interests versioned", migrate: v4)
         migrator.registerMigration("v5: one index over started tasks", migrate: v5)
+        migrator.registerMigration("v6: started tasks of deleted queues marked", migrate: v6)
         return migrator
     }
 
@@ -111,5 +112,13 @@ enum SQLiteMigrations {
             DROP INDEX tasks_leases;
             DROP INDEX tasks_started_by_queue;
             """)
+    }
+
+    /// `DELETE /queue` leaves its started tasks to their workers, never to go back: not even
+    /// into a queue of the same name created before they finish, which the name alone cannot
+    /// tell from the one deleted. The deletion marks them. Those started before this version
+    /// whose queue is gone are still found by the queue's absence (`itsQueueIsGone`).
+    private static func v6(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE tasks ADD COLUMN queue_deleted INTEGER NOT NULL DEFAULT 0")
     }
 }

@@ -59,7 +59,7 @@ extension SQLiteStore {
 
     private static func queueExists(_ db: Database, ofTask id: String) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tasks JOIN queues ON queues.name = tasks.queue WHERE tasks.id = ?)"),
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tasks JOIN queues ON queues.name = tasks.queue WHERE tasks.id = ? AND NOT tasks.queue_deleted)"),
             arguments: [id]) == true
     }
 }

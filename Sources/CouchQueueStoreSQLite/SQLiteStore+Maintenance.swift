@@ -31,7 +31,8 @@ extension SQLiteStore {
 
     /// A started task whose queue was deleted (`DELETE /queue` leaves it to its worker) has
     /// nowhere to go back to: where it would, it is deleted, as the queue's waiting tasks were.
-    static let itsQueueIsGone = "NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue)"
+    /// A queue of the same name created since is another queue (`queue_deleted`, v6).
+    static let itsQueueIsGone = "(queue_deleted OR NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue))"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
         try await writer.write { [twins] db in

@@ -26,12 +26,15 @@ extension SQLiteStore {
     }
 
     /// Its waiting tasks go: those for any worker through the queue's index, the copies owned
-    /// by workers (`scope: all`) through each registered worker's.
+    /// by workers (`scope: all`) through each registered worker's. Its started tasks are
+    /// marked (`queue_deleted`), read through the index of all started tasks.
     public func deleteQueue(queue: String) async throws -> Int? {
         try await writer.write { [twins] db -> Int? in
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
             try Self.interestsChanged(db)
+            try db.execute(
+                sql: "UPDATE tasks INDEXED BY tasks_held SET queue_deleted = 1 WHERE state = 'started' AND queue = ?", arguments: [queue])
             let shared = try Self.deleteLiveTasks(
                 db, twins, sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL", arguments: [queue])
             let owned = try Self.deleteLiveTasks(

@@ -72,7 +72,8 @@ import Testing
 
     /// A file written before migration 2 (twins indexed while queued or started) loses the
     /// index, and its waiting tasks are still found as twins: the store loads them as it opens.
-    /// Its three indexes over started tasks become one (migration 5).
+    /// Its three indexes over started tasks become one (migration 5), and its tasks get the
+    /// mark of a deleted queue (migration 6).
     @Test func aVersion1FileMigratesAndItsTwinsAreStillFound() async throws {
         try await withScratchDatabase { path in
             let store = try SQLiteStore(path: path)
@@ -85,6 +86,7 @@ import Testing
                     CREATE INDEX tasks_leases ON tasks(lease_expires_at) WHERE state = 'started';
                     CREATE INDEX tasks_started_by_queue ON tasks(queue) WHERE state = 'started';
                     DROP TABLE interests_version;
+                    ALTER TABLE tasks DROP COLUMN queue_deleted;
                     DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
                     """)
             }

@@ -71,6 +71,19 @@ def test_a_started_task_of_a_deleted_queue_is_not_reenqueued_by_its_report(clien
     assert client.lease(w) is None
 
 
+def test_a_started_task_of_a_deleted_queue_stays_out_of_a_new_queue_of_the_same_name(client):
+    topic = client.topic()
+    reported, failed = client.publish_one(topic.data(i=1)), client.publish_one(topic.data(i=2))
+    w = client.register(topic.queue)
+    assert {client.lease(w)["id"], client.lease(w)["id"]} == {reported, failed}
+    client.api("DELETE", "/queue", json={"queue": topic.queue})
+    client.set_interest(topic.queue, {"t": f"^{topic.tag}$"})
+    assert client.finish(w, reported, reEnqueue=True)["state"] == "succeeded"
+    assert client.finish(w, failed, state="fail", failReason="x", reEnqueue=True)["state"] == "failed"
+    assert client.queue_status(topic.queue)["length"] == 0
+    assert client.lease(w) is None
+
+
 def test_delete_unknown_queue_is_404(client):
     assert_error(client.api("DELETE", "/queue", params={"queue": f"nope-{uid()}"}), 404, "queue_not_found")
 

@@ -65,28 +65,32 @@ enum QueueChecks {
             #expect(try await store.deleteQueue(queue: "a") == nil)
         },
         // Its workers may still report on them, but none goes back to the queue: not by
-        // `reEnqueue`, nor when its lease runs out, nor when its worker is deleted.
+        // `reEnqueue`, nor when its lease runs out, nor when its worker is deleted; and not
+        // into a queue of the same name created before then (`b`), which is another queue.
         StoreCheck("startedTasksOfADeletedQueueNeverGoBack") { store in
             let f = F(store)
-            try await f.interested("a")
-            let (worker, other) = (try await f.worker(["a"]), try await f.worker(["a"]))
-            for _ in 0..<4 { try await f.publish(["a"]) }
-            let reported = try #require(try await f.lease(worker)).id
-            let held = try #require(try await f.lease(worker)).id
-            let expiring = try #require(try await f.lease(other)).id
-            let waiting = try #require(try await f.lease(other)).id
-            _ = try await store.heartbeat(
-                HeartbeatParams(workerId: other, taskIds: [waiting], now: F.t0 + 1, leaseExpiresAt: F.t0 + 1 + F.lease))
-            #expect(try await store.deleteQueue(queue: "a") == 0)
+            for (queue, recreated) in [("a", false), ("b", true)] {
+                try await f.interested(queue)
+                let (worker, other) = (try await f.worker([queue]), try await f.worker([queue]))
+                for _ in 0..<4 { try await f.publish([queue]) }
+                let reported = try #require(try await f.lease(worker)).id
+                let held = try #require(try await f.lease(worker)).id
+                let expiring = try #require(try await f.lease(other)).id
+                let waiting = try #require(try await f.lease(other)).id
+                _ = try await store.heartbeat(
+                    HeartbeatParams(workerId: other, taskIds: [waiting], now: F.t0 + 1, leaseExpiresAt: F.t0 + 1 + F.lease))
+                #expect(try await store.deleteQueue(queue: queue) == 0)
+                if recreated { try await f.interested(queue) }
 
-            #expect(try await f.finish(worker, reported, reEnqueue: true).state == .succeeded)
-            #expect(try await store.deleteWorkers(.id(worker)) == 1)
-            #expect(try await f.state(held) == nil)
-            #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
-            #expect(try await f.state(expiring) == nil)
-            #expect(try await f.finish(other, waiting, .fail, reEnqueue: true).state == .failed)
-            try await f.interested("a")
-            #expect(try await f.lease(other) == nil)
+                #expect(try await f.finish(worker, reported, reEnqueue: true).state == .succeeded, "\(queue)")
+                #expect(try await store.deleteWorkers(.id(worker)) == 1)
+                #expect(try await f.state(held) == nil, "\(queue)")
+                #expect(try await store.expireLeases(now: F.t0 + F.lease) == 1)
+                #expect(try await f.state(expiring) == nil, "\(queue)")
+                #expect(try await f.finish(other, waiting, .fail, reEnqueue: true).state == .failed, "\(queue)")
+                try await f.interested(queue)
+                #expect(try await f.lease(other) == nil, "\(queue)")
+            }
         },
         // A publish stored while the queue is deleted is deleted with it; one routed before
         // the deletion and storing after it is refused as stale. Either way none is left.
