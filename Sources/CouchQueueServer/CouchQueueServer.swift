@@ -23,7 +23,8 @@ public enum CouchQueueServer {
             // Before the pool runs: a pool that fails for a minute stops trying new connections
             // for a while (its circuit breaker), and the migrations would then fail at once.
             let reachable = try await ShutdownSignals.unlessSignalled(logger: logger) {
-                try await PostgresStartupCheck.waitForPostgres(location, logger: logger)
+                try await PostgresStartupCheck.waitForPostgres(
+                    location, operationTimeout: configuration.postgresOperationTimeout, logger: logger)
             }
             guard reachable else { break }
             let store = try PostgresStore(

@@ -9,8 +9,11 @@ public enum PostgresStartupCheck {
     /// Returns once PostgreSQL accepts a connection. What may pass (refused, timed out, starting
     /// up, too many connections) is waited out with a warning after each attempt; a refusal
     /// that will not pass throws `PostgresStoreError` with its reason.
-    public static func waitForPostgres(_ location: PostgresLocation, logger: Logger) async throws {
-        let configuration = try location.connectionConfiguration()
+    /// Its connection starts as the pool's do (`PostgresStore.serverSideLimits`), so that a
+    /// PgBouncer that refuses their parameters is reported here, not by every request.
+    public static func waitForPostgres(_ location: PostgresLocation, operationTimeout: Duration, logger: Logger) async throws {
+        var configuration = try location.connectionConfiguration()
+        configuration.options.additionalStartupParameters = PostgresStore.serverSideLimits(operationTimeout)
         if location.tls != .disable, !location.checksCertificate {
             logger.notice(
                 "the PostgreSQL server's certificate is not checked; to authenticate the server, name its authority",
@@ -37,16 +40,21 @@ public enum PostgresStartupCheck {
     }
 
     /// Why no later attempt can succeed either, or nil: bad credentials and unknown roles
-    /// (SQLSTATE class 28), an unknown database (3D000), no right to connect (42501), and TLS
-    /// or authentication that this client and that server cannot agree on. A connection closed
-    /// during the TLS handshake is not one: a restarting server or a proxy without one does it.
+    /// (SQLSTATE class 28), an unknown database (3D000), no right to connect (42501), startup
+    /// parameters refused (08P01, which PgBouncer answers), and TLS or authentication that this
+    /// client and that server cannot agree on. A connection closed during the TLS handshake is
+    /// not one: a restarting server or a proxy without one does it.
     private static func permanentRefusal(_ error: PSQLError, _ location: PostgresLocation) -> String? {
         let address = "PostgreSQL at \(location.host):\(location.port)"
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
-            guard state.hasPrefix("28") || state == "3D000" || state == "42501" else { return nil }
-            return "\(address) refused the connection: \(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))"
+            guard state.hasPrefix("28") || ["3D000", "42501", "08P01"].contains(state) else { return nil }
+            let hint =
+                state == "08P01"
+                ? "; behind PgBouncer, list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters"
+                : ""
+            return "\(address) refused the connection: \(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))\(hint)"
         case .connectionError where isClosedDuringHandshake(error.underlying):
             return nil
         case .connectionError where error.underlying is NIOSSLError || error.underlying is NIOSSLExtraError:

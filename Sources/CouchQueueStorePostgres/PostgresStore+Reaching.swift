@@ -76,19 +76,28 @@ extension PostgresStore {
         case let error as StoreUnavailable: error
         case _ where !claimed: StoreUnavailable("no connection to PostgreSQL (\(error))")
         case _ where isConnectionLoss(error): StoreUnavailable("the connection to PostgreSQL was lost (\(error))")
+        case _ where sqlState(of: error) == "57014":
+            StoreUnavailable("PostgreSQL cancelled a statement that ran past the operation timeout (\(error))")
         default: nil
         }
     }
 
+    /// The server's SQLSTATE for a statement it refused, else nil.
+    private static func sqlState(of error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server else { return nil }
+        return error.serverInfo?[.sqlState]
+    }
+
     /// A connection refused, lost or closed by a shutting-down server (SQLSTATE class 08 and
-    /// 57P01-57P03), or a server that has become a read-only replica (25006, a failover).
+    /// 57P01-57P03) or after idling in a transaction (25P03, `serverSideLimits`), or a server
+    /// that has become a read-only replica (25006, a failover).
     static func isConnectionLoss(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection: return true
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "25006"].contains(state)
+            let state = sqlState(of: error) ?? ""
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "25P03", "25006"].contains(state)
         default: return false
         }
     }

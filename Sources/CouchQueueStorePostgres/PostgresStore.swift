@@ -30,10 +30,23 @@ public final class PostgresStore: QueueStore {
         location: PostgresLocation, poolSize: Int, operationTimeout: Duration = defaultOperationTimeout, logger: Logger
     ) throws {
         precondition(operationTimeout >= .seconds(1), "the operation timeout counts whole seconds")
-        self.client = PostgresClient(configuration: try location.clientConfiguration(poolSize: poolSize + 1), backgroundLogger: logger)
+        var configuration = try location.clientConfiguration(poolSize: poolSize + 1)
+        configuration.options.additionalStartupParameters = Self.serverSideLimits(operationTimeout)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.changeChannel = PostgresChangeChannel(client: client, operationTimeout: operationTimeout, logger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout
+    }
+
+    /// The operation timeout, kept by PostgreSQL too. An operation given up on has its
+    /// connection closed, which a backend learns of only when it next reads or writes it: one
+    /// waiting for a lock would go on waiting, and a single statement then commit after its
+    /// `503`; one cut off inside a transaction (a partition) would keep its locks until TCP
+    /// gives up, holding up the other servers. So a statement longer than the timeout is
+    /// cancelled, and a session idle inside a transaction as long is ended.
+    static func serverSideLimits(_ operationTimeout: Duration) -> [(String, String)] {
+        let milliseconds = String(operationTimeout.components.seconds * 1000)
+        return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]
     }
 
     /// Brings the schema up to date; safe when several servers start at once.

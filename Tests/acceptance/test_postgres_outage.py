@@ -9,14 +9,13 @@ requests, besides the one that listens for notifications.
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
 """
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from support.postgres import Serve, serves
+from support.postgres import Serve, psql_value, serves, table_locked, wait_for_value
 
 PATIENCE = 10
 
@@ -91,7 +90,7 @@ def test_a_listening_connection_dropped_without_a_word_is_replaced(tmp_path, pos
                      "AND query IN ('LISTEN \"couchqueue_changes\";', 'SELECT 1')")
         deadline = time.monotonic() + 30
         while True:
-            ports = subprocess.run(["psql", "-Atc", listening, postgres_url], capture_output=True, text=True).stdout.split()
+            ports = psql_value(postgres_url, listening).split()
             with relay.lock:
                 relayed = {str(upstream.getsockname()[1]) for _, upstream in relay.pairs}
             if relayed & set(ports):
@@ -106,46 +105,89 @@ def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postg
     """`PUT /interest` is a transaction: held up by a lock, its connection then goes."""
     relay.open()
     server = Serve(relay.store, tmp_path)
-    locker = None
     try:
         base = serves(server)
         assert base, "the server did not start"
-        locker = subprocess.Popen(["psql", "-q", postgres_url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        locker.stdin.write("BEGIN;\nLOCK TABLE queues IN ACCESS EXCLUSIVE MODE;\n")
-        locker.stdin.flush()
-        held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'queues' AND l.mode = 'AccessExclusiveLock' AND l.granted"
-        deadline = time.monotonic() + 10
-        while subprocess.run(["psql", "-Atc", held, postgres_url], capture_output=True, text=True).stdout.strip() != "1":
-            assert time.monotonic() < deadline, "psql did not take the lock"
-            time.sleep(0.2)
-        answers = []
+        with table_locked(postgres_url, "queues"):
+            interest = HeldUpInterest(base, postgres_url)
+            cut = time.monotonic()
+            relay.close()
+            answer = interest.answer(PATIENCE + 5)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
+        assert time.monotonic() - cut < 5, f"answered {time.monotonic() - cut:.1f} s after the connection was lost"
+    finally:
+        server.stop()
 
-        def put_interest():
-            try:
-                answers.append(requests.put(f"{base}/interest", params={"queue": "held-up", "interests": "*"},
-                                            timeout=PATIENCE + 20))
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                answers.append(error)
-        interest = threading.Thread(target=put_interest)
-        interest.start()
+
+def test_a_statement_held_up_past_the_operation_timeout_is_cancelled_and_never_commits(tmp_path, postgres_url):
+    """A publish is one statement. Held up by a lock past the timeout, it is answered `503`;
+    PostgreSQL cancels it then (`statement_timeout`), where it would otherwise go on waiting,
+    deaf to its closed connection, and store the task once the lock is released."""
+    server = Serve(postgres_url, tmp_path, "--postgres-operation-timeout", "2")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        assert requests.put(f"{base}/interest", params={"queue": "held-up", "interests": "*"}, timeout=10).status_code == 201
+        with table_locked(postgres_url, "tasks"):
+            answer = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "lock-test"}, timeout=30)
+            assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
+            waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND query LIKE '%INSERT INTO tasks%'")
+            wait_for_value(postgres_url, waiting, "0", 5, "the publish's statement still waits for the lock")
+        time.sleep(0.5)
+        assert psql_value(postgres_url, "SELECT count(*) FROM tasks") == "0"
+    finally:
+        server.stop()
+
+
+def test_a_transaction_cut_off_by_a_partition_does_not_keep_its_locks(tmp_path, postgres_url, relay):
+    """`PUT /interest` is a transaction. Cut off by a partition between two of its statements,
+    its backend waits for the next one, holding the queue's row, until TCP gives up (hours);
+    PostgreSQL ends it after the operation timeout (`idle_in_transaction_session_timeout`)."""
+    relay.open()
+    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        with table_locked(postgres_url, "queues"):
+            interest = HeldUpInterest(base, postgres_url)
+            relay.pause()
+        # The lock is gone: the INSERT is done, and its answer held back in the partition.
+        idle = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'")
+        wait_for_value(postgres_url, idle, "0", 8, "the cut-off transaction is still open")
+        answer = interest.answer(10)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
+        relay.resume()
+    finally:
+        server.stop()
+
+
+class HeldUpInterest:
+    """`PUT /interest` on a thread, seen waiting for the lock on `queues`."""
+
+    def __init__(self, base, postgres_url):
+        self.answers = []
+        self.thread = threading.Thread(target=self._put, args=(base,))
+        self.thread.start()
         blocked = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                    "AND query LIKE 'INSERT INTO queues%'")
         deadline = time.monotonic() + 10
-        while subprocess.run(["psql", "-Atc", blocked, postgres_url], capture_output=True, text=True).stdout.strip() != "1":
-            assert time.monotonic() < deadline and not answers, f"the interest was not held up by the lock: {answers}"
+        while psql_value(postgres_url, blocked) != "1":
+            assert time.monotonic() < deadline and not self.answers, f"the interest was not held up by the lock: {self.answers}"
             time.sleep(0.2)
-        cut = time.monotonic()
-        relay.close()
-        interest.join(timeout=PATIENCE + 5)
-        waited = time.monotonic() - cut
-        assert answers and isinstance(answers[0], requests.Response), f"no answer once the connection was lost: {answers}"
-        assert answers[0].status_code == 503 and answers[0].json()["error"]["code"] == "store_unavailable", answers[0].text
-        assert waited < 5, f"answered {waited:.1f} s after the connection was lost"
-    finally:
-        if locker:
-            locker.stdin.close()
-            locker.wait(timeout=10)
-        server.stop()
+
+    def _put(self, base):
+        try:
+            self.answers.append(requests.put(f"{base}/interest", params={"queue": "held-up", "interests": "*"},
+                                             timeout=PATIENCE + 20))
+        except Exception as error:  # noqa: BLE001 - reported by `answer`
+            self.answers.append(error)
+
+    def answer(self, seconds):
+        self.thread.join(timeout=seconds)
+        assert self.answers and isinstance(self.answers[0], requests.Response), f"no answer: {self.answers}"
+        return self.answers[0]
 
 
 def test_the_pool_size_counts_connections_for_requests_besides_the_one_that_listens(tmp_path, postgres_url):

@@ -2,7 +2,8 @@
 that no retry can cure (no such database, no such role, TLS the server does not offer or a
 certificate that does not verify) stops the server at once, saying why; a PostgreSQL that is
 not up yet is waited for, with a warning, and served once it is; a signal during that wait
-stops the server cleanly. `sslmode` means what it means to libpq: a server with a certificate
+stops the server cleanly. A PgBouncer that refuses the startup parameters stops it too, saying
+what to change. `sslmode` means what it means to libpq: a server with a certificate
 from an authority of its own is served over TLS, its certificate checked only when asked
 (`sslrootcert`, the `verify-` modes).
 
@@ -151,6 +152,32 @@ def test_a_connection_closed_during_the_tls_handshake_is_waited_out(tmp_path):
         assert server.proc.poll() is None, "the server took a closed connection for a refusal"
     finally:
         server.stop()
+        listener.close()
+
+
+def test_startup_parameters_refused_by_pgbouncer_stop_the_server_saying_what_to_do(tmp_path):
+    """PgBouncer refuses startup parameters it does not know, such as the `statement_timeout`
+    each connection starts with, with a FATAL 08P01: played here by a socket that answers so."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def refuse_parameters():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            length = int.from_bytes(client.recv(4), "big")
+            packet = client.recv(length - 4)
+            assert b"statement_timeout" in packet, packet
+            fields = b"SFATAL\0C08P01\0Munsupported startup parameter: statement_timeout\0\0"
+            client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
+            client.close()
+    threading.Thread(target=refuse_parameters, daemon=True).start()
+    try:
+        assert_refused(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=disable",
+                       "list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters",
+                       tmp_path)
+    finally:
         listener.close()
 
 

@@ -1,5 +1,7 @@
 """Helpers for tests of the server on PostgreSQL: a server process whose output has
-deadlines, and a TCP relay that stands for a PostgreSQL going away and coming back."""
+deadlines, a TCP relay that stands for a PostgreSQL going away and coming back, and psql for
+what the tests ask PostgreSQL directly."""
+import contextlib
 import queue
 import socket
 import subprocess
@@ -133,6 +135,7 @@ class Relay:
                 sink.sendall(data)
         except OSError:
             pass
+        self.flowing.wait()  # a partition delivers no end of stream either
         with self.lock:
             silenced = sink in self.silenced
         if not silenced:
@@ -140,3 +143,36 @@ class Relay:
                 sink.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+
+
+def psql_value(url, sql):
+    """The answer to `sql`, one value, as psql prints it unaligned."""
+    return subprocess.run(["psql", "-Atc", sql, url], capture_output=True, text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def table_locked(url, table):
+    """`table` locked `ACCESS EXCLUSIVE` by a psql session of its own until the block ends, when
+    the session goes and its transaction with it."""
+    locker = subprocess.Popen(["psql", "-q", url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        locker.stdin.write(f"BEGIN;\nLOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.flush()
+        held = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                f"WHERE c.relname = '{table}' AND l.mode = 'AccessExclusiveLock' AND l.granted")
+        deadline = time.monotonic() + 10
+        while psql_value(url, held) != "1":
+            assert time.monotonic() < deadline, "psql did not take the lock"
+            time.sleep(0.2)
+        yield
+    finally:
+        locker.stdin.close()
+        locker.wait(timeout=10)
+
+
+def wait_for_value(url, sql, wanted, seconds, failure):
+    """Asks `sql` until it answers `wanted`; asserts `failure` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while psql_value(url, sql) != wanted:
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.2)
