@@ -11,6 +11,9 @@ enum PostgresMigrations {
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
+            // Waiting for another server's migrations, or for a table's lock, may take longer
+            // than the statements of requests may (`PostgresStore.serverSideLimits`).
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS couchqueue_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
@@ -216,8 +219,15 @@ enum PostgresMigrations {
 
     /// `DELETE /queue` marks its started tasks, so that none goes back into a queue of the same
     /// name created before it finishes (SQLite's v6). Adding a column with a constant default
-    /// rewrites no row; servers not yet upgraded name the columns they read.
+    /// rewrites no row; servers not yet upgraded name the columns they read. But a session
+    /// keeps its functions compiled, with `tasks` as it was: their `SELECT *` of 20 columns
+    /// then no longer matched the 21 of `SETOF tasks`, and every report with `next` of a
+    /// server not yet upgraded failed. Altering a function (to the cost it has) makes every
+    /// session compile it afresh.
     private static let v5 = [
         "ALTER TABLE tasks ADD COLUMN queue_deleted BOOLEAN NOT NULL DEFAULT false",
-    ]
+        "ALTER FUNCTION couchqueue_lease(TEXT, DOUBLE PRECISION, DOUBLE PRECISION, BIGINT) COST 100",
+    ] + ["couchqueue_record_then_lease", "couchqueue_finish_then_lease"].map { name in
+        "ALTER FUNCTION \(name)(TEXT, TEXT, BIGINT, TEXT, BOOLEAN, BOOLEAN, TEXT, DOUBLE PRECISION, DOUBLE PRECISION, BIGINT) COST 100"
+    }
 }

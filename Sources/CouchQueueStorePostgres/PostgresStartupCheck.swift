@@ -41,20 +41,22 @@ public enum PostgresStartupCheck {
 
     /// Why no later attempt can succeed either, or nil: bad credentials and unknown roles
     /// (SQLSTATE class 28), an unknown database (3D000), no right to connect (42501), startup
-    /// parameters refused (08P01, which PgBouncer answers), and TLS or authentication that this
+    /// parameters refused (by PgBouncer), and TLS or authentication that this
     /// client and that server cannot agree on. A connection closed during the TLS handshake is
     /// not one: a restarting server or a proxy without one does it.
     private static func permanentRefusal(_ error: PSQLError, _ location: PostgresLocation) -> String? {
         let address = "PostgreSQL at \(location.host):\(location.port)"
         switch error.code {
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            guard state.hasPrefix("28") || ["3D000", "42501", "08P01"].contains(state) else { return nil }
+            let (state, message) = (error.serverInfo?[.sqlState] ?? "", error.serverInfo?[.message] ?? "refused")
+            // PgBouncer answers 08P01 to passing refusals too (a server still starting, say).
+            let parametersRefused = state == "08P01" && message.hasPrefix("unsupported startup parameter")
+            guard state.hasPrefix("28") || ["3D000", "42501"].contains(state) || parametersRefused else { return nil }
             let hint =
-                state == "08P01"
+                parametersRefused
                 ? "; behind PgBouncer, list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters"
                 : ""
-            return "\(address) refused the connection: \(error.serverInfo?[.message] ?? "refused") (SQLSTATE \(state))\(hint)"
+            return "\(address) refused the connection: \(message) (SQLSTATE \(state))\(hint)"
         case .connectionError where isClosedDuringHandshake(error.underlying):
             return nil
         case .connectionError where error.underlying is NIOSSLError || error.underlying is NIOSSLExtraError:

@@ -32,16 +32,19 @@ extension PostgresStore {
         try await transaction { [self] connection -> Int? in
             let rows = try await connection.query("DELETE FROM queues WHERE name = \(queue) RETURNING name", logger: logger).collect()
             guard !rows.isEmpty else { return nil }
-            // Started tasks stay with their workers, marked so that none goes back, not even
-            // into a queue of the same name created later. (`IN`: the twins index covers them.)
-            try await connection.query(
-                "UPDATE tasks SET queue_deleted = true WHERE queue = \(queue) AND state IN ('queued', 'started') AND state = 'started'",
-                logger: logger)
             let deleted = try await connection.query(
                 "WITH gone AS (DELETE FROM tasks WHERE queue = \(queue) AND state IN ('queued', 'started') AND state = 'queued' RETURNING 1) SELECT count(*) FROM gone",
                 logger: logger)
             var count = 0
             for try await removed in deleted.decode(Int.self) { count = removed }
+            // Started tasks stay with their workers, marked so that none goes back, not even
+            // into a queue of the same name created later. After the deletion, whose wait for a
+            // lease under way lets this statement see the task it started. Those marked by an
+            // earlier deletion are left alone: locking them again could meet a lease expiry
+            // that holds them and waits for this queue's row.
+            try await connection.query(
+                "UPDATE tasks SET queue_deleted = true WHERE queue = \(queue) AND state = 'started' AND NOT queue_deleted",
+                logger: logger)
             try await interestsChanged(connection)
             return count
         }

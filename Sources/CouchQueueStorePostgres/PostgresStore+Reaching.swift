@@ -78,6 +78,8 @@ extension PostgresStore {
         case _ where isConnectionLoss(error): StoreUnavailable("the connection to PostgreSQL was lost (\(error))")
         case _ where sqlState(of: error) == "57014":
             StoreUnavailable("PostgreSQL cancelled a statement that ran past the operation timeout (\(error))")
+        case _ where sqlState(of: error) == "40P01":
+            StoreUnavailable("PostgreSQL broke a deadlock by rolling this operation back (\(error))")
         default: nil
         }
     }

@@ -43,10 +43,13 @@ public final class PostgresStore: QueueStore {
     /// waiting for a lock would go on waiting, and a single statement then commit after its
     /// `503`; one cut off inside a transaction (a partition) would keep its locks until TCP
     /// gives up, holding up the other servers. So a statement longer than the timeout is
-    /// cancelled, and a session idle inside a transaction as long is ended.
+    /// cancelled, and a session idle inside a transaction as long is ended. A statement is
+    /// cancelled a quarter of a second early, so that one whose request is answered `503`
+    /// (by `OperationWatch`, which counts from the claim, a moment before the statement
+    /// begins) has surely stopped.
     static func serverSideLimits(_ operationTimeout: Duration) -> [(String, String)] {
-        let milliseconds = String(operationTimeout.components.seconds * 1000)
-        return [("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds)]
+        let milliseconds = operationTimeout.components.seconds * 1000
+        return [("statement_timeout", String(milliseconds - 250)), ("idle_in_transaction_session_timeout", String(milliseconds))]
     }
 
     /// Brings the schema up to date; safe when several servers start at once.

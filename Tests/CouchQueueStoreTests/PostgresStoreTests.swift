@@ -26,6 +26,26 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Migration 5 adds a column to `tasks`, whose row type the functions return. A session
+    /// that ran them before (a server not yet upgraded, in a rolling upgrade) must still run
+    /// them after: here, a connection that ran one on the schema as it was before migration 5.
+    /// (The rows are read: an error in a function's run comes after the row description.)
+    @Test func sessionsOpenDuringMigration5StillRunTheFunctions() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let logger = Logger(label: "tests")
+            try await store.client.query("ALTER TABLE tasks DROP COLUMN queue_deleted", logger: logger)
+            try await store.client.query("DELETE FROM couchqueue_migrations WHERE version = 5", logger: logger)
+            let report: PostgresQuery = """
+                SELECT count(*) FROM couchqueue_finish_then_lease('t_none', 'w_none', NULL, 'succeeded', false, false, NULL, 0, 0, 0)
+                """
+            try await store.client.withConnection { connection in
+                _ = try await connection.query(report, logger: logger).collect()
+                try await store.migrate()
+                _ = try await connection.query(report, logger: logger).collect()
+            }
+        }
+    }
+
     /// A report with `next` and its worker's deletion, arranged to meet: the report waits for
     /// its task (held by another transaction) and the deletion begins meanwhile. Taking the task
     /// first and the worker second, the report then held the task while the deletion held the

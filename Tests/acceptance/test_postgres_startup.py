@@ -157,28 +157,47 @@ def test_a_connection_closed_during_the_tls_handshake_is_waited_out(tmp_path):
 
 def test_startup_parameters_refused_by_pgbouncer_stop_the_server_saying_what_to_do(tmp_path):
     """PgBouncer refuses startup parameters it does not know, such as the `statement_timeout`
-    each connection starts with, with a FATAL 08P01: played here by a socket that answers so."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def refuse_parameters():
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            length = int.from_bytes(client.recv(4), "big")
-            packet = client.recv(length - 4)
-            assert b"statement_timeout" in packet, packet
-            fields = b"SFATAL\0C08P01\0Munsupported startup parameter: statement_timeout\0\0"
-            client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
-            client.close()
-    threading.Thread(target=refuse_parameters, daemon=True).start()
+    each connection starts with, with a FATAL 08P01."""
+    listener = pgbouncer_refusing("unsupported startup parameter: statement_timeout")
     try:
         assert_refused(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=disable",
                        "list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters",
                        tmp_path)
     finally:
         listener.close()
+
+
+def test_a_passing_refusal_from_pgbouncer_is_waited_out(tmp_path):
+    """PgBouncer answers 08P01 to refusals that pass too, such as a PostgreSQL still starting."""
+    listener = pgbouncer_refusing("server login has been failing, cached error: the database system is starting up")
+    server = Serve(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=disable", tmp_path)
+    try:
+        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no warning"
+        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no second attempt"
+        assert server.proc.poll() is None, "the server took a passing refusal for a lasting one"
+    finally:
+        server.stop()
+        listener.close()
+
+
+def pgbouncer_refusing(message):
+    """A listening socket that answers each connection's startup packet as PgBouncer refuses
+    one: a FATAL 08P01 with `message`."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def refuse():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            length = int.from_bytes(client.recv(4), "big")
+            client.recv(length - 4)
+            fields = b"SFATAL\0C08P01\0M" + message.encode() + b"\0\0"
+            client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
+            client.close()
+    threading.Thread(target=refuse, daemon=True).start()
+    return listener
 
 
 def test_a_signal_while_waiting_for_postgres_stops_the_server_cleanly(tmp_path, relay):
