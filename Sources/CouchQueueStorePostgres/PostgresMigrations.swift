@@ -14,7 +14,7 @@ enum PostgresMigrations {
             // Waiting for another server's migrations, or for a table's lock, may take longer
             // than the statements of requests may (`PostgresStore.serverSideLimits`).
             try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).collect()
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS couchqueue_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
                 logger: logger)

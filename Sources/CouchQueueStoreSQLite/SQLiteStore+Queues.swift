@@ -34,7 +34,8 @@ extension SQLiteStore {
             guard db.changesCount > 0 else { return nil }
             try Self.interestsChanged(db)
             try db.execute(
-                sql: "UPDATE tasks INDEXED BY tasks_held SET queue_deleted = 1 WHERE state = 'started' AND queue = ?", arguments: [queue])
+                sql: "UPDATE tasks INDEXED BY tasks_held SET queue_deleted = 1 WHERE state = 'started' AND queue = ? AND NOT queue_deleted",
+                arguments: [queue])
             let shared = try Self.deleteLiveTasks(
                 db, twins, sql: "DELETE FROM tasks WHERE queue = ? AND state = 'queued' AND owner_id IS NULL", arguments: [queue])
             let owned = try Self.deleteLiveTasks(

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from support.postgres import Serve, psql_value, serves, table_locked, wait_for_value
+from support.postgres import Serve, locked_by_psql, psql_value, serves, table_locked, wait_for_value
 
 PATIENCE = 10
 
@@ -136,6 +136,25 @@ def test_a_statement_held_up_past_the_operation_timeout_is_cancelled_and_never_c
             wait_for_value(postgres_url, waiting, "0", 5, "the publish's statement still waits for the lock")
         time.sleep(0.5)
         assert psql_value(postgres_url, "SELECT count(*) FROM tasks") == "0"
+    finally:
+        server.stop()
+
+
+def test_a_lock_wait_cancelled_in_a_statement_that_answers_rows_is_503(tmp_path, postgres_url):
+    """`DELETE /worker` first locks its worker's row with a `SELECT … FOR UPDATE`. Cancelled
+    there, waiting for the row (`statement_timeout`), it is answered `503`: postgres-nio hands
+    a statement's rows over once they are described, before it has run, so an error that came
+    with them was lost when they were not read, and the request failed on the next statement
+    of its aborted transaction, with a `500`."""
+    server = Serve(postgres_url, tmp_path, "--postgres-operation-timeout", "2")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        worker = requests.put(f"{base}/worker", params={"queues": "held-up"}, timeout=10).json()["workerId"]
+        with locked_by_psql(postgres_url, f"SELECT 1 FROM workers WHERE id = '{worker}' FOR UPDATE"):
+            answer = requests.delete(f"{base}/worker", params={"workerId": worker}, timeout=30)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
+        assert requests.delete(f"{base}/worker", params={"workerId": worker}, timeout=10).status_code == 200
     finally:
         server.stop()
 

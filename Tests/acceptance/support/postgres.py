@@ -151,23 +151,25 @@ def psql_value(url, sql):
 
 
 @contextlib.contextmanager
-def table_locked(url, table):
-    """`table` locked `ACCESS EXCLUSIVE` by a psql session of its own until the block ends, when
-    the session goes and its transaction with it."""
+def locked_by_psql(url, statement):
+    """What `statement` locks, held by a psql session of its own in a transaction until the
+    block ends, when the session goes and its transaction with it."""
     locker = subprocess.Popen(["psql", "-q", url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
-        locker.stdin.write(f"BEGIN;\nLOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.write(f"BEGIN;\n{statement};\n")
         locker.stdin.flush()
-        held = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                f"WHERE c.relname = '{table}' AND l.mode = 'AccessExclusiveLock' AND l.granted")
-        deadline = time.monotonic() + 10
-        while psql_value(url, held) != "1":
-            assert time.monotonic() < deadline, "psql did not take the lock"
-            time.sleep(0.2)
+        done = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'psql' AND state = 'idle in transaction'")
+        wait_for_value(url, done, "1", 10, f"psql did not run {statement!r}")
         yield
     finally:
         locker.stdin.close()
         locker.wait(timeout=10)
+
+
+def table_locked(url, table):
+    """`table` locked `ACCESS EXCLUSIVE` (`locked_by_psql`)."""
+    return locked_by_psql(url, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
 
 def wait_for_value(url, sql, wanted, seconds, failure):
