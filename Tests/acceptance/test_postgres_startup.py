@@ -10,6 +10,7 @@ from an authority of its own is served over TLS, its certificate checked only wh
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it); the TLS
 tests start a cluster of their own that accepts TLS, with scripts/postgres-test-cluster.
 """
+import contextlib
 import pathlib
 import signal
 import socket
@@ -133,71 +134,67 @@ def test_a_postgres_not_up_yet_is_waited_for_with_warnings_and_then_served(tmp_p
 def test_a_connection_closed_during_the_tls_handshake_is_waited_out(tmp_path):
     """What a server restarting, or a proxy with no server behind it yet, does: it agrees to
     TLS (`S`), then closes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def agree_then_close():
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            client.recv(8)  # the SSLRequest
-            client.sendall(b"S")
-            client.close()
-    threading.Thread(target=agree_then_close, daemon=True).start()
-    server = Serve(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=require", tmp_path)
-    try:
-        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no warning"
-        assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no second attempt"
-        assert server.proc.poll() is None, "the server took a closed connection for a refusal"
-    finally:
-        server.stop()
-        listener.close()
+    def agree_to_tls(client):
+        client.recv(8)  # the SSLRequest
+        client.sendall(b"S")
+    with fake_postgres(agree_to_tls) as port:
+        assert_waited_out(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require", tmp_path, "a closed connection")
 
 
 def test_startup_parameters_refused_by_pgbouncer_stop_the_server_saying_what_to_do(tmp_path):
     """PgBouncer refuses startup parameters it does not know, such as the `statement_timeout`
     each connection starts with, with a FATAL 08P01."""
-    listener = pgbouncer_refusing("unsupported startup parameter: statement_timeout")
-    try:
-        assert_refused(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=disable",
+    with fake_postgres(refusing_as_pgbouncer("unsupported startup parameter: statement_timeout")) as port:
+        assert_refused(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable",
                        "list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters",
                        tmp_path)
-    finally:
-        listener.close()
 
 
 def test_a_passing_refusal_from_pgbouncer_is_waited_out(tmp_path):
     """PgBouncer answers 08P01 to refusals that pass too, such as a PostgreSQL still starting."""
-    listener = pgbouncer_refusing("server login has been failing, cached error: the database system is starting up")
-    server = Serve(f"postgres://postgres@127.0.0.1:{listener.getsockname()[1]}/postgres?sslmode=disable", tmp_path)
+    refusal = "server login has been failing, cached error: the database system is starting up"
+    with fake_postgres(refusing_as_pgbouncer(refusal)) as port:
+        assert_waited_out(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable", tmp_path, "a passing refusal")
+
+
+def assert_waited_out(store, cwd, mistaken_for):
+    server = Serve(store, cwd)
     try:
         assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no warning"
         assert server.wait_for(server.stderr, "PostgreSQL is not reachable yet", 20), "no second attempt"
-        assert server.proc.poll() is None, "the server took a passing refusal for a lasting one"
+        assert server.proc.poll() is None, f"the server took {mistaken_for} for a lasting refusal"
     finally:
         server.stop()
-        listener.close()
 
 
-def pgbouncer_refusing(message):
-    """A listening socket that answers each connection's startup packet as PgBouncer refuses
-    one: a FATAL 08P01 with `message`."""
+@contextlib.contextmanager
+def fake_postgres(answer):
+    """The port of a socket that hands each connection to `answer`, then closes it."""
     listener = socket.create_server(("127.0.0.1", 0))
 
-    def refuse():
+    def serve():
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
-            length = int.from_bytes(client.recv(4), "big")
-            client.recv(length - 4)
-            fields = b"SFATAL\0C08P01\0M" + message.encode() + b"\0\0"
-            client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
+            answer(client)
             client.close()
-    threading.Thread(target=refuse, daemon=True).start()
-    return listener
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
+def refusing_as_pgbouncer(message):
+    """Reads a startup packet and answers as PgBouncer refuses one: a FATAL 08P01 with `message`."""
+    def refuse(client):
+        length = int.from_bytes(client.recv(4), "big")
+        client.recv(length - 4)
+        fields = b"SFATAL\0C08P01\0M" + message.encode() + b"\0\0"
+        client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
+    return refuse
 
 
 def test_a_signal_while_waiting_for_postgres_stops_the_server_cleanly(tmp_path, relay):
