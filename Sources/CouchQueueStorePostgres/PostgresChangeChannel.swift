@@ -103,7 +103,7 @@ public final class PostgresChangeChannel: Service, Sendable {
             try await OperationWatch.run(patience: PostgresStore.patience, timeout: operationTimeout) { [logger] watch in
                 try watch.claim(connection)
                 defer { watch.release() }
-                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                try await connection.run("SELECT 1", logger: logger)
             }
         }
     }
@@ -117,7 +117,7 @@ public final class PostgresChangeChannel: Service, Sendable {
             for payload in Self.coalesce(batch).flatMap(Self.payloads) {
                 do {
                     try await PostgresStore.withConnection(client, operationTimeout: operationTimeout) { [logger] connection in
-                        _ = try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger).collect()
+                        try await connection.run("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
                     }
                 } catch {
                     logger.warning("could not announce a change; other servers catch up at their next resync", metadata: ["error": "\(error)"])

@@ -9,12 +9,32 @@ enum PostgresMigrations {
 
     static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)]
 
+    /// Tries again, a second later, each time a table stays locked past `lockPatience`.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        while true {
+            do {
+                return try await migrateOnce(client, logger: logger)
+            } catch let error as PostgresTransactionError
+                where (error.closureError as? PSQLError)?.serverInfo?[.sqlState] == "55P03" && error.rollbackError == nil
+            {
+                logger.warning("a migration waits for a table that a transaction holds; trying again")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// How long a migration waits for a table's lock at a time. Every statement on the table
+    /// queues behind a lock that a migration waits for, so it gives up after this and tries
+    /// again, letting the servers' statements through in between.
+    private static let lockPatience = "5s"
+
+    private static func migrateOnce(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            // Waiting for another server's migrations, or for a table's lock, may take longer
-            // than the statements of requests may (`PostgresStore.serverSideLimits`).
+            // Another server's migrations, and a migration's own work, may take longer than the
+            // statements of requests may (`PostgresStore.serverSideLimits`).
             try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).collect()
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query("SET LOCAL lock_timeout = '\(unescaped: lockPatience)'", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS couchqueue_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
                 logger: logger)
@@ -222,8 +242,8 @@ enum PostgresMigrations {
     /// rewrites no row; servers not yet upgraded name the columns they read. But a session
     /// keeps its functions compiled, with `tasks` as it was: their `SELECT *` of 20 columns
     /// then no longer matched the 21 of `SETOF tasks`, and every report with `next` of a
-    /// server not yet upgraded failed. Altering a function (to the cost it has) makes every
-    /// session compile it afresh.
+    /// server not yet upgraded failed. Altering the functions (to the cost they have) makes
+    /// every session compile them afresh and plan again the statements that call them.
     private static let v5 = [
         "ALTER TABLE tasks ADD COLUMN queue_deleted BOOLEAN NOT NULL DEFAULT false",
         "ALTER FUNCTION couchqueue_lease(TEXT, DOUBLE PRECISION, DOUBLE PRECISION, BIGINT) COST 100",

@@ -13,7 +13,7 @@ extension PostgresStore {
             for copy in try await copies(connection, params) {
                 if params.singularlyEnqueue {
                     // Serialises twins across servers until commit, so two never both insert.
-                    _ = try await connection.query("SELECT pg_advisory_xact_lock(\(dataKey))", logger: logger).collect()
+                    try await connection.run("SELECT pg_advisory_xact_lock(\(dataKey))", logger: logger)
                     if let twin = try await waitingTwin(connection, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey) {
                         let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
                         published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))

@@ -60,7 +60,7 @@ extension PostgresStore {
     private func interestsChanged(_ connection: PostgresConnection) async throws {
         try await connection.query("UPDATE couchqueue_interests_version SET version = version + 1", logger: logger)
         for payload in PostgresChangeChannel.payloads(.interestsChanged) {
-            _ = try await connection.query("SELECT pg_notify(\(PostgresChangeChannel.channel), \(payload))", logger: logger).collect()
+            try await connection.run("SELECT pg_notify(\(PostgresChangeChannel.channel), \(payload))", logger: logger)
         }
     }
 

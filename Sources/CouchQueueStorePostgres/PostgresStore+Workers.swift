@@ -73,15 +73,15 @@ extension PostgresStore {
         guard !ids.isEmpty else { return [] }
         // First, so that a lease under way for one of them (`couchqueue_lease` holds its
         // worker's row) commits before the started tasks are returned below.
-        _ = try await connection.query("SELECT id FROM workers WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger).collect()
+        try await connection.run("SELECT id FROM workers WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
         // Then the rows of the queues its tasks are in, before any task: `DELETE /queue` holds
         // its queue's row and then deletes waiting tasks, so locking a copy first could deadlock.
-        _ = try await connection.query("""
+        try await connection.run("""
             SELECT 1 FROM queues WHERE name IN (
                 SELECT queue FROM tasks WHERE worker_id = ANY(\(ids)) AND state = 'started'
                 UNION SELECT queue FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL)
             ORDER BY name FOR KEY SHARE
-            """, logger: logger).collect()
+            """, logger: logger)
         try await connection.query(
             "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
         try await connection.query(

@@ -44,9 +44,10 @@ public final class PostgresStore: QueueStore {
     /// `503`; one cut off inside a transaction (a partition) would keep its locks until TCP
     /// gives up, holding up the other servers. So a statement longer than the timeout is
     /// cancelled, and a session idle inside a transaction as long is ended. A statement is
-    /// cancelled a quarter of a second early, so that one whose request is answered `503`
-    /// (by `OperationWatch`, which counts from the claim, a moment before the statement
-    /// begins) has surely stopped.
+    /// cancelled a quarter of a second early, so that an operation of one statement whose
+    /// request is answered `503` (by `OperationWatch`, which counts from the claim, a moment
+    /// before the statement begins) has surely stopped. A later statement of a transaction
+    /// may run on past the answer, holding its locks, but can no longer commit.
     static func serverSideLimits(_ operationTimeout: Duration) -> [(String, String)] {
         let milliseconds = operationTimeout.components.seconds * 1000
         return [("statement_timeout", String(milliseconds - 250)), ("idle_in_transaction_session_timeout", String(milliseconds))]

@@ -28,20 +28,35 @@ struct PostgresStoreTests {
 
     /// Migration 5 adds a column to `tasks`, whose row type the functions return. A session
     /// that ran them before (a server not yet upgraded, in a rolling upgrade) must still run
-    /// them after: here, a connection that ran one on the schema as it was before migration 5.
-    /// (The rows are read: an error in a function's run comes after the row description.)
+    /// them after: here, a connection that leased and reported, through all three functions,
+    /// on the schema as it was before migration 5. (The rows are read: an error in a
+    /// function's run comes with them.)
     @Test func sessionsOpenDuringMigration5StillRunTheFunctions() async throws {
         try await PostgresTestDatabase.withFreshStore { store in
             let logger = Logger(label: "tests")
             try await store.client.query("ALTER TABLE tasks DROP COLUMN queue_deleted", logger: logger)
             try await store.client.query("DELETE FROM couchqueue_migrations WHERE version = 5", logger: logger)
-            let report: PostgresQuery = """
-                SELECT count(*) FROM couchqueue_finish_then_lease('t_none', 'w_none', NULL, 'succeeded', false, false, NULL, 0, 0, 0)
-                """
+            let fixture = StoreFixture(store)
+            try await fixture.interested("a")
+            let worker = try await fixture.worker(["a"])
+            for _ in 0..<3 { try await fixture.publish(["a"]) }
+            let (now, expires) = (StoreFixture.t0, StoreFixture.t0 + StoreFixture.lease)
             try await store.client.withConnection { connection in
-                _ = try await connection.query(report, logger: logger).collect()
+                /// The ids of what `query` answers.
+                func ids(_ query: PostgresQuery) async throws -> [String] {
+                    try await connection.query(query, logger: logger).collect().map { try $0.decode(String.self) }
+                }
+                /// Reports on `held` and takes the next task.
+                func reportAndLease(_ held: String) async throws -> String {
+                    let answered = try await ids("""
+                        SELECT id FROM couchqueue_finish_then_lease(\(held), \(worker), NULL, 'succeeded', false, false, NULL, \(now), \(expires), 1)
+                        """)
+                    return try #require(answered.count == 2 ? answered[1] : nil)
+                }
+                let first = try #require(try await ids("SELECT id FROM couchqueue_lease(\(worker), \(now), \(expires), 1)").first)
+                let second = try await reportAndLease(first)
                 try await store.migrate()
-                _ = try await connection.query(report, logger: logger).collect()
+                _ = try await reportAndLease(second)
             }
         }
     }

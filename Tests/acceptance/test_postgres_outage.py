@@ -171,7 +171,8 @@ def test_a_transaction_cut_off_by_a_partition_does_not_keep_its_locks(tmp_path, 
         with table_locked(postgres_url, "queues"):
             interest = HeldUpInterest(base, postgres_url)
             relay.pause()
-        # The lock is gone: the INSERT is done, and its answer held back in the partition.
+        # The lock is gone: the INSERT is done (or cancelled, had it waited past its limit),
+        # and its answer held back in the partition.
         idle = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND state LIKE 'idle in transaction%'")
         wait_for_value(postgres_url, idle, "0", 8, "the cut-off transaction is still open")

@@ -21,7 +21,7 @@ import urllib.parse
 
 import pytest
 
-from support.postgres import Serve, serves
+from support.postgres import Serve, locked_by_psql, psql_value, serves, wait_for_value
 
 
 @pytest.mark.parametrize("change,named", [
@@ -190,11 +190,41 @@ def fake_postgres(answer):
 def refusing_as_pgbouncer(message):
     """Reads a startup packet and answers as PgBouncer refuses one: a FATAL 08P01 with `message`."""
     def refuse(client):
-        length = int.from_bytes(client.recv(4), "big")
-        client.recv(length - 4)
+        packet = b""  # read in full, so that closing sends no reset
+        while (len(packet) < 4 or len(packet) < int.from_bytes(packet[:4], "big")) and (chunk := client.recv(4096)):
+            packet += chunk
         fields = b"SFATAL\0C08P01\0M" + message.encode() + b"\0\0"
         client.sendall(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
     return refuse
+
+
+def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_path, postgres_url):
+    """Migration 5 alters `tasks`. While a transaction holds the table, the `ALTER` waits for
+    it, and every statement on the table queues behind the `ALTER`: the migration gives up
+    after 5 s, lets them through and tries again, and applies once the table is free."""
+    first = Serve(postgres_url, tmp_path)
+    try:
+        assert serves(first), "the server did not start"
+    finally:
+        first.stop()
+    psql_value(postgres_url, "ALTER TABLE tasks DROP COLUMN queue_deleted")
+    psql_value(postgres_url, "DELETE FROM couchqueue_migrations WHERE version = 5")
+    server = None
+    try:
+        with locked_by_psql(postgres_url, "SELECT count(*) FROM tasks"):
+            server = Serve(postgres_url, tmp_path)
+            queued = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                      "WHERE c.relname = 'tasks' AND l.mode = 'AccessExclusiveLock' AND NOT l.granted")
+            wait_for_value(postgres_url, queued, "1", 15, "the migration did not wait for the table")
+            read = subprocess.run(["psql", "-qAtc", "SET statement_timeout = '8s'; SELECT count(*) FROM tasks", postgres_url],
+                                  capture_output=True, text=True)
+            assert read.returncode == 0 and read.stdout.strip() == "0", f"a read of tasks was held up: {read.stderr}"
+            assert server.wait_for(server.stderr, "a migration waits for a table", 15), "no warning"
+        assert serves(server), "the server did not start once the table was free"
+        assert psql_value(postgres_url, "SELECT max(version) FROM couchqueue_migrations") == "5"
+    finally:
+        if server:
+            server.stop()
 
 
 def test_a_signal_while_waiting_for_postgres_stops_the_server_cleanly(tmp_path, relay):
