@@ -4,7 +4,7 @@ import Synchronization
 
 /// One operation's way to PostgreSQL, watched once a second on an event loop:
 /// - while it waits for a connection, it is cancelled once `patience` has passed, and a
-///   connection that comes just then is not used (`claim` throws);
+///   connection that comes just then is not used (`holding` throws);
 /// - once it has one, it is waited for, unless the connection has been closed for a second
 ///   (two ticks): its caller is then answered, and the operation left to postgres-nio;
 /// - or unless `timeout` passes first: the connection is then closed, so that a PostgreSQL cut
@@ -92,9 +92,16 @@ final class OperationWatch<T: Sendable>: Sendable {
         }
     }
 
-    /// Call it with the connection as soon as the operation has one, and `release()` before
-    /// the connection goes back to the pool.
-    func claim(_ connection: PostgresConnection) throws {
+    /// Runs `body` on `connection`, watched: call it as soon as the operation has its
+    /// connection, and return from it before the connection goes back to the pool, where the
+    /// watch must no longer close it.
+    func holding<R>(_ connection: PostgresConnection, _ body: (PostgresConnection) async throws -> R) async throws -> R {
+        try claim(connection)
+        defer { release() }
+        return try await body(connection)
+    }
+
+    private func claim(_ connection: PostgresConnection) throws {
         let claimed = state.withLock { state in
             guard case .waiting = state.phase else { return false }
             state.phase = .claimed(connection, ticks: 0, closedTicks: 0)
@@ -103,7 +110,7 @@ final class OperationWatch<T: Sendable>: Sendable {
         guard claimed else { throw CancellationError() }  // the caller was answered meanwhile
     }
 
-    func release() {
+    private func release() {
         state.withLock { state in
             if case .claimed = state.phase { state.phase = .released }
         }

@@ -101,9 +101,7 @@ public final class PostgresChangeChannel: Service, Sendable {
         while true {
             try await Task.sleep(for: resyncInterval)
             try await OperationWatch.run(patience: PostgresStore.patience, timeout: operationTimeout) { [logger] watch in
-                try watch.claim(connection)
-                defer { watch.release() }
-                try await connection.run("SELECT 1", logger: logger)
+                try await watch.holding(connection) { try await $0.run("SELECT 1", logger: logger) }
             }
         }
     }

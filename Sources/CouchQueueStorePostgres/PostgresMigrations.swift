@@ -15,7 +15,7 @@ enum PostgresMigrations {
             do {
                 return try await migrateOnce(client, logger: logger)
             } catch let error as PostgresTransactionError
-                where (error.closureError as? PSQLError)?.serverInfo?[.sqlState] == "55P03" && error.rollbackError == nil
+                where PostgresStore.sqlState(of: error.closureError) == "55P03" && error.rollbackError == nil
             {
                 logger.warning("a migration waits for a table that a transaction holds; trying again")
                 try await Task.sleep(for: .seconds(1))

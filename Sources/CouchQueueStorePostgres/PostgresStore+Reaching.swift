@@ -27,14 +27,14 @@ extension PostgresStore {
     ) async throws -> T {
         try await OperationWatch.run(patience: patience, timeout: operationTimeout) { watch in
             try await client.withConnection { connection in
-                try watch.claim(connection)
-                defer { watch.release() }
-                do {
-                    return try await body(connection)
-                } catch where Self.isConnectionLoss(error) {
-                    // A server turned standby (25006) keeps refusing writes on this connection.
-                    try? await connection.close()
-                    throw error
+                try await watch.holding(connection) { connection in
+                    do {
+                        return try await body(connection)
+                    } catch where Self.isConnectionLoss(error) {
+                        // A server turned standby (25006) keeps refusing writes on this connection.
+                        try? await connection.close()
+                        throw error
+                    }
                 }
             }
         }
@@ -85,7 +85,7 @@ extension PostgresStore {
     }
 
     /// The server's SQLSTATE for a statement it refused, else nil.
-    private static func sqlState(of error: any Error) -> String? {
+    static func sqlState(of error: (any Error)?) -> String? {
         guard let error = error as? PSQLError, error.code == .server else { return nil }
         return error.serverInfo?[.sqlState]
     }
