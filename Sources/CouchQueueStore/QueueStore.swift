@@ -2,7 +2,9 @@ import CouchQueueModel
 
 /// Where queues, interests, workers and tasks live. Every method is one atomic domain
 /// operation: it happens entirely or not at all, and a method that answers has made its
-/// change durable.
+/// change durable; a store may answer leases, renewals and reports once they survive its
+/// server's crash, before they survive a power loss, since losing one only delivers a task
+/// again (at least once).
 ///
 /// Invariants every conforming store keeps (each is a named check in the conformance suite,
 /// `Tests/CouchQueueStoreTests/Conformance`, run against every store):

@@ -5,16 +5,28 @@ import Synchronization
 /// that concurrent requests share one commit and one disk sync (group commit).
 ///
 /// Each write runs in its own savepoint: one that throws rolls back alone and fails alone,
-/// the others in the batch commit. No caller is answered before the batch's commit is synced
-/// to disk (`WALSyncer`), so an answer always means "durable". Writes run on GRDB's serial
-/// writer queue, never on the caller's thread.
+/// the others in the batch commit. A `.synced` write is not answered before the batch's
+/// commit is synced to disk (`WALSyncer`); a `.logged` one may be answered once its commit is
+/// in the log. Writes run on GRDB's serial writer queue, never on the caller's thread.
 final class GroupCommitWriter: Sendable {
     /// A write waiting for the next batch: `run` applies it and returns how to answer its caller
-    /// once the batch's commit is synced (or its sync failed); `fail` answers it when the
-    /// batch's commit fails.
+    /// once the batch's commit is durable enough (or its sync failed); `fail` answers it when
+    /// the batch's commit fails.
     private struct Job: Sendable {
+        let durability: Durability
         let run: @Sendable (Database) -> WALSyncer.Answer
         let fail: @Sendable (any Error) -> Void
+    }
+
+    /// When a write's caller is answered.
+    enum Durability: Sendable {
+        /// Once the log holding its commit is synced to disk: a power loss cannot undo it.
+        case synced
+        /// Once its commit is in the log: the server's own crash cannot undo it, since the log is
+        /// written before the commit returns, but a power loss may, until the log is synced
+        /// (`WALSyncer.loggedSyncDelay`). For what at-least-once delivery already allows to be
+        /// undone: leases, their renewals and reports, whose loss only delivers a task again.
+        case logged
     }
 
     private struct Pending {
@@ -35,13 +47,15 @@ final class GroupCommitWriter: Sendable {
         self.journal = journal
     }
 
-    /// Runs `operation` atomically in the next batch and answers after that batch is durable.
-    /// `.singleStatement` promises that its only write is one statement (see `Savepoint`).
+    /// Runs `operation` atomically in the next batch and answers after that batch is as durable
+    /// as asked. `.singleStatement` promises that its only write is one statement (see `Savepoint`).
     func write<T: Sendable>(
-        _ need: Savepoint.Need = .savepoint, _ operation: @escaping @Sendable (Database) throws -> T
+        _ need: Savepoint.Need = .savepoint, _ durability: Durability = .synced,
+        _ operation: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job = Job(
+                durability: durability,
                 run: { db in
                     do {
                         let value = try Savepoint.run(db, need, journal: self.journal, operation)
@@ -101,10 +115,12 @@ final class GroupCommitWriter: Sendable {
             journal.abandon()
             for job in jobs { job.fail(error) }
             // Earlier batches may be waiting for this one's commit before their sync.
-            syncer.committed([], changedRows: false, writerBusy: writerBusy)
+            syncer.committed([], needs: .nothing, writerBusy: writerBusy)
             return
         }
-        syncer.committed(answers, changedRows: db.totalChangesCount != changesBefore, writerBusy: writerBusy)
+        let needs: WALSyncer.Need =
+            db.totalChangesCount == changesBefore ? .nothing : jobs.contains { $0.durability == .synced } ? .sync : .laterSync
+        syncer.committed(answers, needs: needs, writerBusy: writerBusy)
         checkpointer.committed()
     }
 

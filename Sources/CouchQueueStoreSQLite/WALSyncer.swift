@@ -12,8 +12,10 @@ import Synchronization
 /// has queued (see `committed`). One sync answers every batch committed before it
 /// began. (SQLite syncs the log itself before each checkpoint, and the database after it.)
 ///
-/// Readers may see a commit a moment before its sync returns. No write is answered before,
-/// and a lease is a write: a worker never receives a task whose publication could still be lost.
+/// Readers may see a commit a moment before its sync returns. A `.synced` write is answered
+/// after it. A `.logged` one (a lease, a report) is answered before, but never while an earlier
+/// commit waits for its sync: a worker never receives a task whose publication could still be
+/// lost. Its own commit is synced within `loggedSyncDelay`.
 ///
 /// A failed sync is final. Linux reports a write-back error once and may then count the pages
 /// as clean, so a later sync that succeeds proves nothing: from then on every write is
@@ -27,6 +29,8 @@ final class WALSyncer: Sendable {
         var firstDeferral: ContinuousClock.Instant?
         var syncScheduled = false
         var syncing = false
+        /// A sync is due for `.logged` commits answered before it (`syncLogged`).
+        var laterSyncScheduled = false
         var failure: SyncError?
         var closed = false
     }
@@ -54,21 +58,36 @@ final class WALSyncer: Sendable {
         if !state.withLock({ $0.closed }) { Glibc.close(descriptor) }
     }
 
-    /// Answers `batch`, just committed, once the log is on disk.
+    /// What a committed batch waits for before its answers.
+    enum Need {
+        /// It changed no row (maintenance finding nothing to do, every few hundred
+        /// milliseconds): an idle server does not sync at all.
+        case nothing
+        /// A write in it is `.synced`.
+        case sync
+        /// It changed rows, all `.logged`: a sync within `loggedSyncDelay` will do.
+        case laterSync
+    }
+
+    /// Answers `batch`, just committed, once the log is as durable as it `needs`.
     ///
     /// - `writerBusy`: the writer has more batches queued. The sync then waits for their
     ///   commits, up to `maxDeferral`, so that one sync answers them all. A sync costs the
     ///   kernel tens of microseconds of CPU however little it carries; syncing after every
     ///   commit took a sixth of a busy server's CPU. The writer's last queued batch comes with
     ///   `writerBusy` false, so a deferred batch is never left waiting.
-    /// - A batch that changed no row (maintenance finding nothing to do, every few hundred
-    ///   milliseconds) needs no sync of its own: it is answered at once unless an earlier
-    ///   commit is still waiting for its sync, so an idle server does not sync at all.
-    func committed(_ batch: [Answer], changedRows: Bool, writerBusy: Bool) {
+    /// - A batch that needs no sync of its own is answered at once unless an earlier commit is
+    ///   still waiting for its sync: a lease never hands out a task whose publication could
+    ///   still be lost, and answers keep the order of their commits.
+    func committed(_ batch: [Answer], needs: Need, writerBusy: Bool) {
         let now = ContinuousClock.now
         let next = state.withLock { state -> NextStep in
             if let failure = state.failure { return .answer(failure) }
-            if !changedRows, state.batches.isEmpty, !state.syncScheduled, !state.syncing { return .answer(nil) }
+            if needs != .sync, state.batches.isEmpty, !state.syncScheduled, !state.syncing {
+                guard needs == .laterSync, !state.laterSyncScheduled else { return .answer(nil) }
+                state.laterSyncScheduled = true
+                return .answerAndSyncLater
+            }
             state.batches.append(batch)
             if state.syncScheduled { return .wait }
             let firstDeferral = state.firstDeferral ?? now
@@ -81,17 +100,25 @@ final class WALSyncer: Sendable {
         }
         switch next {
         case .answer(let failure): for answer in batch { answer(failure) }
+        case .answerAndSyncLater:
+            for answer in batch { answer(nil) }
+            queue.asyncAfter(deadline: .now() + Self.loggedSyncDelay) { self.syncLogged() }
         case .wait: break
         case .sync: queue.async { self.syncWaiting() }
         }
     }
 
     private enum NextStep {
-        case answer(SyncError?), wait, sync
+        case answer(SyncError?), answerAndSyncLater, wait, sync
     }
 
     /// The longest a commit waits for the writer's next ones before its sync is scheduled.
     static let maxDeferral = Duration.milliseconds(2)
+
+    /// How long `.logged` commits may stay unsynced: a power loss undoes at most this much of
+    /// them. beanstalkd syncs its log at most every 50 ms by default; SQLite also syncs the log
+    /// before each checkpoint (`WALCheckpointer`, every 100 ms while commits come).
+    static let loggedSyncDelay = DispatchTimeInterval.milliseconds(50)
 
     /// Throws the sync failure, if there was one.
     func check() throws {
@@ -117,12 +144,30 @@ final class WALSyncer: Sendable {
         for batch in batches + deferred { for answer in batch { answer(failure) } }
     }
 
-    /// Waits for the syncs under way, then closes the log's descriptor. Call it after the
-    /// writer's last commit.
+    /// Syncs the `.logged` commits answered since the last sync was scheduled. Commits after
+    /// this point schedule the next one. A failure is final, as in `syncWaiting`.
+    private func syncLogged() {
+        let closed = state.withLock { state in
+            state.laterSyncScheduled = false
+            return state.closed
+        }
+        guard !closed else { return }
+        if fdatasync(descriptor) != 0 {
+            let failure = SyncError(operation: "fdatasync of the write-ahead log", code: errno)
+            state.withLock { $0.failure = $0.failure ?? failure }
+        }
+    }
+
+    /// Waits for the syncs under way, then closes the log's descriptor on the syncs' queue, so
+    /// that a sync scheduled for later finds it closed. Call it after the writer's last commit.
     func close() async {
-        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
-        state.withLock { $0.closed = true }
-        Glibc.close(descriptor)
+        await withCheckedContinuation { continuation in
+            queue.async {
+                self.state.withLock { $0.closed = true }
+                Glibc.close(self.descriptor)
+                continuation.resume()
+            }
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-"""A `2xx` to a write means it reached the disk, not only the operating system's cache: the
+"""A `2xx` to a publish means it reached the disk, not only the operating system's cache: the
 kill -9 crash test cannot tell the two apart (the cache outlives the process), so the server
-runs under strace, and every answer to a write must follow a sync of the write-ahead log."""
+runs under strace, and every answer to a publish must follow a sync of the write-ahead log.
+Leases and reports, whose loss only delivers a task again, are answered once they are in the
+log, and the log is synced soon after."""
 
 import shutil
 import signal
@@ -10,10 +12,12 @@ import time
 from support.client import Client
 
 PUBLISHES = 50
+ANSWERS = {'"HTTP/1.1 201': "created", '"HTTP/1.1 200': "ok", '"HTTP/1.1 404': "not found"}
 
 
 def traced_events(trace):
-    """The trace as a list of "sync" (a sync of the log returned) and "created" (a 201 was sent)."""
+    """The trace as a list of "sync" (a sync of the log returned) and the answers sent:
+    "created" (201), "ok" (200), "not found" (404)."""
     events, syncing = [], set()
     for line in trace.read_text().splitlines():
         thread, _, call = line.partition(" ")
@@ -27,8 +31,8 @@ def traced_events(trace):
             syncing.discard(thread)
             if call.rstrip().endswith("= 0"):
                 events.append("sync")
-        elif '"HTTP/1.1 201' in call:
-            events.append("created")
+        else:
+            events += [event for status, event in ANSWERS.items() if status in call]
     return events
 
 
@@ -74,3 +78,30 @@ def test_an_idle_server_does_not_sync(make_server, tmp_path):
     last_answer = max(position for position, event in enumerate(events) if event == "created")
     idle_syncs = events[last_answer + 1:].count("sync")
     assert idle_syncs <= 2, f"{idle_syncs} syncs of the log in 2 s with nothing to do (closing may sync twice)"
+
+
+def test_leases_and_reports_are_answered_from_the_log_and_synced_soon_after(make_server, tmp_path):
+    srv, trace = traced_server(make_server, tmp_path)
+    c = Client(srv)
+    topic = c.topic()
+    worker = c.register(topic.queue)
+    for i in range(PUBLISHES):
+        c.publish_one(topic.data(n=i))
+    time.sleep(0.5)  # the publications' syncs are over
+    for _ in range(PUBLISHES):
+        c.finish(worker, c.lease(worker)["id"])
+    time.sleep(1)
+    # A read answered 404 marks the end: the log must be synced by then, not only on closing.
+    assert c.api("GET", "/status", params={"queue": f"none-{topic.tag}"}).status == 404
+    c.close()
+    stop(srv)
+    events = traced_events(trace)
+    last_publish = max(position for position, event in enumerate(events) if event == "created")
+    answers = [position for position, event in enumerate(events) if event == "ok" and position > last_publish]
+    assert len(answers) >= 2 * PUBLISHES, f"{len(answers)} answers 200 traced"
+    unsynced = [n for n, (previous, answer) in enumerate(zip([last_publish] + answers, answers))
+                if "sync" not in events[previous + 1:answer]]
+    assert len(unsynced) >= len(answers) // 4, \
+        f"only {len(unsynced)} of {len(answers)} leases and reports were answered without waiting for a sync"
+    marker = events.index("not found", answers[-1])
+    assert "sync" in events[answers[-1] + 1:marker], "the log was not synced within a second of the last report"
