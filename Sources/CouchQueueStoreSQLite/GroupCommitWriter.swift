@@ -23,9 +23,10 @@ final class GroupCommitWriter: Sendable {
         /// Once the log holding its commit is synced to disk: a power loss cannot undo it.
         case synced
         /// Once its commit is in the log: the server's own crash cannot undo it, since the log is
-        /// written before the commit returns, but a power loss may, until the log is synced
-        /// (`WALSyncer.loggedSyncDelay`). For what at-least-once delivery already allows to be
-        /// undone: leases, their renewals and reports, whose loss only delivers a task again.
+        /// written before the commit returns, but a power loss may, until the log is synced (a
+        /// sync starts about `WALSyncer.loggedSyncDelay` later). For what at-least-once delivery
+        /// already allows to be undone: leases, their renewals and reports, whose loss only
+        /// delivers a task again.
         case logged
     }
 
@@ -50,7 +51,7 @@ final class GroupCommitWriter: Sendable {
     /// Runs `operation` atomically in the next batch and answers after that batch is as durable
     /// as asked. `.singleStatement` promises that its only write is one statement (see `Savepoint`).
     func write<T: Sendable>(
-        _ need: Savepoint.Need = .savepoint, _ durability: Durability = .synced,
+        _ need: Savepoint.Need = .savepoint, durability: Durability = .synced,
         _ operation: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -115,12 +116,11 @@ final class GroupCommitWriter: Sendable {
             journal.abandon()
             for job in jobs { job.fail(error) }
             // Earlier batches may be waiting for this one's commit before their sync.
-            syncer.committed([], needs: .nothing, writerBusy: writerBusy)
+            syncer.committed([], changedRows: false, durability: .logged, writerBusy: writerBusy)
             return
         }
-        let needs: WALSyncer.Need =
-            db.totalChangesCount == changesBefore ? .nothing : jobs.contains { $0.durability == .synced } ? .sync : .laterSync
-        syncer.committed(answers, needs: needs, writerBusy: writerBusy)
+        let strictest: Durability = jobs.contains { $0.durability == .synced } ? .synced : .logged
+        syncer.committed(answers, changedRows: db.totalChangesCount != changesBefore, durability: strictest, writerBusy: writerBusy)
         checkpointer.committed()
     }
 

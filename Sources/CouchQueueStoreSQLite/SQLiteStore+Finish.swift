@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         // A report alone is one `UPDATE` (a refusal then only reads why).
-        try await writer.write(next == nil ? .singleStatement : .savepoint, .logged) { [twins, leaseExpiryBound] db in
+        try await writer.write(next == nil ? .singleStatement : .savepoint, durability: .logged) { [twins, leaseExpiryBound] db in
             let task = try Self.finish(db, twins, params)
             return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, leaseExpiryBound, $0) } ?? [])
         }
@@ -14,7 +14,7 @@ extension SQLiteStore {
     /// One write, so that the reports share one savepoint and one commit. A refused report
     /// needs no savepoint of its own: its only write is an `UPDATE` that matched nothing.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        try await writer.write(.savepoint, .logged) { [twins] db in
+        try await writer.write(.savepoint, durability: .logged) { [twins] db in
             try reports.map { report in
                 do { return .success(try Self.finish(db, twins, report)) } catch let refusal as StoreError { return .failure(refusal) }
             }

@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await writer.write(.savepoint, .logged) { [twins, leaseExpiryBound] db in try Self.lease(db, twins, leaseExpiryBound, params) }
+        try await writer.write(.savepoint, durability: .logged) { [twins, leaseExpiryBound] db in try Self.lease(db, twins, leaseExpiryBound, params) }
     }
 
     /// Chooses the tasks first, reading each source once, then starts them all in one

@@ -18,7 +18,7 @@ extension SQLiteStore {
     }
 
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
-        try await writer.write(.savepoint, .logged) { [leaseExpiryBound] db in
+        try await writer.write(.savepoint, durability: .logged) { [leaseExpiryBound] db in
             _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
             let held = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),

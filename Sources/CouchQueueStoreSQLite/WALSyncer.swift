@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// Syncs the write-ahead log to disk off the writer's thread, and answers each committed batch
-/// once a sync that began after its commit has returned.
+/// once the log is as durable as its writes ask (`GroupCommitWriter.Durability`).
 ///
 /// The writer commits with `synchronous = NORMAL`: the log is written, not synced, and the
 /// write lock is free again at once. While the writer runs the next batch, this syncs the log
@@ -13,13 +13,15 @@ import Synchronization
 /// began. (SQLite syncs the log itself before each checkpoint, and the database after it.)
 ///
 /// Readers may see a commit a moment before its sync returns. A `.synced` write is answered
-/// after it. A `.logged` one (a lease, a report) is answered before, but never while an earlier
-/// commit waits for its sync: a worker never receives a task whose publication could still be
-/// lost. Its own commit is synced within `loggedSyncDelay`.
+/// after a sync that began after its commit, and after the `.logged` commits before it. A
+/// `.logged` one (a lease, a report) is answered before, but never while an earlier commit
+/// waits for its sync: a worker never receives a task whose publication could still be lost.
+/// A sync of its own starts about `loggedSyncDelay` later.
 ///
 /// A failed sync is final. Linux reports a write-back error once and may then count the pages
 /// as clean, so a later sync that succeeds proves nothing: from then on every write is
-/// answered with the error and `check()` fails, as PostgreSQL stops on a failed sync.
+/// answered with the error and `check()` fails, as PostgreSQL stops on a failed sync. The
+/// `.logged` writes answered before it may be lost in a power loss.
 final class WALSyncer: Sendable {
     typealias Answer = @Sendable ((any Error)?) -> Void
 
@@ -29,10 +31,20 @@ final class WALSyncer: Sendable {
         var firstDeferral: ContinuousClock.Instant?
         var syncScheduled = false
         var syncing = false
-        /// A sync is due for `.logged` commits answered before it (`syncLogged`).
+        /// `.logged` commits were answered that no sync has covered yet (`syncLogged`).
         var laterSyncScheduled = false
         var failure: SyncError?
         var closed = false
+
+        /// Whether a batch committed now would find no earlier one waiting for a sync.
+        var nothingWaits: Bool { batches.isEmpty && !syncScheduled && !syncing }
+
+        /// After a failed sync, the batches that no scheduled sync will answer.
+        mutating func takeStranded() -> [[Answer]] {
+            guard failure != nil, !syncScheduled else { return [] }
+            defer { (batches, firstDeferral) = ([], nil) }
+            return batches
+        }
     }
 
     private let descriptor: Int32
@@ -58,35 +70,31 @@ final class WALSyncer: Sendable {
         if !state.withLock({ $0.closed }) { Glibc.close(descriptor) }
     }
 
-    /// What a committed batch waits for before its answers.
-    enum Need {
-        /// It changed no row (maintenance finding nothing to do, every few hundred
-        /// milliseconds): an idle server does not sync at all.
-        case nothing
-        /// A write in it is `.synced`.
-        case sync
-        /// It changed rows, all `.logged`: a sync within `loggedSyncDelay` will do.
-        case laterSync
-    }
-
-    /// Answers `batch`, just committed, once the log is as durable as it `needs`.
+    /// Answers `batch`, just committed, once the log is as durable as its strictest write asks.
     ///
     /// - `writerBusy`: the writer has more batches queued. The sync then waits for their
     ///   commits, up to `maxDeferral`, so that one sync answers them all. A sync costs the
     ///   kernel tens of microseconds of CPU however little it carries; syncing after every
     ///   commit took a sixth of a busy server's CPU. The writer's last queued batch comes with
     ///   `writerBusy` false, so a deferred batch is never left waiting.
-    /// - A batch that needs no sync of its own is answered at once unless an earlier commit is
-    ///   still waiting for its sync: a lease never hands out a task whose publication could
-    ///   still be lost, and answers keep the order of their commits.
-    func committed(_ batch: [Answer], needs: Need, writerBusy: Bool) {
+    /// - A `.logged` batch is answered at once unless an earlier commit is still waiting for
+    ///   its sync; if it changed rows, a sync is scheduled for later.
+    /// - A `.synced` batch that changed no row (maintenance finding nothing to do, every few
+    ///   hundred milliseconds) is answered at once when nothing is left to sync: an idle
+    ///   server does not sync at all.
+    func committed(_ batch: [Answer], changedRows: Bool, durability: GroupCommitWriter.Durability, writerBusy: Bool) {
         let now = ContinuousClock.now
         let next = state.withLock { state -> NextStep in
             if let failure = state.failure { return .answer(failure) }
-            if needs != .sync, state.batches.isEmpty, !state.syncScheduled, !state.syncing {
-                guard needs == .laterSync, !state.laterSyncScheduled else { return .answer(nil) }
-                state.laterSyncScheduled = true
-                return .answerAndSyncLater
+            if state.nothingWaits {
+                switch durability {
+                case .logged where changedRows && !state.laterSyncScheduled:
+                    state.laterSyncScheduled = true
+                    return .answerAndSyncLater
+                case .logged: return .answer(nil)
+                case .synced where !changedRows && !state.laterSyncScheduled: return .answer(nil)
+                case .synced: break
+                }
             }
             state.batches.append(batch)
             if state.syncScheduled { return .wait }
@@ -102,7 +110,7 @@ final class WALSyncer: Sendable {
         case .answer(let failure): for answer in batch { answer(failure) }
         case .answerAndSyncLater:
             for answer in batch { answer(nil) }
-            queue.asyncAfter(deadline: .now() + Self.loggedSyncDelay) { self.syncLogged() }
+            queue.asyncAfter(deadline: .now() + .milliseconds(Self.loggedSyncDelay)) { self.syncLogged() }
         case .wait: break
         case .sync: queue.async { self.syncWaiting() }
         }
@@ -115,10 +123,10 @@ final class WALSyncer: Sendable {
     /// The longest a commit waits for the writer's next ones before its sync is scheduled.
     static let maxDeferral = Duration.milliseconds(2)
 
-    /// How long `.logged` commits may stay unsynced: a power loss undoes at most this much of
-    /// them. beanstalkd syncs its log at most every 50 ms by default; SQLite also syncs the log
-    /// before each checkpoint (`WALCheckpointer`, every 100 ms while commits come).
-    static let loggedSyncDelay = DispatchTimeInterval.milliseconds(50)
+    /// How long after the first `.logged` commit it answers a sync of the log starts, in
+    /// milliseconds. beanstalkd syncs its log at most every 50 ms by default; SQLite also
+    /// syncs the log before each checkpoint (`WALCheckpointer`, every 100 ms while commits come).
+    static let loggedSyncDelay = 50
 
     /// Throws the sync failure, if there was one.
     func check() throws {
@@ -133,37 +141,47 @@ final class WALSyncer: Sendable {
             defer { (state.batches, state.syncScheduled, state.syncing) = ([], false, true) }
             return state.batches
         }
-        let result = fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
-        let (failure, deferred) = state.withLock { state -> (SyncError?, [[Answer]]) in
-            state.syncing = false
-            state.failure = state.failure ?? result
-            guard state.failure != nil, !state.syncScheduled else { return (state.failure, []) }
-            defer { (state.batches, state.firstDeferral) = ([], nil) }
-            return (state.failure, state.batches)
-        }
-        for batch in batches + deferred { for answer in batch { answer(failure) } }
+        let (failure, stranded) = finishSync(syncLog())
+        for batch in batches + stranded { for answer in batch { answer(failure) } }
     }
 
-    /// Syncs the `.logged` commits answered since the last sync was scheduled. Commits after
-    /// this point schedule the next one. A failure is final, as in `syncWaiting`.
+    /// Syncs the `.logged` commits answered since the last such sync was scheduled; those
+    /// committed from here on schedule the next one, and batches committed meanwhile wait for
+    /// a sync that begins later, as while `syncWaiting` runs.
     private func syncLogged() {
         let closed = state.withLock { state in
-            state.laterSyncScheduled = false
+            if !state.closed { (state.laterSyncScheduled, state.syncing) = (false, true) }
             return state.closed
         }
         guard !closed else { return }
-        if fdatasync(descriptor) != 0 {
-            let failure = SyncError(operation: "fdatasync of the write-ahead log", code: errno)
-            state.withLock { $0.failure = $0.failure ?? failure }
+        let (failure, stranded) = finishSync(syncLog())
+        for batch in stranded { for answer in batch { answer(failure) } }
+    }
+
+    private func syncLog() -> SyncError? {
+        fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
+    }
+
+    /// Records a sync's result; after a failure, answers what no scheduled sync will.
+    private func finishSync(_ result: SyncError?) -> (SyncError?, stranded: [[Answer]]) {
+        state.withLock { state in
+            state.syncing = false
+            state.failure = state.failure ?? result
+            return (state.failure, state.takeStranded())
         }
     }
 
-    /// Waits for the syncs under way, then closes the log's descriptor on the syncs' queue, so
-    /// that a sync scheduled for later finds it closed. Call it after the writer's last commit.
+    /// Waits for the syncs under way, syncs what `.logged` commits left unsynced, then closes
+    /// the log's descriptor on the syncs' queue, so that a sync scheduled for later finds it
+    /// closed. Call it after the writer's last commit.
     func close() async {
         await withCheckedContinuation { continuation in
             queue.async {
-                self.state.withLock { $0.closed = true }
+                let unsynced = self.state.withLock { state in
+                    defer { state.closed = true }
+                    return state.laterSyncScheduled && state.failure == nil
+                }
+                if unsynced, let failure = self.syncLog() { self.state.withLock { $0.failure = $0.failure ?? failure } }
                 Glibc.close(self.descriptor)
                 continuation.resume()
             }

@@ -41,7 +41,7 @@ import Testing
 
     @Test func aBatchIsSyncedAtOnceWhenTheWriterHasNothingQueued() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), needs: .sync, writerBusy: false)
+        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: false)
         try await h.waitForAnswers(1)
         #expect(h.names == ["a"])
         await h.close()
@@ -49,11 +49,11 @@ import Testing
 
     @Test func aBatchWaitsForTheWritersQueuedCommits() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
         try await Task.sleep(for: .milliseconds(50))
         #expect(h.names.isEmpty, "no sync before the writer's next commit")
         // The next batch failed and committed nothing: it still releases the one before it.
-        h.syncer.committed([], needs: .nothing, writerBusy: false)
+        h.syncer.committed([], changedRows: false, durability: .synced, writerBusy: false)
         try await h.waitForAnswers(1)
         #expect(h.names == ["a"])
         await h.close()
@@ -61,11 +61,11 @@ import Testing
 
     @Test func aBusyWriterDelaysASyncNoLongerThanTheBound() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), needs: .sync, writerBusy: true)
-        h.syncer.committed(h.batch("b"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
+        h.syncer.committed(h.batch("b"), changedRows: true, durability: .synced, writerBusy: true)
         try await Task.sleep(for: WALSyncer.maxDeferral * 2)
         // The writer is still busy, but the first batch has waited long enough.
-        h.syncer.committed(h.batch("c"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("c"), changedRows: true, durability: .synced, writerBusy: true)
         try await h.waitForAnswers(2)
         // "c" is answered with them, or (had the machine stalled between "a" and "b") waits for
         // the writer's next commit.
@@ -75,11 +75,11 @@ import Testing
 
     @Test func aBatchThatChangedNothingIsAnsweredAtOnceOnlyWhenNothingWaits() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("idle"), needs: .nothing, writerBusy: false)
+        h.syncer.committed(h.batch("idle"), changedRows: false, durability: .synced, writerBusy: false)
         #expect(h.names == ["idle"], "answered on the spot, with no sync")
-        h.syncer.committed(h.batch("a"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
         // It may have read what "a" wrote: it is answered after the sync that makes "a" durable.
-        h.syncer.committed(h.batch("read"), needs: .nothing, writerBusy: false)
+        h.syncer.committed(h.batch("read"), changedRows: false, durability: .synced, writerBusy: false)
         try await h.waitForAnswers(3)
         #expect(h.names == ["idle", "a", "read"])
         await h.close()
@@ -88,7 +88,7 @@ import Testing
     @Test func aLoggedBatchIsAnsweredAtOnceAndSyncedSoonAfter() async throws {
         // On a log that cannot be synced, the sync that follows shows itself by failing.
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("lease"), needs: .laterSync, writerBusy: false)
+        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
         #expect(h.names == ["lease"], "answered on the spot, before any sync")
         for _ in 0..<3000 where (try? h.syncer.check()) != nil { try await Task.sleep(for: .milliseconds(1)) }
         #expect(throws: SyncError.self, "the log was synced after the answer") { try h.syncer.check() }
@@ -97,23 +97,43 @@ import Testing
 
     @Test func aLoggedBatchWaitsBehindACommitWaitingForItsSync() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("publish"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("publish"), changedRows: true, durability: .synced, writerBusy: true)
         // It may hand out the task just published: not before that publication is durable.
-        h.syncer.committed(h.batch("lease"), needs: .laterSync, writerBusy: false)
-        #expect(h.names.isEmpty)
+        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
         try await h.waitForAnswers(2)
         #expect(h.names == ["publish", "lease"])
         await h.close()
     }
 
+    @Test func aReadAnsweredAfterSyncWaitsForTheLoggedCommitsBeforeIt() async throws {
+        // On a log that cannot be synced, an answer that waited for a sync says so.
+        let h = try Harness(unsyncable: true)
+        h.syncer.committed(h.batch("report"), changedRows: true, durability: .logged, writerBusy: false)
+        // A publish found a twin and stored nothing: what it read must be on disk first.
+        h.syncer.committed(h.batch("duplicate"), changedRows: false, durability: .synced, writerBusy: false)
+        try await h.waitForAnswers(2)
+        #expect(h.names == ["report", "duplicate failed"])
+        await h.close()
+    }
+
+    @Test func aFailedLaterSyncAnswersTheBatchesWaitingBehindIt() async throws {
+        let h = try Harness(unsyncable: true)
+        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
+        // Deferred for the writer's next commit, which the failed sync below overtakes.
+        h.syncer.committed(h.batch("publish"), changedRows: true, durability: .synced, writerBusy: true)
+        try await h.waitForAnswers(2)
+        #expect(h.names == ["lease", "publish failed"])
+        await h.close()
+    }
+
     @Test func aFailedSyncFailsEveryBatchFromThenOn() async throws {
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("a"), needs: .sync, writerBusy: false)
-        h.syncer.committed(h.batch("b"), needs: .sync, writerBusy: true)
+        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: false)
+        h.syncer.committed(h.batch("b"), changedRows: true, durability: .synced, writerBusy: true)
         try await h.waitForAnswers(2)
         #expect(h.names == ["a failed", "b failed"])
         #expect(throws: SyncError.self) { try h.syncer.check() }
-        h.syncer.committed(h.batch("idle"), needs: .nothing, writerBusy: false)
+        h.syncer.committed(h.batch("idle"), changedRows: false, durability: .synced, writerBusy: false)
         #expect(h.names.last == "idle failed", "no answer means durable any more")
         await h.close()
     }
