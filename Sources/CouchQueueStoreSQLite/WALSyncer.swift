@@ -33,6 +33,8 @@ final class WALSyncer: Sendable {
         var syncing = false
         /// `.logged` commits were answered that no sync has covered yet (`syncLogged`).
         var laterSyncScheduled = false
+        /// `syncLogged` is under way: it holds back no `.logged` batch, only reads (below).
+        var syncingLogged = false
         var failure: SyncError?
         var closed = false
 
@@ -92,7 +94,7 @@ final class WALSyncer: Sendable {
                     state.laterSyncScheduled = true
                     return .answerAndSyncLater
                 case .logged: return .answer(nil)
-                case .synced where !changedRows && !state.laterSyncScheduled: return .answer(nil)
+                case .synced where !changedRows && !state.laterSyncScheduled && !state.syncingLogged: return .answer(nil)
                 case .synced: break
                 }
             }
@@ -141,20 +143,19 @@ final class WALSyncer: Sendable {
             defer { (state.batches, state.syncScheduled, state.syncing) = ([], false, true) }
             return state.batches
         }
-        let (failure, stranded) = finishSync(syncLog())
+        let (failure, stranded) = finishSync(syncLog(), under: \.syncing)
         for batch in batches + stranded { for answer in batch { answer(failure) } }
     }
 
     /// Syncs the `.logged` commits answered since the last such sync was scheduled; those
-    /// committed from here on schedule the next one, and batches committed meanwhile wait for
-    /// a sync that begins later, as while `syncWaiting` runs.
+    /// committed from here on schedule the next one.
     private func syncLogged() {
         let closed = state.withLock { state in
-            if !state.closed { (state.laterSyncScheduled, state.syncing) = (false, true) }
+            if !state.closed { (state.laterSyncScheduled, state.syncingLogged) = (false, true) }
             return state.closed
         }
         guard !closed else { return }
-        let (failure, stranded) = finishSync(syncLog())
+        let (failure, stranded) = finishSync(syncLog(), under: \.syncingLogged)
         for batch in stranded { for answer in batch { answer(failure) } }
     }
 
@@ -162,10 +163,11 @@ final class WALSyncer: Sendable {
         fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
     }
 
-    /// Records a sync's result; after a failure, answers what no scheduled sync will.
-    private func finishSync(_ result: SyncError?) -> (SyncError?, stranded: [[Answer]]) {
+    /// Records a sync's result and that it is over (`flag`); after a failure, returns what
+    /// no scheduled sync will answer.
+    private func finishSync(_ result: SyncError?, under flag: WritableKeyPath<State, Bool>) -> (SyncError?, stranded: [[Answer]]) {
         state.withLock { state in
-            state.syncing = false
+            state[keyPath: flag] = false
             state.failure = state.failure ?? result
             return (state.failure, state.takeStranded())
         }
