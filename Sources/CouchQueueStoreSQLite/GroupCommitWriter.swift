@@ -24,9 +24,9 @@ final class GroupCommitWriter: Sendable {
         case synced
         /// Once its commit is in the log: the server's own crash cannot undo it, since the log is
         /// written before the commit returns, but a power loss may, until the log is synced (a
-        /// sync starts about `WALSyncer.loggedSyncDelay` later). For what at-least-once delivery
-        /// already allows to be undone: leases, their renewals and reports, whose loss only
-        /// delivers a task again.
+        /// sync starts at most about `WALSyncer.loggedSyncDelay` later). For what at-least-once
+        /// delivery already allows to be undone: leases, their renewals and reports, whose loss
+        /// only delivers a task again, and maintenance, which runs again.
         case logged
     }
 
@@ -79,7 +79,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Waits until every write enqueued so far has committed and been synced, or failed, then
-    /// closes the syncer's file. Nothing may be written afterwards.
+    /// closes the syncer's file (`check()` then tells whether its last sync failed). Nothing
+    /// may be written afterwards.
     func close() async throws {
         try await pool.writeWithoutTransaction { _ in }
         await syncer.close()

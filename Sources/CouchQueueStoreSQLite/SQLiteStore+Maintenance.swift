@@ -1,13 +1,14 @@
 import CouchQueueStore
 import GRDB
 
+/// Maintenance writes are `.logged`: should a power loss undo one, it runs again.
 extension SQLiteStore {
     /// Started tasks are read (all of them, through `tasks_held`) only once `leaseExpiryBound`
     /// says a lease may have run out.
     public func expireLeases(now: Double) async throws -> Int {
         guard leaseExpiryBound.mayHaveExpired(by: now) else { return 0 }
         do {
-            return try await writer.write { [twins, leaseExpiryBound] db in
+            return try await writer.write(durability: .logged) { [twins, leaseExpiryBound] db in
                 let gone = try Self.deleteLiveTasks(
                     db, twins,
                     sql: "DELETE FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND lease_expires_at <= ? AND \(Self.itsQueueIsGone)",
@@ -35,7 +36,7 @@ extension SQLiteStore {
     static let itsQueueIsGone = "(queue_deleted OR NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue))"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        try await writer.write { [twins] db in
+        try await writer.write(durability: .logged) { [twins] db in
             let idle = try String.fetchAll(
                 db,
                 sql: """
@@ -49,7 +50,7 @@ extension SQLiteStore {
     }
 
     public func sweepSucceeded(finishedBefore: Double, limit: Int) async throws -> Int {
-        try await writer.write { db in
+        try await writer.write(durability: .logged) { db in
             try db.execute(
                 sql: """
                     DELETE FROM tasks WHERE seq IN (

@@ -80,11 +80,13 @@ public final class SQLiteStore: QueueStore {
 
     /// The checkpointer's connection closes last: the last connection to close copies the log
     /// into the database and deletes it, and GRDB's pool closes its read-only readers last,
-    /// which cannot.
+    /// which cannot. Throws, once everything is closed, if the log could not be synced: leases
+    /// and reports answered before their sync may then be lost in a power loss.
     public func close() async throws {
         try await writer.close()
         try pool.close()
         try checkpointer.close()
         fileLock.release()
+        try writer.check()
     }
 }

@@ -9,14 +9,14 @@ import Synchronization
 /// write lock is free again at once. While the writer runs the next batch, this syncs the log
 /// for the batches before it, so the writer's work and the disk's wait overlap instead of
 /// taking turns under the one write lock. A sync waits only for batches the writer already
-/// has queued (see `committed`). One sync answers every batch committed before it
-/// began. (SQLite syncs the log itself before each checkpoint, and the database after it.)
+/// has queued (see `committed`). One sync answers every batch waiting when it began. (SQLite
+/// syncs the log itself before each checkpoint, and the database after it.)
 ///
 /// Readers may see a commit a moment before its sync returns. A `.synced` write is answered
 /// after a sync that began after its commit, and after the `.logged` commits before it. A
-/// `.logged` one (a lease, a report) is answered before, but never while an earlier commit
-/// waits for its sync: a worker never receives a task whose publication could still be lost.
-/// A sync of its own starts about `loggedSyncDelay` later.
+/// `.logged` one (a lease, a report) is answered before, unless an earlier `.synced` commit
+/// still waits for its sync: a worker never receives a task whose publication could still be
+/// lost. A sync covering it starts at most about `loggedSyncDelay` later.
 ///
 /// A failed sync is final. Linux reports a write-back error once and may then count the pages
 /// as clean, so a later sync that succeeds proves nothing: from then on every write is
@@ -125,7 +125,7 @@ final class WALSyncer: Sendable {
     /// The longest a commit waits for the writer's next ones before its sync is scheduled.
     static let maxDeferral = Duration.milliseconds(2)
 
-    /// How long after the first `.logged` commit it answers a sync of the log starts, in
+    /// How long a `.logged` commit answered before its sync may wait for one to start, in
     /// milliseconds. beanstalkd syncs its log at most every 50 ms by default; SQLite also
     /// syncs the log before each checkpoint (`WALCheckpointer`, every 100 ms while commits come).
     static let loggedSyncDelay = 50
@@ -147,8 +147,8 @@ final class WALSyncer: Sendable {
         for batch in batches + stranded { for answer in batch { answer(failure) } }
     }
 
-    /// Syncs the `.logged` commits answered since the last such sync was scheduled; those
-    /// committed from here on schedule the next one.
+    /// Syncs the `.logged` commits answered since the last such sync began; those committed
+    /// from here on schedule the next one.
     private func syncLogged() {
         let closed = state.withLock { state in
             if !state.closed { (state.laterSyncScheduled, state.syncingLogged) = (false, true) }
@@ -159,8 +159,10 @@ final class WALSyncer: Sendable {
         for batch in stranded { for answer in batch { answer(failure) } }
     }
 
+    /// Runs on `queue`, as `close()` does: a closed descriptor's number may name another file.
     private func syncLog() -> SyncError? {
-        fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
+        if state.withLock({ $0.closed }) { return SyncError(operation: "fdatasync of the closed write-ahead log", code: EBADF) }
+        return fdatasync(descriptor) == 0 ? nil : SyncError(operation: "fdatasync of the write-ahead log", code: errno)
     }
 
     /// Records a sync's result and that it is over (`flag`); after a failure, returns what
@@ -175,15 +177,15 @@ final class WALSyncer: Sendable {
 
     /// Waits for the syncs under way, syncs what `.logged` commits left unsynced, then closes
     /// the log's descriptor on the syncs' queue, so that a sync scheduled for later finds it
-    /// closed. Call it after the writer's last commit.
+    /// closed. Call it after the writer's last commit; `check()` then says whether that sync
+    /// failed.
     func close() async {
         await withCheckedContinuation { continuation in
             queue.async {
-                let unsynced = self.state.withLock { state in
-                    defer { state.closed = true }
-                    return state.laterSyncScheduled && state.failure == nil
+                if self.state.withLock({ $0.laterSyncScheduled && $0.failure == nil }), let failure = self.syncLog() {
+                    self.state.withLock { $0.failure = failure }
                 }
-                if unsynced, let failure = self.syncLog() { self.state.withLock { $0.failure = $0.failure ?? failure } }
+                self.state.withLock { $0.closed = true }
                 Glibc.close(self.descriptor)
                 continuation.resume()
             }

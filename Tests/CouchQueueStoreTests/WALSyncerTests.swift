@@ -53,7 +53,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         #expect(h.names.isEmpty, "no sync before the writer's next commit")
         // The next batch failed and committed nothing: it still releases the one before it.
-        h.syncer.committed([], changedRows: false, durability: .synced, writerBusy: false)
+        h.syncer.committed([], changedRows: false, durability: .logged, writerBusy: false)
         try await h.waitForAnswers(1)
         #expect(h.names == ["a"])
         await h.close()
@@ -93,6 +93,15 @@ import Testing
         for _ in 0..<3000 where (try? h.syncer.check()) != nil { try await Task.sleep(for: .milliseconds(1)) }
         #expect(throws: SyncError.self, "the log was synced after the answer") { try h.syncer.check() }
         await h.close()
+    }
+
+    @Test func closingSyncsWhatLoggedBatchesLeftUnsynced() async throws {
+        // On a log that cannot be synced, the sync on closing shows itself by failing.
+        let h = try Harness(unsyncable: true)
+        h.syncer.committed(h.batch("report"), changedRows: true, durability: .logged, writerBusy: false)
+        await h.close()
+        #expect(h.names == ["report"])
+        #expect(throws: SyncError.self, "closing synced the log") { try h.syncer.check() }
     }
 
     @Test func aLoggedBatchWaitsBehindACommitWaitingForItsSync() async throws {

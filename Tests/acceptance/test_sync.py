@@ -39,12 +39,17 @@ def traced_events(trace):
     return events
 
 
+SYNCER_OPEN = re.compile(r'openat\(.*-wal", O_RDONLY\|O_CLOEXEC\) = (\d+)<')
+
+
 def log_timeline(trace):
     """The trace as a list of "commit" (SQLite wrote to the log), "sync" (the server's own
-    syncer began a sync of the log, on the one descriptor of the log never written to: SQLite
-    also syncs the log, before each checkpoint) and the answers sent."""
+    syncer began a sync of the log) and the answers sent. The syncer is told apart from
+    SQLite, which also syncs the log before each checkpoint, by its descriptor: the one log
+    descriptor opened read-only (SQLite opens the log read-write)."""
     calls = traced_calls(trace)
-    written = {match[2] for _, call in calls if (match := WAL_CALL.match(call)) and match[1] == "pwrite64"}
+    syncer = {match[1] for _, call in calls if (match := SYNCER_OPEN.match(call))}
+    assert len(syncer) == 1, f"the syncer's descriptors of the log: {syncer}"
     events = []
     for _, call in calls:
         match = WAL_CALL.match(call)
@@ -52,7 +57,7 @@ def log_timeline(trace):
             events += answers_in(call)
         elif match[1] == "pwrite64":
             events.append("commit")
-        elif match[2] not in written:
+        elif match[2] in syncer:
             events.append("sync")
     return events
 
@@ -70,7 +75,7 @@ def traced_server(make_server, tmp_path):
     strace = shutil.which("strace")
     assert strace, "this test needs strace (.ci/run installs it)"
     trace = tmp_path / "server.trace"
-    srv = make_server(wrapper=[strace, "-f", "-qq", "-y", "-e", "trace=fdatasync,fsync,write,writev,pwrite64", "-o", trace])
+    srv = make_server(wrapper=[strace, "-f", "-qq", "-y", "-e", "trace=openat,fdatasync,fsync,write,writev,pwrite64", "-o", trace])
     return srv, trace
 
 
