@@ -3,8 +3,8 @@ import CouchQueueStore
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode. No write is answered before its commit is
-/// in the log, which outlives the process; none but leases, renewals and reports before the
-/// log is synced to disk (`GroupCommitWriter.Durability`).
+/// in the log, which outlives the process; none but leases, renewals, reports and maintenance
+/// before the log is synced to disk (`GroupCommitWriter.Durability`).
 ///
 /// Writes go through a `GroupCommitWriter` (one writer, batched transactions); reads run on a
 /// pool of reader connections that see the last committed state and never block the writer.

@@ -14,9 +14,9 @@ import Synchronization
 ///
 /// Readers may see a commit a moment before its sync returns. A `.synced` write is answered
 /// after a sync that began after its commit, and after the `.logged` commits before it. A
-/// `.logged` one (a lease, a report) is answered before, unless an earlier `.synced` commit
-/// still waits for its sync: a worker never receives a task whose publication could still be
-/// lost. A sync covering it starts at most about `loggedSyncDelay` later.
+/// `.logged` one (a lease, a report) is answered before, unless an earlier commit still waits
+/// for a sync: a worker never receives a task whose publication could still be lost. A sync
+/// covering it starts at most about `loggedSyncDelay` later.
 ///
 /// A failed sync is final. Linux reports a write-back error once and may then count the pages
 /// as clean, so a later sync that succeeds proves nothing: from then on every write is
@@ -80,10 +80,10 @@ final class WALSyncer: Sendable {
     ///   commit took a sixth of a busy server's CPU. The writer's last queued batch comes with
     ///   `writerBusy` false, so a deferred batch is never left waiting.
     /// - A `.logged` batch is answered at once unless an earlier commit is still waiting for
-    ///   its sync; if it changed rows, a sync is scheduled for later.
-    /// - A `.synced` batch that changed no row (maintenance finding nothing to do, every few
-    ///   hundred milliseconds) is answered at once when nothing is left to sync: an idle
-    ///   server does not sync at all.
+    ///   a sync; if it changed rows, a sync is scheduled for later. Maintenance finding nothing
+    ///   to do, every few hundred milliseconds, is such a batch: an idle server does not sync.
+    /// - A `.synced` batch that changed no row (a publish that found its twin) is answered at
+    ///   once when nothing is left to sync.
     func committed(_ batch: [Answer], changedRows: Bool, durability: GroupCommitWriter.Durability, writerBusy: Bool) {
         let now = ContinuousClock.now
         let next = state.withLock { state -> NextStep in
