@@ -26,6 +26,11 @@ import Testing
             [{ failure in self.answered.withLock { $0.append(failure == nil ? name : "\(name) failed") } }]
         }
 
+        /// The batch `name`, just committed by the writer.
+        func commit(_ name: String, _ durability: GroupCommitWriter.Durability, changedRows: Bool = true, writerBusy: Bool = false) {
+            syncer.committed(batch(name), changedRows: changedRows, durability: durability, writerBusy: writerBusy)
+        }
+
         var names: [String] { answered.withLock { $0 } }
 
         /// Waits up to a few seconds for `count` answers.
@@ -41,7 +46,7 @@ import Testing
 
     @Test func aBatchIsSyncedAtOnceWhenTheWriterHasNothingQueued() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: false)
+        h.commit("a", .synced)
         try await h.waitForAnswers(1)
         #expect(h.names == ["a"])
         await h.close()
@@ -49,7 +54,7 @@ import Testing
 
     @Test func aBatchWaitsForTheWritersQueuedCommits() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("a", .synced, writerBusy: true)
         try await Task.sleep(for: .milliseconds(50))
         #expect(h.names.isEmpty, "no sync before the writer's next commit")
         // The next batch failed and committed nothing: it still releases the one before it.
@@ -61,11 +66,11 @@ import Testing
 
     @Test func aBusyWriterDelaysASyncNoLongerThanTheBound() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
-        h.syncer.committed(h.batch("b"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("a", .synced, writerBusy: true)
+        h.commit("b", .synced, writerBusy: true)
         try await Task.sleep(for: WALSyncer.maxDeferral * 2)
         // The writer is still busy, but the first batch has waited long enough.
-        h.syncer.committed(h.batch("c"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("c", .synced, writerBusy: true)
         try await h.waitForAnswers(2)
         // "c" is answered with them, or (had the machine stalled between "a" and "b") waits for
         // the writer's next commit.
@@ -75,11 +80,11 @@ import Testing
 
     @Test func aBatchThatChangedNothingIsAnsweredAtOnceOnlyWhenNothingWaits() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("idle"), changedRows: false, durability: .synced, writerBusy: false)
+        h.commit("idle", .synced, changedRows: false)
         #expect(h.names == ["idle"], "answered on the spot, with no sync")
-        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("a", .synced, writerBusy: true)
         // It may have read what "a" wrote: it is answered after the sync that makes "a" durable.
-        h.syncer.committed(h.batch("read"), changedRows: false, durability: .synced, writerBusy: false)
+        h.commit("read", .synced, changedRows: false)
         try await h.waitForAnswers(3)
         #expect(h.names == ["idle", "a", "read"])
         await h.close()
@@ -88,7 +93,7 @@ import Testing
     @Test func aLoggedBatchIsAnsweredAtOnceAndSyncedSoonAfter() async throws {
         // On a log that cannot be synced, the sync that follows shows itself by failing.
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
+        h.commit("lease", .logged)
         #expect(h.names == ["lease"], "answered on the spot, before any sync")
         for _ in 0..<3000 where (try? h.syncer.check()) != nil { try await Task.sleep(for: .milliseconds(1)) }
         #expect(throws: SyncError.self, "the log was synced after the answer") { try h.syncer.check() }
@@ -98,7 +103,7 @@ import Testing
     @Test func closingSyncsWhatLoggedBatchesLeftUnsynced() async throws {
         // On a log that cannot be synced, the sync on closing shows itself by failing.
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("report"), changedRows: true, durability: .logged, writerBusy: false)
+        h.commit("report", .logged)
         await h.close()
         #expect(h.names == ["report"])
         #expect(throws: SyncError.self, "closing synced the log") { try h.syncer.check() }
@@ -106,9 +111,9 @@ import Testing
 
     @Test func aLoggedBatchWaitsBehindACommitWaitingForItsSync() async throws {
         let h = try Harness()
-        h.syncer.committed(h.batch("publish"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("publish", .synced, writerBusy: true)
         // It may hand out the task just published: not before that publication is durable.
-        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
+        h.commit("lease", .logged)
         try await h.waitForAnswers(2)
         #expect(h.names == ["publish", "lease"])
         await h.close()
@@ -117,9 +122,9 @@ import Testing
     @Test func aReadAnsweredAfterSyncWaitsForTheLoggedCommitsBeforeIt() async throws {
         // On a log that cannot be synced, an answer that waited for a sync says so.
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("report"), changedRows: true, durability: .logged, writerBusy: false)
+        h.commit("report", .logged)
         // A publish found a twin and stored nothing: what it read must be on disk first.
-        h.syncer.committed(h.batch("duplicate"), changedRows: false, durability: .synced, writerBusy: false)
+        h.commit("duplicate", .synced, changedRows: false)
         try await h.waitForAnswers(2)
         #expect(h.names == ["report", "duplicate failed"])
         await h.close()
@@ -127,9 +132,9 @@ import Testing
 
     @Test func aFailedLaterSyncAnswersTheBatchesWaitingBehindIt() async throws {
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("lease"), changedRows: true, durability: .logged, writerBusy: false)
+        h.commit("lease", .logged)
         // Deferred for the writer's next commit, which the failed sync below overtakes.
-        h.syncer.committed(h.batch("publish"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("publish", .synced, writerBusy: true)
         try await h.waitForAnswers(2)
         #expect(h.names == ["lease", "publish failed"])
         await h.close()
@@ -137,12 +142,12 @@ import Testing
 
     @Test func aFailedSyncFailsEveryBatchFromThenOn() async throws {
         let h = try Harness(unsyncable: true)
-        h.syncer.committed(h.batch("a"), changedRows: true, durability: .synced, writerBusy: false)
-        h.syncer.committed(h.batch("b"), changedRows: true, durability: .synced, writerBusy: true)
+        h.commit("a", .synced)
+        h.commit("b", .synced, writerBusy: true)
         try await h.waitForAnswers(2)
         #expect(h.names == ["a failed", "b failed"])
         #expect(throws: SyncError.self) { try h.syncer.check() }
-        h.syncer.committed(h.batch("idle"), changedRows: false, durability: .synced, writerBusy: false)
+        h.commit("idle", .synced, changedRows: false)
         #expect(h.names.last == "idle failed", "no answer means durable any more")
         await h.close()
     }
