@@ -8,7 +8,11 @@ import NIOHTTP1
 /// not writable) within `idleTimeout`. No other deadline runs while requests that have
 /// arrived are being answered.
 ///
-/// Requests move the deadline, not the timer: one timer fires at the earliest deadline and,
+/// The reading deadline and the writing one are kept apart: requests still arriving behind
+/// the answers a client does not read must not lift the writing one, or the connection,
+/// which then reads nothing more, would be held open for good.
+///
+/// Requests move a deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
 /// the timer's (a body's, after an idle wait) sets the timer anew.
 final class ConnectionGuardHandler: ChannelDuplexHandler {
@@ -19,7 +23,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
 
     private let idleTimeout: TimeAmount
     private let bodyReadTimeout: TimeAmount
-    private var deadline = NIODeadline.distantFuture
+    /// When the request being read, or the next one, must have arrived.
+    private var readDeadline = NIODeadline.distantFuture
+    /// When the client must have read enough of its answers for the channel to be writable.
+    private var writeDeadline = NIODeadline.distantFuture
+    private var deadline: NIODeadline { min(readDeadline, writeDeadline) }
     /// Requests received in full and not yet answered (pipelined ones wait behind the first).
     private var unanswered = 0
     private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
@@ -47,7 +55,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
         case .head: arm(bodyReadTimeout, context)
         case .end:
             unanswered += 1
-            deadline = .distantFuture
+            readDeadline = .distantFuture
         case .body: break
         }
         context.fireChannelRead(data)
@@ -62,17 +70,20 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable {
-            arm(idleTimeout, context)
-        } else if unanswered > 0 {
-            deadline = .distantFuture
-        }
+        writeDeadline = context.channel.isWritable ? .distantFuture : .now() + idleTimeout
+        setTimer(context)
         context.fireChannelWritabilityChanged()
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
-        deadline = .now() + timeout
+        readDeadline = .now() + timeout
+        setTimer(context)
+    }
+
+    /// Sets the timer for the earliest deadline, unless it fires by then already.
+    private func setTimer(_ context: ChannelHandlerContext) {
         if let timer, timer.fires <= deadline { return }
+        if deadline == .distantFuture { return }
         timer?.task.cancel()
         schedule(context)
     }
