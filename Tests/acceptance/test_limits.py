@@ -355,6 +355,36 @@ def test_a_client_that_never_reads_its_answers_is_closed(make_server):
     assert closed, "the server went on reading from a client that reads nothing"
 
 
+def test_a_request_begun_while_its_answers_were_unread_is_read_on_once_they_are(make_server):
+    """The server stops reading while a client leaves its answers unread; a request whose head
+    arrived meanwhile has the rest of its body read once the client has read them, instead of
+    being cut off by the body timeout."""
+    import socket
+
+    srv = make_server(extra_args=["--body-limit", str(8 * MIB), "--body-timeout", "20"])
+    c = Client(srv)
+    topic = c.topic("unread")
+    worker = c.register(topic.queue)
+    # An answer larger than the kernel's largest send buffer (4 MiB): the server holds the rest.
+    c.publish_one(topic.data(blob="x" * (6 * MIB)))
+    c.close()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((srv.host, srv.port))
+    sock.sendall(f"GET /task?workerId={worker} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    time.sleep(1)
+    body = json.dumps({"publisher": "acceptance", "data": topic.data(n=2)}).encode()
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+    time.sleep(0.5)
+    leased = read_response(sock, timeout=20)
+    assert leased.status == 200 and len(leased.body_bytes) > 6 * MIB, leased
+    sock.sendall(body[10:])
+    published = read_response(sock, timeout=10)
+    assert published.status == 201, published
+    sock.close()
+
+
 def test_a_request_pipelined_behind_another_is_not_cut_off_by_the_idle_timeout(make_server):
     import socket
 

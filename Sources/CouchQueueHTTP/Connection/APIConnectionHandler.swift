@@ -14,9 +14,9 @@ import NIOHTTPTypesHTTP1
 ///   `maxPipelinedParts` parts of them, the socket is no longer read until they are served.
 /// - Requests pipelined behind one are served only while the client reads its answers (the
 ///   channel is writable): one that only sends would otherwise pile answers up in memory.
-/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes at once unless a
-///   request is being answered, and then after its answer; requests pipelined behind it are
-///   not served.
+/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes once the answers
+///   it was written have been sent, unless a request is being answered, and then after its
+///   answer; requests pipelined behind it are not served.
 /// - What does not parse as HTTP is answered `400` (a head past `headLimits`, `431`) and the
 ///   connection closed, after the answers to the requests before it.
 /// - A request without exactly one valid `Host` (`HostHeader`) is refused with 400 as soon as
@@ -113,7 +113,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case .idle, .receiving:
             refuseBrokenHTTP(oversizedHead: oversizedHead, context: context)
         case .refused:
-            context.close(promise: nil)
+            closeAfterWrites(context: context)
         }
     }
 
@@ -126,7 +126,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         }
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
-        if !state.isResponding { context.close(promise: nil) }
+        if !state.isResponding { closeAfterWrites(context: context) }
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -194,7 +194,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, case .idle = state { servePipelined(context: context) }
+        if context.channel.isWritable {
+            if case .idle = state { servePipelined(context: context) } else { resumeReading(context: context) }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -212,19 +214,30 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             return refuseBrokenHTTP(oversizedHead: oversizedHead, context: context)
         default: break
         }
-        if heldRead, !pipelineIsFull, lastRequest == nil {
-            heldRead = false
-            context.read()
-        }
+        resumeReading(context: context)
         closeIfAllAnswered(context: context)
     }
 
+    /// Passes on the read `read(context:)` held back, once nothing holds it back any more. A
+    /// request being received (its body held back while the channel was not writable) needs it
+    /// as much as one to come.
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard heldRead, !pipelineIsFull, lastRequest == nil, context.channel.isWritable else { return }
+        heldRead = false
+        context.read()
+    }
+
     /// After a half-close, once every request received in full is answered: what is left can
-    /// never complete. It closes behind the answers still being written (an empty write
-    /// completes after them), which a close would drop.
+    /// never complete.
     private func closeIfAllAnswered(context: ChannelHandlerContext) {
         guard inputClosed, !state.isResponding, pipelined.isEmpty else { return }
         if case .refused = state { return }  // closes once its refusal is written
+        closeAfterWrites(context: context)
+    }
+
+    /// Closes behind the answers still being written (an empty write completes after them),
+    /// which a close would drop.
+    private func closeAfterWrites(context: ChannelHandlerContext) {
         let context = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.value.writeAndFlush(wrapOutboundOut(context.value.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             context.value.close(promise: nil)

@@ -4,13 +4,15 @@ import NIOHTTP1
 /// Closes connections that stall: a request must arrive in full within `idleTimeout` of the
 /// connection opening or of the previous response (so neither idle keep-alive connections nor
 /// headers sent a byte at a time hold a connection forever), and its body within
-/// `bodyReadTimeout` of its headers; a client must read what it is sent (while the channel is
-/// not writable) within `idleTimeout`. No other deadline runs while requests that have
-/// arrived are being answered.
+/// `bodyReadTimeout` of its headers; a client must read what it is sent within `idleTimeout`:
+/// an answer may wait that long to be taken by the kernel, counted from when it was written or
+/// the one before it was taken. No other deadline runs while requests that have arrived are
+/// being answered.
 ///
-/// The reading deadline and the writing one are kept apart: requests still arriving behind
-/// the answers a client does not read must not lift the writing one, or the connection,
-/// which then reads nothing more, would be held open for good.
+/// The reading deadline and the writing one are kept apart, and the writing one does not rely
+/// on counting requests: requests arriving behind answers the client does not read, or that
+/// will not be answered (behind a closing answer), must not lift it, or the connection, which
+/// then reads nothing more, would be held open for good.
 ///
 /// Requests move a deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
@@ -25,8 +27,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     private let bodyReadTimeout: TimeAmount
     /// When the request being read, or the next one, must have arrived.
     private var readDeadline = NIODeadline.distantFuture
-    /// When the client must have read enough of its answers for the channel to be writable.
+    /// When the oldest answer not yet taken by the kernel must have been.
     private var writeDeadline = NIODeadline.distantFuture
+    /// Writes not yet taken by the kernel.
+    private var pendingWrites = 0
     private var deadline: NIODeadline { min(readDeadline, writeDeadline) }
     /// Requests received in full and not yet answered (pipelined ones wait behind the first).
     private var unanswered = 0
@@ -65,14 +69,18 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     /// request (or the body a `100 Continue` asked for) has the idle timeout.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if unwrapOutboundIn(data) != ResponseBytes.continueInterim { unanswered = max(unanswered - 1, 0) }
-        if unanswered == 0 { arm(idleTimeout, context) }
-        context.write(data, promise: promise)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        writeDeadline = context.channel.isWritable ? .distantFuture : .now() + idleTimeout
-        setTimer(context)
-        context.fireChannelWritabilityChanged()
+        pendingWrites += 1
+        if pendingWrites == 1 { writeDeadline = .now() + idleTimeout }
+        if unanswered == 0 { arm(idleTimeout, context) } else { setTimer(context) }
+        let written = promise ?? context.eventLoop.makePromise()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in
+            let (guardHandler, context) = loopBound.value
+            guardHandler.pendingWrites -= 1
+            guardHandler.writeDeadline = guardHandler.pendingWrites == 0 ? .distantFuture : .now() + guardHandler.idleTimeout
+            if context.channel.isActive { guardHandler.setTimer(context) }
+        }
+        context.write(data, promise: written)
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
