@@ -42,7 +42,8 @@ extension PostgresStore {
         let results = try await transaction { [self] connection in
             let reports = try await reEnqueueChecked(reports, connection)
             var firsts = Set<String>()
-            let recorded = try await finishAtOnce(connection, reports.filter { firsts.insert($0.taskId).inserted })
+            let firstReports = reports.filter { firsts.insert($0.taskId).inserted }
+            let recorded = try await finishAtOnce(connection, firstReports.sorted { $0.taskId < $1.taskId })
             var results: [Result<QueueTask, StoreError>] = []
             var answered = Set<String>()
             for report in reports {
@@ -60,7 +61,8 @@ extension PostgresStore {
     }
 
     /// Records every report whose worker holds its task (task ids must differ), through
-    /// `couchqueue_finish_then_lease` once per report, answering the recorded tasks by id.
+    /// `couchqueue_finish_then_lease` once per report in their order, which must be by task id
+    /// (`inLockOrder`), answering the recorded tasks by id.
     /// Arrays carry one report per position; -1 stands for no attempt.
     private func finishAtOnce(_ connection: PostgresConnection, _ reports: [FinishParams]) async throws -> [String: QueueTask] {
         guard !reports.isEmpty else { return [:] }

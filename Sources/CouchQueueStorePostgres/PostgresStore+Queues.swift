@@ -42,9 +42,10 @@ extension PostgresStore {
             // lease under way lets this statement see the task it started. Those marked by an
             // earlier deletion are left alone: locking them again could meet a lease expiry
             // that holds them and waits for this queue's row.
-            try await connection.query(
-                "UPDATE tasks SET queue_deleted = true WHERE queue = \(queue) AND state = 'started' AND NOT queue_deleted",
-                logger: logger)
+            try await connection.query("""
+                UPDATE tasks SET queue_deleted = true WHERE seq IN (
+                    SELECT seq FROM tasks WHERE queue = \(queue) AND state = 'started' AND NOT queue_deleted \(unescaped: Self.inLockOrder))
+                """, logger: logger)
             try await interestsChanged(connection)
             return count
         }

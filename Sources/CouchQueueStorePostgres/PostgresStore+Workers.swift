@@ -34,9 +34,10 @@ extension PostgresStore {
             for try await id in rows.decode(String.self) { held.append(id) }
             let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
             if !renewed.isEmpty {
-                try await connection.query(
-                    "UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id = ANY(\(renewed)) AND state = 'started'",
-                    logger: logger)
+                try await connection.query("""
+                    UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id IN (
+                        SELECT id FROM tasks WHERE id = ANY(\(renewed)) AND state = 'started' \(unescaped: Self.inLockOrder))
+                    """, logger: logger)
             }
             _ = try await touchWorker(connection, id: params.workerId, now: params.now)
             return held
@@ -82,6 +83,8 @@ extension PostgresStore {
                 UNION SELECT queue FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL)
             ORDER BY name FOR KEY SHARE
             """, logger: logger)
+        try await connection.run(
+            "SELECT 1 FROM tasks WHERE worker_id = ANY(\(ids)) AND state = 'started' \(unescaped: Self.inLockOrder)", logger: logger)
         try await connection.query(
             "DELETE FROM tasks WHERE owner_id = ANY(\(ids)) AND state = 'queued' AND owner_id IS NOT NULL", logger: logger)
         try await connection.query(

@@ -23,6 +23,13 @@ public final class PostgresStore: QueueStore {
     /// operations but `DELETE /queue` of a queue of millions of tasks (one statement).
     public static let defaultOperationTimeout = Duration.seconds(30)
 
+    /// How a statement that may wait for several started tasks locks them: by id, as every
+    /// such statement does (a batch of reports in task id order too: their byte order, which
+    /// `COLLATE "C"` keeps whatever the database's collation). A heartbeat and a batch
+    /// report of one worker, or either and a deletion of its queue or of the worker, locking
+    /// the same tasks in different orders would deadlock, and PostgreSQL would fail one.
+    static let inLockOrder = #"ORDER BY id COLLATE "C" FOR UPDATE"#
+
     /// `poolSize` connections serve requests; one more is the change channel's, which it holds
     /// for good. `operationTimeout` counts whole seconds, at least one. Throws when
     /// `location`'s `sslrootcert` cannot be read.

@@ -110,6 +110,55 @@ enum WorkerChecks {
                 try await group.waitForAll()
             }
         },
+        // A worker's heartbeat and its batch report racing over the same leases, the report
+        // naming them in reverse: neither waits for the other for good, nor is failed for it.
+        StoreCheck("heartbeatsRacingBatchReportsInAnyOrderAllSucceed") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            for round in 1...20 {
+                for _ in 0..<20 { try await f.publish(["a"]) }
+                let held = try await f.lease(worker, limit: 20).map(\.id)
+                try await withThrowingTaskGroup { group in
+                    group.addTask {
+                        _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: nil, now: F.t0, leaseExpiresAt: F.t0 + F.lease))
+                    }
+                    group.addTask {
+                        let reports = held.reversed().map {
+                            FinishParams(workerId: worker, taskId: $0, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0 + Double(round))
+                        }
+                        let results = try await store.finishTasks(reports)
+                        #expect(results.allSatisfy { (try? $0.get()) != nil })
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        },
+        // A batch report naming its leases in reverse, racing the deletion of their queue or
+        // of their worker: neither is failed for a deadlock (the report may be refused).
+        StoreCheck("batchReportsRacingTheirQueuesOrWorkersDeletionAreNotFailed") { store in
+            let f = F(store)
+            for round in 1...20 {
+                let queue = "race-\(round)"
+                let worker = try await f.worker([queue])
+                for _ in 0..<20 { try await f.publish([queue]) }
+                let held = try await f.lease(worker, limit: 20).map(\.id)
+                try await withThrowingTaskGroup { group in
+                    group.addTask {
+                        if round.isMultiple(of: 2) {
+                            _ = try await store.deleteQueue(queue: queue)
+                        } else {
+                            _ = try await store.deleteWorkers(.id(worker))
+                        }
+                    }
+                    group.addTask {
+                        _ = try await store.finishTasks(held.reversed().map {
+                            FinishParams(workerId: worker, taskId: $0, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0)
+                        })
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        },
         StoreCheck("deleteWorkersOnQueueCountsThem") { store in
             let f = F(store)
             _ = try await f.worker(["a", "b"])
