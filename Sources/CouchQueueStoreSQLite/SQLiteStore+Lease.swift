@@ -89,9 +89,9 @@ extension SQLiteStore {
             key: name)
     }
 
-    /// Adds the due tasks of `source` to `choice`, oldest first, passing over those whose twin
-    /// is started or already chosen. The candidates are read through a cursor: usually only
-    /// the rows taken are ever read.
+    /// Adds the due tasks of `source` to `choice`, oldest first, passing over `singularlyRun`
+    /// ones whose twin (`singularlyRun` or not) is started or already chosen. The candidates
+    /// are read through a cursor: usually only the rows taken are ever read.
     private static func choose(
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
@@ -104,18 +104,18 @@ extension SQLiteStore {
                 choice.seqs.append(candidate.seq)
                 continue
             }
-            if choice.singular.contains(twin) { continue }
-            if try hasStartedTwin(db, twins, queue: twin.queue, dataKey: twin.dataKey, data: twin.data) { continue }
+            if try hasStartedTwin(db, twins, queue: twin.queue, dataKey: twin.dataKey, data: twin.data, starting: choice.seqs) {
+                continue
+            }
             choice.seqs.append(candidate.seq)
-            choice.singular.insert(twin)
         }
     }
 }
 
 /// The tasks one lease has chosen so far, in the order they are handed out.
 private struct LeaseChoice {
-    /// What makes `singularlyRun` tasks twins: one queue, equal data.
-    struct Twin: Hashable {
+    /// What makes a `singularlyRun` task's twins: one queue, equal data.
+    struct Twin {
         let queue: String
         let dataKey: Int64
         let data: String
@@ -123,8 +123,6 @@ private struct LeaseChoice {
 
     let limit: Int
     var seqs: [Int64] = []
-    /// The chosen `singularlyRun` tasks: none of their twins may be chosen with them.
-    var singular: Set<Twin> = []
 
     var isFull: Bool { seqs.count >= limit }
 }

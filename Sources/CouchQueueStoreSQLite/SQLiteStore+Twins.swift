@@ -25,24 +25,27 @@ extension SQLiteStore {
     static func waitingTwin(
         _ db: Database, _ twins: TwinRegistry, queue: String, owner: String?, data: String, dataKey: Int64
     ) throws -> (id: String, runAt: Double)? {
-        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { state, taskOwner in
+        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { _, state, taskOwner in
             state == TaskState.queued.rawValue && taskOwner == owner
         }
     }
 
-    /// Whether a twin of `data` in `queue` is started.
-    static func hasStartedTwin(_ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String) throws -> Bool {
-        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { state, _ in
-            state == TaskState.started.rawValue
+    /// Whether a twin of `data` in `queue` is started, or is among `starting`: the tasks a
+    /// lease has chosen so far, which it starts all at once.
+    static func hasStartedTwin(
+        _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String, starting: [Int64]
+    ) throws -> Bool {
+        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { seq, state, _ in
+            state == TaskState.started.rawValue || starting.contains(seq)
         } != nil
     }
 
     /// The oldest candidate whose row holds this queue and data and passes `matching` (its
-    /// stored state and owner). Candidates whose row is gone or finished leave the registry
+    /// seq, stored state and owner). Candidates whose row is gone or finished leave the registry
     /// as the batch commits; live rows of another queue or data under the same key stay.
     private static func firstLiveTwin(
         _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String,
-        matching: (_ state: String, _ owner: String?) -> Bool
+        matching: (_ seq: Int64, _ state: String, _ owner: String?) -> Bool
     ) throws -> (id: String, runAt: Double)? {
         let candidates = twins.candidates(queue: queue, dataKey: dataKey)
         guard !candidates.isEmpty else { return nil }  // most data has no twin
@@ -54,7 +57,7 @@ extension SQLiteStore {
             let candidate =
                 try ColumnCursor.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
                     guard row[0] as Bool else { return .gone }
-                    return row[1] && matching(row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
+                    return row[1] && matching(seq, row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
                 } ?? .gone
             switch candidate {
             case .gone: twins.remove(seq: seq, queue: queue, dataKey: dataKey)

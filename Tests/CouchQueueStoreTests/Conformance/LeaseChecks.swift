@@ -94,6 +94,18 @@ enum LeaseChecks {
             #expect(try await f.lease(worker, limit: 10).map(\.id) == [later])
             #expect(try await f.lease(worker, limit: 10).isEmpty)
         },
+        // A plain task is a twin too: a `singularlyRun` task with its queue and data is held
+        // back when both would be leased at once, as it is when the plain one was leased first.
+        StoreCheck("severalLeasedAtOnceHoldBackASingularlyRunTaskBehindAPlainTwin") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let plain = try await f.publish(["a"], data: #"{"x":1}"#)[0].id
+            let singular = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            let other = try await f.publish(["a"], data: #"{"x":2}"#)[0].id
+            #expect(try await f.lease(worker, limit: 3).map(\.id) == [plain, other])
+            try await f.finish(worker, plain)
+            #expect(try await f.lease(worker, limit: 3).map(\.id) == [singular])
+        },
         StoreCheck("leaseByUnknownWorkerIsRefused") { store in
             await expectStoreError(.workerNotFound) { _ = try await F(store).lease("w_nobody") }
         },
