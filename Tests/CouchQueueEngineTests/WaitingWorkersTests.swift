@@ -10,7 +10,7 @@ import Testing
         waiting.wake(["q"], at: clock.now + 5)
         // Far enough off that a slow start (a busy machine) cannot reach it first.
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        async let woken: Void = waiting.wait(for: ["q"], until: deadline)
+        async let woken: Void = waiting.wait(for: ["q"], until: deadline, unlessWokenSince: waiting.ticket(for: ["q"]))
         while waiting.parkedCount == 0 { try await Task.sleep(for: .milliseconds(10)) }  // parked before the time comes
         clock.advance(5.1)  // within a tick after the due time
         await woken
@@ -24,16 +24,16 @@ import Testing
         let waiting = WaitingWorkers(now: { 0 })
         let client = ClientPresence()
         let waiter = Task {
-            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: ["q"])) }
         }
         while waiting.parkedCount == 0 { await Task.yield() }
         client.leave()
-        try await returns(waiter)
+        try await returns(waiter, of: waiting)
         #expect(waiting.parkedCount == 0)
         let leftBefore = Task {
-            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600))) }
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: ["q"])) }
         }
-        try await returns(leftBefore)
+        try await returns(leftBefore, of: waiting)
         #expect(waiting.parkedCount == 0)
     }
 
@@ -44,28 +44,53 @@ import Testing
         var waiters: [Task<Void, Never>] = []
         for (position, name) in ["first", "second", "third"].enumerated() {
             waiters.append(Task {
-                await waiting.wait(for: ["q", "w-\(name)"], until: .now.advanced(by: .seconds(600)))
+                let keys = ["q", "w-\(name)"]
+                await waiting.wait(for: keys, until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: keys))
                 woken.append(name)
             })
             while waiting.parkedCount <= position { await Task.yield() }
         }
         waiting.wakeOne(["q"])
-        try await returns(waiters[0])
+        try await returns(waiters[0], of: waiting)
         #expect(woken.names == ["first"] && waiting.parkedCount == 2)
         waiting.wakeOne(["w-third", "q"])
-        try await returns(waiters[1])
-        try await returns(waiters[2])
+        try await returns(waiters[1], of: waiting)
+        try await returns(waiters[2], of: waiting)
         #expect(Set(woken.names) == ["first", "second", "third"] && waiting.parkedCount == 0)
         waiting.wakeAll()
     }
 
-    /// Fails, instead of hanging, when `waiter` was not woken.
-    private func returns(_ waiter: Task<Void, Never>) async throws {
+    /// A wake-up that found nobody while a lease was finding nothing (the task being stored
+    /// meanwhile) keeps that lease's worker from parking: it leases again instead of sleeping
+    /// through it. Before the worker's keys are known, any such wake-up counts; after, only
+    /// those of its keys, or a worker would lease again and again while other queues are busy.
+    @Test func aWakeUpThatFoundNobodySinceTheTicketKeepsTheWaiterFromParking() async throws {
+        let waiting = WaitingWorkers(now: { 0 })
+        let keys = ["q", "w"]
+        let farOff = ContinuousClock.now.advanced(by: .seconds(600))
+        let beforeKeysKnown = waiting.ticket(for: nil)
+        let ticket = waiting.ticket(for: keys)
+        waiting.wakeOne(["q"])
+        try await returns(Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: ticket) }, of: waiting)
+        try await returns(Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: beforeKeysKnown) }, of: waiting)
+        let untouched = waiting.ticket(for: keys)
+        let other = (0...).lazy.map { "other-\($0)" }.first { !keys.map(WaitingWorkers.slot).contains(WaitingWorkers.slot($0)) }!
+        waiting.wakeOne([other])
+        let parks = Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: untouched) }
+        while waiting.parkedCount == 0 { await Task.yield() }
+        waiting.wakeAll()
+        try await returns(parks, of: waiting)
+    }
+
+    /// Fails, instead of hanging, when `waiter` was not woken: after 20 s every waiter of
+    /// `waiting` is woken, which lets the group end.
+    private func returns(_ waiter: Task<Void, Never>, of waiting: WaitingWorkers) async throws {
         let returned = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await waiter.value; return true }
             group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
             let first = await group.next()!
             group.cancelAll()
+            if !first { waiting.wakeAll() }
             return first
         }
         try #require(returned, "the waiter was not woken")

@@ -13,6 +13,7 @@ extension QueueEngine {
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
         while true {
+            let ticket = waitingWorkers.ticket(for: keys)
             let tasks: [QueueTask]
             do {
                 tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
@@ -28,7 +29,7 @@ extension QueueEngine {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }
             let recheck = clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000)))
-            await waitingWorkers.wait(for: keys!, until: min(deadline, recheck))
+            await waitingWorkers.wait(for: keys!, until: min(deadline, recheck), unlessWokenSince: ticket)
             if ClientPresence.current?.isGone == true {
                 waitingWorkers.wakeOne(keys!)  // in case this wait was woken for a task
                 return []

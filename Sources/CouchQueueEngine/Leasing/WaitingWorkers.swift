@@ -9,7 +9,18 @@ import Synchronization
 /// (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
 /// `run()` checks deadlines and due times on a short tick, so that nothing needs a timer of
 /// its own. On shutdown every waiter is woken and no new one parks.
+///
+/// A wake-up that comes while a worker is between its empty lease and parking would find
+/// nobody; each lease therefore takes a `WakeTicket` first, and does not park if a wake-up of
+/// its keys found nobody since: it leases again.
 public final class WaitingWorkers: Service, Sendable {
+    /// What a lease has seen of the wake-ups that found no waiter, taken before it leases.
+    /// Before a worker's first lease its keys are not known yet: then any such wake-up counts.
+    struct WakeTicket {
+        fileprivate let keys: [String]?
+        fileprivate let missed: UInt64
+    }
+
     private struct Waiter {
         let keys: [String]
         let deadline: ContinuousClock.Instant
@@ -21,6 +32,25 @@ public final class WaitingWorkers: Service, Sendable {
         var dueWakeups: DueWakeups
         var nextID: UInt64 = 0
         var closed = false
+        /// Wake-ups that found no waiter, counted per key in a fixed number of slots (keys
+        /// sharing one only cost a lease that was not needed), and in all.
+        var missedBySlot = [UInt64](repeating: 0, count: 1024)
+        var missedInAll: UInt64 = 0
+        var wokeAll: UInt64 = 0
+
+        func missed(_ keys: [String]?) -> UInt64 {
+            guard let keys else { return missedInAll }
+            return keys.reduce(wokeAll) { $0 &+ missedBySlot[WaitingWorkers.slot($1)] }
+        }
+
+        mutating func recordMissed(_ key: String) {
+            missedBySlot[WaitingWorkers.slot(key)] &+= 1
+            missedInAll &+= 1
+        }
+    }
+
+    static func slot(_ key: String) -> Int {
+        Int(UInt(bitPattern: key.hashValue) % 1024)
     }
 
     private let state: Mutex<State>
@@ -32,9 +62,15 @@ public final class WaitingWorkers: Service, Sendable {
         state = Mutex(State(dueWakeups: DueWakeups(resolution: Self.tickSeconds)))
     }
 
+    /// Taken before a lease that may wait; `keys` as far as known.
+    func ticket(for keys: [String]?) -> WakeTicket {
+        WakeTicket(keys: keys, missed: state.withLock { $0.missed(keys) })
+    }
+
     /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the request's
-    /// client leaves (`ClientPresence.current`).
-    func wait(for keys: [String], until deadline: ContinuousClock.Instant) async {
+    /// client leaves (`ClientPresence.current`); at once if a wake-up of `keys` found nobody
+    /// since `ticket` was taken.
+    func wait(for keys: [String], until deadline: ContinuousClock.Instant, unlessWokenSince ticket: WakeTicket) async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -44,7 +80,7 @@ public final class WaitingWorkers: Service, Sendable {
         client?.onLeave { self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume() }
         await withCheckedContinuation { continuation in
             let parked = state.withLock { state -> Bool in
-                guard !state.closed, client?.isGone != true else { return false }
+                guard !state.closed, client?.isGone != true, state.missed(ticket.keys) == ticket.missed else { return false }
                 state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
                 return true
             }
@@ -57,6 +93,9 @@ public final class WaitingWorkers: Service, Sendable {
     func wake(_ keys: [String]) {
         guard !keys.isEmpty else { return }
         let keySet = Set(keys)
+        state.withLock { state in
+            for key in keys { state.recordMissed(key) }
+        }
         resume { waiter in waiter.keys.contains(where: keySet.contains) }
     }
 
@@ -69,7 +108,10 @@ public final class WaitingWorkers: Service, Sendable {
         let woken = state.withLock { state -> [Waiter] in
             var woken: [Waiter] = []
             for key in keys {
-                guard let id = state.waiters.lazy.filter({ $0.value.keys.contains(key) }).map(\.key).min() else { continue }
+                guard let id = state.waiters.lazy.filter({ $0.value.keys.contains(key) }).map(\.key).min() else {
+                    state.recordMissed(key)
+                    continue
+                }
                 woken.append(state.waiters.removeValue(forKey: id)!)
             }
             return woken
@@ -83,6 +125,10 @@ public final class WaitingWorkers: Service, Sendable {
     }
 
     func wakeAll() {
+        state.withLock { state in
+            state.wokeAll &+= 1
+            state.missedInAll &+= 1
+        }
         resume { _ in true }
     }
 
