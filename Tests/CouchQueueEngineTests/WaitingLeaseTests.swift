@@ -72,6 +72,26 @@ import Testing
         try await h.close()
     }
 
+    /// A connection closed before its call is served leases nothing: the task would stay
+    /// started for nobody until its lease ran out. Its report is still recorded.
+    @Test func aClosedConnectionLeasesNothingButItsReportIsRecorded() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        for n in 0..<2 { _ = try await h.engine.publish(Publication(publisher: "tests", data: .object(["n": .string("\(n)")]))) }
+        let held = try #require(try await h.engine.lease(workerId: worker).first)
+        let gone = ClientPresence()
+        gone.disconnect()
+        try await ClientPresence.$current.withValue(gone) {
+            #expect(try await h.engine.lease(workerId: worker, wait: 5).isEmpty)
+            let finished = try await h.engine.finish(
+                workerId: worker, TaskReport(taskId: held.id, outcome: .success), thenLease: NextLease(wait: 5))
+            #expect(finished.task.state == .succeeded && finished.next.isEmpty)
+        }
+        #expect(try await h.engine.lease(workerId: worker).count == 1, "the other task is still waiting")
+        try await h.close()
+    }
+
     /// Waits until `count` leases are parked.
     private func parked(_ count: Int, _ h: EngineHarness) async throws {
         let clock = ContinuousClock()

@@ -1,14 +1,21 @@
 import Synchronization
 
 /// Whether the client that made a request is still connected. The HTTP layer sets one for
-/// each request (`current`, a task-local) and marks it gone when the connection closes; a
-/// lease parked for that request then stops waiting, so that it takes no task for nobody, and
-/// costly matching not yet begun is skipped (`CostlyMatching`). Nothing else reacts: work the
-/// request began is finished and answered as usual.
+/// each request (`current`, a task-local) and marks it gone when the connection closes, or
+/// its sending side; a lease parked for that request then stops waiting, so that it takes no
+/// task for nobody, and costly matching not yet begun is skipped (`CostlyMatching`). Once the
+/// connection has closed (`disconnect`), no lease is begun for the request either. Nothing
+/// else reacts: work the request began is finished and answered as usual.
 public final class ClientPresence: Sendable {
     @TaskLocal public static var current: ClientPresence?
 
-    private let state = Mutex<(gone: Bool, onLeave: (@Sendable () -> Void)?)>((false, nil))
+    private struct State {
+        var gone = false
+        var disconnected = false
+        var onLeave: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
@@ -22,7 +29,14 @@ public final class ClientPresence: Sendable {
         onLeave?()
     }
 
+    /// The connection has closed: the client has gone, and no answer can reach it.
+    public func disconnect() {
+        state.withLock { $0.disconnected = true }
+        leave()
+    }
+
     var isGone: Bool { state.withLock { $0.gone } }
+    var isDisconnected: Bool { state.withLock { $0.disconnected } }
 
     /// Runs `action` when the client leaves, at once if it has; nil forgets an earlier one.
     func onLeave(_ action: (@Sendable () -> Void)?) {

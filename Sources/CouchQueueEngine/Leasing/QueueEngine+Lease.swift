@@ -5,7 +5,9 @@ import Logging
 extension QueueEngine {
     /// Hands the worker its next tasks, up to `limit`. With `wait`, an empty answer is held
     /// back until a task arrives for the worker or the wait runs out (capped by `maxLeaseWait`).
-    /// A wait whose client has gone leases nothing more: nobody would receive it.
+    /// A call whose connection has closed leases nothing: nobody would receive the task, which
+    /// would stay started until its lease ran out. A wait whose client has gone (or closed
+    /// its sending side) leases nothing more.
     public func lease(workerId: String, wait: Double? = nil, limit: Int = 1) async throws -> [QueueTask] {
         try validate(wait: wait)
         let clock = ContinuousClock()
@@ -13,6 +15,10 @@ extension QueueEngine {
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
         while true {
+            if ClientPresence.current?.isDisconnected == true {
+                if let keys { waitingWorkers.wakeOne(keys) }  // in case this wait was woken for a task
+                return []
+            }
             let ticket = waitingWorkers.ticket(for: keys)
             let tasks: [QueueTask]
             do {
@@ -39,12 +45,14 @@ extension QueueEngine {
 
     /// Records a run's outcome (`POST /task`). With `next`, the worker's next tasks are leased
     /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.
+    /// A report whose connection has closed is recorded, and nothing leased.
     public func finish(workerId: String, _ report: TaskReport, thenLease next: NextLease? = nil) async throws -> FinishedTask {
         try validate(report)
         try validate(wait: next?.wait)
         let now = self.now
+        let leaseNow = ClientPresence.current?.isDisconnected == true ? nil : next
         let finished = try await store.finishTask(
-            finishParams(report, of: workerId, now: now), thenLease: next.map { leaseParams(workerId, $0.limit, now: now) })
+            finishParams(report, of: workerId, now: now), thenLease: leaseNow.map { leaseParams(workerId, $0.limit, now: now) })
         wakeWorkers(after: finished.task)
         guard let next, finished.next.isEmpty, (next.wait ?? 0) > 0 else { return finished }
         return FinishedTask(task: finished.task, next: await leaseAfterReport(workerId: workerId, next))

@@ -180,7 +180,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        client?.leave()
+        client?.disconnect()
         context.fireChannelInactive()
     }
 
