@@ -52,6 +52,29 @@ import Testing
         try await h.close()
     }
 
+    /// The twins of a finished scope `all` copy are other workers' copies: the worker whose
+    /// copy was held back is woken, not only the queue's longest waiter, who has none.
+    @Test func aWorkerWhoseCopyWaitedBehindAStartedTwinIsWokenByItsReport() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let (first, second) = (try await h.engine.registerWorker(queues: ["q"]).workerId, try await h.engine.registerWorker(queues: ["q"]).workerId)
+        var copies = Publication(publisher: "tests", data: .object(["x": .string("1")]))
+        (copies.scope, copies.singularlyRun) = (.all, true)
+        _ = try await h.engine.publish(copies)
+        let running = try #require(try await h.engine.lease(workerId: first).first)
+        let latecomer = try await h.engine.registerWorker(queues: ["q"]).workerId
+        async let nothing = h.engine.lease(workerId: latecomer, wait: 5)
+        try await parked(1, h)
+        async let heldBack = h.engine.lease(workerId: second, wait: 20)
+        try await parked(2, h)
+        let reported = ContinuousClock.now
+        _ = try await h.engine.finish(workerId: first, TaskReport(taskId: running.id, outcome: .success))
+        #expect(try await heldBack.count == 1)
+        #expect(ContinuousClock.now - reported < .seconds(10), "woken by the report, not by its wait running out")
+        #expect(try await nothing.isEmpty, "the latecomer has no copy")
+        try await h.close()
+    }
+
     @Test func aLeaseThatFailsAfterTheReportAnswersNoNextTask() async throws {
         let h = try harness()
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)

@@ -77,9 +77,16 @@ extension QueueEngine {
     }
 
     /// After a report: a re-enqueued task waits again, and a finished `singularlyRun` one lets
-    /// a twin held back behind it go. One worker waiting may take it.
+    /// a twin held back behind it go. One worker waiting may take it; but the twins of a scope
+    /// `all` copy are other workers' copies, which only their owners can take: every worker
+    /// waiting on the queue is woken.
     private func wakeWorkers(after reported: QueueTask) {
-        if let key = StoreRules.keyFreed(by: reported) { waitingWorkers.wakeOne([key]) }
+        guard let key = StoreRules.keyFreed(by: reported) else { return }
+        if reported.state != .queued, reported.scope == .all {
+            waitingWorkers.wake([key])
+        } else {
+            waitingWorkers.wakeOne([key])
+        }
     }
 
     /// The reports are recorded: a lease that fails after them (the worker deleted meanwhile,
