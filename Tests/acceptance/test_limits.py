@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from support.client import Client, assert_error, uid
-from support.rawhttp import connect, read_response, request_head, send_tolerant
+from support.rawhttp import connect, read_response, request_head, send_tolerant, unread_large_lease
 
 MIB = 1024 * 1024
 
@@ -359,20 +359,8 @@ def test_a_request_begun_while_its_answers_were_unread_is_read_on_once_they_are(
     """The server stops reading while a client leaves its answers unread; a request whose head
     arrived meanwhile has the rest of its body read once the client has read them, instead of
     being cut off by the body timeout."""
-    import socket
-
     srv = make_server(extra_args=["--body-limit", str(8 * MIB), "--body-timeout", "20"])
-    c = Client(srv)
-    topic = c.topic("unread")
-    worker = c.register(topic.queue)
-    # An answer larger than the kernel's largest send buffer (4 MiB): the server holds the rest.
-    c.publish_one(topic.data(blob="x" * (6 * MIB)))
-    c.close()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((srv.host, srv.port))
-    sock.sendall(f"GET /task?workerId={worker} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    time.sleep(1)
+    sock, topic = unread_large_lease(srv, 6 * MIB)
     body = json.dumps({"publisher": "acceptance", "data": topic.data(n=2)}).encode()
     sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])

@@ -233,21 +233,10 @@ def test_a_request_whose_body_stalls_does_not_hold_shutdown_up(make_server):
 def test_an_answer_still_being_sent_is_sent_in_full_on_shutdown(make_server):
     """SIGTERM closes an idle connection only behind the answer it was written and has not yet
     sent (here one larger than the kernel's largest send buffer, to a client slow to read it)."""
-    import socket
-
-    from support.rawhttp import read_response
+    from support.rawhttp import read_response, unread_large_lease
 
     srv = make_server(extra_args=["--body-limit", str(8 * 1024 * 1024)])
-    c = Client(srv)
-    topic = c.topic("sending")
-    worker = c.register(topic.queue)
-    c.publish_one(topic.data(blob="x" * (6 * 1024 * 1024)))
-    c.close()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((srv.host, srv.port))
-    sock.sendall(f"GET /task?workerId={worker} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    time.sleep(1)
+    sock, _ = unread_large_lease(srv, 6 * 1024 * 1024)
     srv.proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     leased = read_response(sock, timeout=20)

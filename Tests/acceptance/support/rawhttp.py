@@ -127,3 +127,23 @@ def request_head(method, path, server, headers):
     lines = [f"{method} {path} HTTP/1.1", f"Host: {server.host}:{server.port}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def unread_large_lease(server, size):
+    """A connection that has asked for a task whose data is `size` bytes and reads nothing
+    yet (a 4 KiB receive buffer): over the kernel's largest send buffer (4 MiB), the rest of
+    the answer waits in the server. Its server needs a body limit over `size`. Answers the
+    socket and the topic of the task's queue."""
+    from support.client import Client
+
+    c = Client(server)
+    topic = c.topic("unread")
+    worker = c.register(topic.queue)
+    c.publish_one(topic.data(blob="x" * size))
+    c.close()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((server.host, server.port))
+    sock.sendall(f"GET /task?workerId={worker} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    time.sleep(1)
+    return sock, topic
