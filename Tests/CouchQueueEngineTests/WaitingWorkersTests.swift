@@ -11,7 +11,7 @@ import Testing
         // Far enough off that a slow start (a busy machine) cannot reach it first.
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
         async let woken: Void = waiting.wait(for: ["q"], until: deadline, unlessWokenSince: waiting.ticket(for: ["q"]))
-        while waiting.parkedCount == 0 { try await Task.sleep(for: .milliseconds(10)) }  // parked before the time comes
+        try await parked(1, in: waiting)  // before the time comes
         clock.advance(5.1)  // within a tick after the due time
         await woken
         #expect(ContinuousClock.now < deadline, "woken by the due time, not by its deadline")
@@ -26,7 +26,7 @@ import Testing
         let waiter = Task {
             await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: ["q"])) }
         }
-        while waiting.parkedCount == 0 { await Task.yield() }
+        try await parked(1, in: waiting)
         client.leave()
         try await returns(waiter, of: waiting)
         #expect(waiting.parkedCount == 0)
@@ -48,7 +48,7 @@ import Testing
                 await waiting.wait(for: keys, until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: keys))
                 woken.append(name)
             })
-            while waiting.parkedCount <= position { await Task.yield() }
+            try await parked(position + 1, in: waiting)
         }
         waiting.wakeOne(["q"])
         try await returns(waiters[0], of: waiting)
@@ -77,9 +77,18 @@ import Testing
         let other = (0...).lazy.map { "other-\($0)" }.first { !keys.map(WaitingWorkers.slot).contains(WaitingWorkers.slot($0)) }!
         waiting.wakeOne([other])
         let parks = Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: untouched) }
-        while waiting.parkedCount == 0 { await Task.yield() }
+        try await parked(1, in: waiting)
         waiting.wakeAll()
         try await returns(parks, of: waiting)
+    }
+
+    /// Waits until `count` waiters are parked; fails after 20 s.
+    private func parked(_ count: Int, in waiting: WaitingWorkers) async throws {
+        let giveUp = ContinuousClock.now.advanced(by: .seconds(20))
+        while waiting.parkedCount < count {
+            try #require(ContinuousClock.now < giveUp, "\(count) waiters never parked")
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Fails, instead of hanging, when `waiter` was not woken: after 20 s every waiter of

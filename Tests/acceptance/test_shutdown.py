@@ -1,6 +1,7 @@
 """Clean shutdown: SIGTERM and SIGINT make the server exit with status 0; an in-flight
 long-poll still gets its answer; acknowledged work survives a clean stop and restart."""
 
+import json
 import os
 import signal
 import threading
@@ -232,16 +233,24 @@ def test_a_request_whose_body_stalls_does_not_hold_shutdown_up(make_server):
 
 def test_an_answer_still_being_sent_is_sent_in_full_on_shutdown(make_server):
     """SIGTERM closes an idle connection only behind the answer it was written and has not yet
-    sent (here one larger than the kernel's largest send buffer, to a client slow to read it)."""
+    sent (here one larger than the kernel's largest send buffer, to a client slow to read it).
+    A request sent meanwhile is not served: the connection closes after that answer."""
     from support.rawhttp import read_response, unread_large_lease
 
     srv = make_server(extra_args=["--body-limit", str(8 * 1024 * 1024)])
-    sock, _ = unread_large_lease(srv, 6 * 1024 * 1024)
+    sock, topic = unread_large_lease(srv, 6 * 1024 * 1024)
     srv.proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
+    body = json.dumps({"publisher": "acceptance", "data": topic.data(n=2)}).encode()
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     leased = read_response(sock, timeout=20)
-    sock.close()
     assert leased.status == 200, leased
     assert len(leased.body_bytes) == int(leased.headers["content-length"]), "the answer was cut off"
     assert leased.body["task"]["data"]["blob"] == "x" * (6 * 1024 * 1024)
+    sock.settimeout(10)
+    assert sock.recv(65536) == b"", "a request sent after SIGTERM was answered"
+    sock.close()
     assert srv.proc.wait(timeout=15) == 0
+    srv.restart()
+    assert Client(srv).queue_status(topic.queue)["length"] == 0, "a request sent after SIGTERM was served"

@@ -32,8 +32,9 @@ public final class WaitingWorkers: Service, Sendable {
         var dueWakeups: DueWakeups
         var nextID: UInt64 = 0
         var closed = false
-        /// Wake-ups that found no waiter, counted per key in a fixed number of slots (keys
-        /// sharing one only cost a lease that was not needed), and in all.
+        /// Wake-ups that may have found no waiter, counted per key in a fixed number of slots
+        /// (keys sharing one only cost a lease that was not needed), and in all: those of
+        /// `wakeOne` that found none, every `wake` of all a key's waiters, and `wakeAll`.
         var missedBySlot = [UInt64](repeating: 0, count: 1024)
         var missedInAll: UInt64 = 0
         var wokeAll: UInt64 = 0

@@ -16,7 +16,7 @@ import NIOHTTPTypesHTTP1
 ///   channel is writable): one that only sends would otherwise pile answers up in memory.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes once the answers
 ///   it was written have been sent, unless a request is being answered, and then after its
-///   answer; requests pipelined behind it are not served.
+///   answer; nothing more is read, and requests pipelined behind it are not served.
 /// - What does not parse as HTTP is answered `400` (a head past `headLimits`, `431`) and the
 ///   connection closed, after the answers to the requests before it.
 /// - A request without exactly one valid `Host` (`HostHeader`) is refused with 400 as soon as
@@ -81,6 +81,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case .end where readingUpgrade: lastRequest = .upgrade
         default: break
         }
+        if quiescing, !state.isResponding { return }  // closing: nothing more is served
         if state.isResponding || !pipelined.isEmpty {
             pipelined.append(part)
             if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
@@ -96,7 +97,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if pipelineIsFull || lastRequest != nil || !context.channel.isWritable {
+        if pipelineIsFull || lastRequest != nil || quiescing || !context.channel.isWritable {
             heldRead = true
         } else {
             context.read()
@@ -202,7 +203,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     /// Once the client has read enough of what was written (`channelWritabilityChanged`).
     private func servePipelined(context: ChannelHandlerContext) {
-        guard context.channel.isWritable else { return }
+        guard context.channel.isWritable, !quiescing else { return }
         while let part = pipelined.popFirst() {
             if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
             handle(part, context: context)
@@ -222,7 +223,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     /// request being received (its body held back while the channel was not writable) needs it
     /// as much as one to come.
     private func resumeReading(context: ChannelHandlerContext) {
-        guard heldRead, !pipelineIsFull, lastRequest == nil, context.channel.isWritable else { return }
+        guard heldRead, !pipelineIsFull, lastRequest == nil, !quiescing, context.channel.isWritable else { return }
         heldRead = false
         context.read()
     }
