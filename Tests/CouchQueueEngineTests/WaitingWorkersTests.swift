@@ -10,7 +10,7 @@ import Testing
         waiting.wake(["q"], at: clock.now + 5)
         // Far enough off that a slow start (a busy machine) cannot reach it first.
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        async let woken: Void = waiting.wait(for: ["q"], until: deadline, unlessWokenSince: waiting.ticket(for: ["q"]))
+        async let woken: Void = waiting.wait(for: ["q"], until: deadline, unlessWokenSince: waiting.ticket())
         try await parked(1, in: waiting)  // before the time comes
         clock.advance(5.1)  // within a tick after the due time
         await woken
@@ -24,14 +24,14 @@ import Testing
         let waiting = WaitingWorkers(now: { 0 })
         let client = ClientPresence()
         let waiter = Task {
-            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: ["q"])) }
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket()) }
         }
         try await parked(1, in: waiting)
         client.leave()
         try await returns(waiter, of: waiting)
         #expect(waiting.parkedCount == 0)
         let leftBefore = Task {
-            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: ["q"])) }
+            await ClientPresence.$current.withValue(client) { await waiting.wait(for: ["q"], until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket()) }
         }
         try await returns(leftBefore, of: waiting)
         #expect(waiting.parkedCount == 0)
@@ -45,7 +45,7 @@ import Testing
         for (position, name) in ["first", "second", "third"].enumerated() {
             waiters.append(Task {
                 let keys = ["q", "w-\(name)"]
-                await waiting.wait(for: keys, until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket(for: keys))
+                await waiting.wait(for: keys, until: .now.advanced(by: .seconds(600)), unlessWokenSince: waiting.ticket())
                 woken.append(name)
             })
             try await parked(position + 1, in: waiting)
@@ -62,18 +62,16 @@ import Testing
 
     /// A wake-up that found nobody while a lease was finding nothing (the task being stored
     /// meanwhile) keeps that lease's worker from parking: it leases again instead of sleeping
-    /// through it. Before the worker's keys are known, any such wake-up counts; after, only
-    /// those of its keys, or a worker would lease again and again while other queues are busy.
+    /// through it. Only wake-ups of its own keys count (the ticket is taken before they are
+    /// known), or a worker would lease again while other queues are busy.
     @Test func aWakeUpThatFoundNobodySinceTheTicketKeepsTheWaiterFromParking() async throws {
         let waiting = WaitingWorkers(now: { 0 })
         let keys = ["q", "w"]
         let farOff = ContinuousClock.now.advanced(by: .seconds(600))
-        let beforeKeysKnown = waiting.ticket(for: nil)
-        let ticket = waiting.ticket(for: keys)
+        let ticket = waiting.ticket()
         waiting.wakeOne(["q"])
         try await returns(Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: ticket) }, of: waiting)
-        try await returns(Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: beforeKeysKnown) }, of: waiting)
-        let untouched = waiting.ticket(for: keys)
+        let untouched = waiting.ticket()
         let other = (0...).lazy.map { "other-\($0)" }.first { !keys.map(WaitingWorkers.slot).contains(WaitingWorkers.slot($0)) }!
         waiting.wakeOne([other])
         let parks = Task { await waiting.wait(for: keys, until: farOff, unlessWokenSince: untouched) }

@@ -19,7 +19,7 @@ extension QueueEngine {
                 if let keys { waitingWorkers.wakeOne(keys) }  // in case this wait was woken for a task
                 return []
             }
-            let ticket = waitingWorkers.ticket(for: keys)
+            let ticket = waitSeconds > 0 ? waitingWorkers.ticket() : nil
             let tasks: [QueueTask]
             do {
                 tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
@@ -30,7 +30,7 @@ extension QueueEngine {
             // Woken for one task, this worker may have taken another (of a queue it prefers)
             // or none: passing the wake-up on lets another waiter look for what is left.
             if let keys, !tasks.isEmpty { waitingWorkers.wakeOne(keys) }
-            guard tasks.isEmpty, clock.now < deadline, !waitingWorkers.isClosed else { return tasks }
+            guard tasks.isEmpty, clock.now < deadline, !waitingWorkers.isClosed, let ticket else { return tasks }
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }

@@ -14,11 +14,12 @@ import Synchronization
 /// nobody; each lease therefore takes a `WakeTicket` first, and does not park if a wake-up of
 /// its keys found nobody since: it leases again.
 public final class WaitingWorkers: Service, Sendable {
-    /// What a lease has seen of the wake-ups that found no waiter, taken before it leases.
-    /// Before a worker's first lease its keys are not known yet: then any such wake-up counts.
+    /// What a lease has seen of the wake-ups that found no waiter, taken before it leases: the
+    /// counts of every slot (a copy-on-write share of them), since a worker's keys are not
+    /// known before its first lease.
     struct WakeTicket {
-        fileprivate let keys: [String]?
-        fileprivate let missed: UInt64
+        fileprivate let missedBySlot: [UInt64]
+        fileprivate let wokeAll: UInt64
     }
 
     private struct Waiter {
@@ -33,20 +34,18 @@ public final class WaitingWorkers: Service, Sendable {
         var nextID: UInt64 = 0
         var closed = false
         /// Wake-ups that may have found no waiter, counted per key in a fixed number of slots
-        /// (keys sharing one only cost a lease that was not needed), and in all: those of
-        /// `wakeOne` that found none, every `wake` of all a key's waiters, and `wakeAll`.
+        /// (keys sharing one only cost a lease that was not needed): those of `wakeOne` that
+        /// found none and every `wake` of all a key's waiters; and the `wakeAll`s.
         var missedBySlot = [UInt64](repeating: 0, count: 1024)
-        var missedInAll: UInt64 = 0
         var wokeAll: UInt64 = 0
 
-        func missed(_ keys: [String]?) -> UInt64 {
-            guard let keys else { return missedInAll }
-            return keys.reduce(wokeAll) { $0 &+ missedBySlot[WaitingWorkers.slot($1)] }
+        func missedAny(of keys: [String], since ticket: WakeTicket) -> Bool {
+            wokeAll != ticket.wokeAll
+                || keys.contains { missedBySlot[WaitingWorkers.slot($0)] != ticket.missedBySlot[WaitingWorkers.slot($0)] }
         }
 
         mutating func recordMissed(_ key: String) {
             missedBySlot[WaitingWorkers.slot(key)] &+= 1
-            missedInAll &+= 1
         }
     }
 
@@ -63,9 +62,9 @@ public final class WaitingWorkers: Service, Sendable {
         state = Mutex(State(dueWakeups: DueWakeups(resolution: Self.tickSeconds)))
     }
 
-    /// Taken before a lease that may wait; `keys` as far as known.
-    func ticket(for keys: [String]?) -> WakeTicket {
-        WakeTicket(keys: keys, missed: state.withLock { $0.missed(keys) })
+    /// Taken before a lease that may wait.
+    func ticket() -> WakeTicket {
+        state.withLock { WakeTicket(missedBySlot: $0.missedBySlot, wokeAll: $0.wokeAll) }
     }
 
     /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the request's
@@ -81,7 +80,7 @@ public final class WaitingWorkers: Service, Sendable {
         client?.onLeave { self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume() }
         await withCheckedContinuation { continuation in
             let parked = state.withLock { state -> Bool in
-                guard !state.closed, client?.isGone != true, state.missed(ticket.keys) == ticket.missed else { return false }
+                guard !state.closed, client?.isGone != true, !state.missedAny(of: keys, since: ticket) else { return false }
                 state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
                 return true
             }
@@ -126,10 +125,7 @@ public final class WaitingWorkers: Service, Sendable {
     }
 
     func wakeAll() {
-        state.withLock { state in
-            state.wokeAll &+= 1
-            state.missedInAll &+= 1
-        }
+        state.withLock { $0.wokeAll &+= 1 }
         resume { _ in true }
     }
 
