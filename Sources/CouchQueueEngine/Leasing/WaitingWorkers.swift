@@ -14,11 +14,10 @@ import Synchronization
 /// nobody; each lease therefore takes a `WakeTicket` first, and does not park if a wake-up of
 /// its keys found nobody since: it leases again.
 public final class WaitingWorkers: Service, Sendable {
-    /// What a lease has seen of the wake-ups that found no waiter, taken before it leases: the
-    /// counts of every slot (a copy-on-write share of them), since a worker's keys are not
-    /// known before its first lease.
+    /// Where the wake-ups that found no waiter stood when a lease began. A worker's keys are
+    /// not known before its first lease: they are looked for when it parks.
     struct WakeTicket {
-        fileprivate let missedBySlot: [UInt64]
+        fileprivate let missed: UInt64
         fileprivate let wokeAll: UInt64
     }
 
@@ -33,25 +32,30 @@ public final class WaitingWorkers: Service, Sendable {
         var dueWakeups: DueWakeups
         var nextID: UInt64 = 0
         var closed = false
-        /// Wake-ups that may have found no waiter, counted per key in a fixed number of slots
-        /// (keys sharing one only cost a lease that was not needed): those of `wakeOne` that
-        /// found none and every `wake` of all a key's waiters; and the `wakeAll`s.
-        var missedBySlot = [UInt64](repeating: 0, count: 1024)
+        /// The latest wake-ups that may have found no waiter (those of `wakeOne` that found
+        /// none, and every `wake` of all a key's waiters), as the hashes of their keys, the
+        /// oldest overwritten first; `missed` counts them all. Memory stays fixed however
+        /// many leases wait, and a lease parks moments after its ticket: it looks through few.
+        var recentMisses = [Int](repeating: 0, count: WaitingWorkers.recentMissCapacity)
+        var missed: UInt64 = 0
         var wokeAll: UInt64 = 0
 
+        /// Whether a wake-up of `keys` may have found nobody since `ticket`; when more came
+        /// than are remembered, it may have.
         func missedAny(of keys: [String], since ticket: WakeTicket) -> Bool {
-            wokeAll != ticket.wokeAll
-                || keys.contains { missedBySlot[WaitingWorkers.slot($0)] != ticket.missedBySlot[WaitingWorkers.slot($0)] }
+            guard wokeAll == ticket.wokeAll else { return true }
+            guard missed - ticket.missed <= UInt64(recentMisses.count) else { return true }
+            let hashes = Set(keys.map(\.hashValue))
+            return (ticket.missed..<missed).contains { hashes.contains(recentMisses[Int($0 % UInt64(recentMisses.count))]) }
         }
 
         mutating func recordMissed(_ key: String) {
-            missedBySlot[WaitingWorkers.slot(key)] &+= 1
+            recentMisses[Int(missed % UInt64(recentMisses.count))] = key.hashValue
+            missed += 1
         }
     }
 
-    static func slot(_ key: String) -> Int {
-        Int(UInt(bitPattern: key.hashValue) % 1024)
-    }
+    static let recentMissCapacity = 4096
 
     private let state: Mutex<State>
     private static let tickSeconds = 0.05
@@ -64,7 +68,7 @@ public final class WaitingWorkers: Service, Sendable {
 
     /// Taken before a lease that may wait.
     func ticket() -> WakeTicket {
-        state.withLock { WakeTicket(missedBySlot: $0.missedBySlot, wokeAll: $0.wokeAll) }
+        state.withLock { WakeTicket(missed: $0.missed, wokeAll: $0.wokeAll) }
     }
 
     /// Returns when one of `keys` is woken, at `deadline`, at shutdown, or when the request's
