@@ -15,7 +15,9 @@ extension QueueEngine {
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
         while true {
-            if ClientPresence.current?.isDisconnected == true {
+            // Before its first lease a call gives up only if its connection has closed; once it
+            // has waited, also if its client closed its sending side.
+            if let client = ClientPresence.current, keys == nil ? client.isDisconnected : client.isGone {
                 if let keys { waitingWorkers.wakeOne(keys) }  // in case this wait was woken for a task
                 return []
             }
@@ -36,10 +38,6 @@ extension QueueEngine {
             }
             let recheck = clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000)))
             await waitingWorkers.wait(for: keys!, until: min(deadline, recheck), unlessWokenSince: ticket)
-            if ClientPresence.current?.isGone == true {
-                waitingWorkers.wakeOne(keys!)  // in case this wait was woken for a task
-                return []
-            }
         }
     }
 

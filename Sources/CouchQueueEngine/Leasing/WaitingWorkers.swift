@@ -46,12 +46,17 @@ public final class WaitingWorkers: Service, Sendable {
             guard wokeAll == ticket.wokeAll else { return true }
             guard missed - ticket.missed <= UInt64(recentMisses.count) else { return true }
             let hashes = Set(keys.map(\.hashValue))
-            return (ticket.missed..<missed).contains { hashes.contains(recentMisses[Int($0 % UInt64(recentMisses.count))]) }
+            return (ticket.missed..<missed).contains { hashes.contains(recentMisses[position($0)]) }
         }
 
         mutating func recordMissed(_ key: String) {
-            recentMisses[Int(missed % UInt64(recentMisses.count))] = key.hashValue
+            recentMisses[position(missed)] = key.hashValue
             missed += 1
+        }
+
+        /// Where the miss numbered `count` is kept in the ring.
+        private func position(_ count: UInt64) -> Int {
+            Int(count % UInt64(recentMisses.count))
         }
     }
 
