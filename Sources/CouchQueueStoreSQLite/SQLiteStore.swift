@@ -13,6 +13,7 @@ public final class SQLiteStore: QueueStore {
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
     let leaseExpiryBound = LeaseExpiryBound()
+    let committedInterestsVersion: CommittedInterestsVersion
     private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
 
@@ -51,6 +52,7 @@ public final class SQLiteStore: QueueStore {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             try SQLiteMigrations.migrator.migrate(pool)
             try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
+            committedInterestsVersion = CommittedInterestsVersion(try pool.read(Self.storedInterestsVersion))
             let opened = try WALCheckpointer(path: path, configuration: configuration)
             checkpointer = opened
             writer = GroupCommitWriter(
