@@ -66,11 +66,11 @@ public struct APIError: Error, Sendable {
     private static func translate(_ error: StoreError) -> APIError {
         switch error.code {
         case .workerNotFound:
-            APIError(.notFound, "worker_not_found", "no worker \(error.id): it was deleted or reaped, or never registered; register again with PUT /worker")
+            APIError(.notFound, "worker_not_found", "no worker \(error.id.prefix(140)): it was deleted or reaped, or never registered; register again with PUT /worker")
         case .taskNotFound:
-            APIError(.notFound, "task_not_found", "no task \(error.id)")
+            APIError(.notFound, "task_not_found", "no task \(error.id.prefix(140))")
         case .notLeased:
-            APIError(.conflict, "not_leased", "task \(error.id) is not started by this worker at this attempt: its lease was lost or it was finished")
+            APIError(.conflict, "not_leased", "task \(error.id.prefix(140)) is not started by this worker at this attempt: its lease was lost or it was finished")
         case .staleInterests:
             APIError(.serviceUnavailable, "unavailable", "interests kept changing while this task was routed; publish again")
         }

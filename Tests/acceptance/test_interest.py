@@ -189,9 +189,14 @@ def test_empty_object_and_non_string_patterns_are_invalid_interest(client, inter
 def test_interests_of_the_wrong_shape_are_400(client, interests):
     q = f"shape-{uid()}"
     r = client.api("PUT", "/interest", json={"queue": q, "interests": interests})
-    assert r.status == 400, r
-    assert r.body["error"]["code"] in ("bad_request", "invalid_interest"), r
-    assert "interests" in r.body["error"]["message"], r
+    # A wrong JSON type is a bad_request, as for every parameter; invalid_interest is for the object's content.
+    assert_error(r, 400, "bad_request", "interests")
+    assert q not in client.status(interests=True)["interests"]
+
+
+def test_null_interests_are_missing(client):
+    q = f"null-{uid()}"
+    assert_error(client.api("PUT", "/interest", json={"queue": q, "interests": None}), 400, "bad_request", "interests is required")
     assert q not in client.status(interests=True)["interests"]
 
 

@@ -165,6 +165,20 @@ def test_delete_unknown_worker_is_404(client):
     assert_error(r, 404, "worker_not_found")
 
 
+def test_delete_by_queue_with_a_null_worker_id(client):
+    # SDKs send unset fields as null: absent, so the queue alone selects.
+    r = client.api("DELETE", "/worker", json={"workerId": None, "queue": f"empty-{uid()}"})
+    assert r.status == 200, r
+    assert r.body["deleted"] == 0
+
+
+def test_an_unknown_ids_echo_is_cut_short(client):
+    long_id = "w_" + "a" * 60000
+    r = client.api("DELETE", "/worker", json={"workerId": long_id})
+    assert_error(r, 404, "worker_not_found")
+    assert len(r.body["error"]["message"]) < 400, len(r.body["error"]["message"])
+
+
 def test_delete_without_worker_or_queue_is_400(client):
     r = client.api("DELETE", "/worker")
     assert r.status == 400, r

@@ -19,12 +19,14 @@ enum QueueController {
     /// `"*"` (also bare `*` in a query or form), or an object of string patterns.
     private static func interests(_ parameters: RequestParameters) throws -> Interests {
         if (try? parameters.string("interests")) == "*" { return .everything }
-        guard let value = try parameters.json("interests") else {
+        guard let value = try parameters.json("interests"), value != .null else {
             throw APIError.badRequest("interests is required: \"*\" or an object of field: regex pairs")
         }
         if value == .string("*") { return .everything }
+        // A wrong JSON type is a `bad_request`, as for every parameter; `invalid_interest` is
+        // for what is inside the object.
         guard case .object(let members) = value else {
-            throw APIError(.badRequest, "invalid_interest", "interests must be \"*\" or an object of field: regex pairs")
+            throw APIError.badRequest("interests must be \"*\" or an object of field: regex pairs")
         }
         var fields: [String: String] = [:]
         for (field, pattern) in members {

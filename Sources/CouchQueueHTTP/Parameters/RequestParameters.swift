@@ -42,9 +42,12 @@ struct RequestParameters: Sendable {
         return text
     }
 
-    /// Absent, or a non-empty string: given at all, it must name something.
+    /// Absent (JSON null too), or a non-empty string: given at all, it must name something.
     func nonEmptyString(_ name: String) throws(APIError) -> String? {
-        has(name) ? try requiredString(name) : nil
+        switch values[name] {
+        case nil, .json(.null)?: nil
+        default: try requiredString(name)
+        }
     }
 
     func requiredString(_ name: String) throws(APIError) -> String {
