@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6)]
 
     /// Tries again, a second later, each time a table stays locked past `lockPatience`.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
@@ -250,4 +250,29 @@ enum PostgresMigrations {
     ] + ["couchqueue_record_then_lease", "couchqueue_finish_then_lease"].map { name in
         "ALTER FUNCTION \(name)(TEXT, TEXT, BIGINT, TEXT, BOOLEAN, BOOLEAN, TEXT, DOUBLE PRECISION, DOUBLE PRECISION, BIGINT) COST 100"
     }
+
+    /// A report is a sign of life: a worker reaped as soon as it had finished its only task
+    /// could not take the next. A plain report now rewrites the worker's `last_seen_at` (at
+    /// most every 0.1 s, as a lease does), in a heartbeat's order: the worker's row locked
+    /// shared first, so that a deletion holding it is waited for before the task is taken;
+    /// rewritten last, after the task, as a heartbeat rewrites it after its tasks. With
+    /// `p_limit` above 0, the lease records it. A batch of reports calls
+    /// `couchqueue_record_then_lease` and rewrites the row once, after all its tasks.
+    private static let v6 = [
+        """
+        CREATE OR REPLACE FUNCTION couchqueue_finish_then_lease(
+            p_task TEXT, p_worker TEXT, p_attempt BIGINT, p_state TEXT, p_re_enqueue BOOLEAN,
+            p_keeps_reason BOOLEAN, p_reason TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql COST 100 AS $$
+        BEGIN
+            PERFORM 1 FROM workers WHERE id = p_worker FOR KEY SHARE;
+            RETURN QUERY SELECT * FROM couchqueue_record_then_lease(
+                p_task, p_worker, p_attempt, p_state, p_re_enqueue, p_keeps_reason, p_reason, p_now, p_expires, p_limit);
+            IF p_limit = 0 THEN
+                UPDATE workers SET last_seen_at = p_now WHERE id = p_worker AND last_seen_at <= p_now - 0.1;
+            END IF;
+        END
+        $$
+        """,
+    ]
 }

@@ -41,6 +41,9 @@ extension PostgresStore {
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
         let results = try await transaction { [self] connection in
             let reports = try await reEnqueueChecked(reports, connection)
+            let workers = Set(reports.map(\.workerId)).sorted()
+            try await connection.query(
+                #"SELECT 1 FROM workers WHERE id = ANY(\#(workers)) ORDER BY id COLLATE "C" FOR KEY SHARE"#, logger: logger)
             var firsts = Set<String>()
             let firstReports = reports.filter { firsts.insert($0.taskId).inserted }
             let recorded = try await finishAtOnce(connection, firstReports.sorted { $0.taskId < $1.taskId })
@@ -51,8 +54,9 @@ extension PostgresStore {
                     results.append(.success(task))
                     continue
                 }
-                do { results.append(.success(try await finish(connection, report).task)) } catch let refusal as StoreError { results.append(.failure(refusal)) }
+                do { results.append(.success(try await finish(connection, report, by: Self.recordOnly).task)) } catch let refusal as StoreError { results.append(.failure(refusal)) }
             }
+            try await noteSeen(connection, workers: workers, now: reports.map(\.now).max() ?? 0)
             return results
         }
         let freed = results.compactMap { try? $0.get() }.compactMap(StoreRules.keyFreed)
@@ -74,7 +78,7 @@ extension PostgresStore {
                 \(reports.map { $0.newFailReason != nil })::bool[], \(reports.map { $0.newFailReason ?? "" })::text[],
                 \(reports.map(\.now))::float8[]
             ) AS r(r_task, r_worker, r_attempt, r_state, r_re_enqueue, r_keeps_reason, r_has_reason, r_reason, r_now),
-            LATERAL couchqueue_finish_then_lease(
+            LATERAL \(unescaped: Self.recordOnly)(
                 r.r_task, r.r_worker, NULLIF(r.r_attempt, -1), r.r_state, r.r_re_enqueue, r.r_keeps_reason,
                 CASE WHEN r.r_has_reason THEN r.r_reason END, r.r_now, r.r_now, 0)
             """, logger: logger)
@@ -86,13 +90,29 @@ extension PostgresStore {
         return recorded
     }
 
+    /// What records a report (and leases), taking no worker row: for a batch, which takes
+    /// the worker's row itself, before its tasks and again after them (`noteSeen`).
+    private static let recordOnly = "couchqueue_record_then_lease"
+
+    /// The batch's sign of life, once its tasks are held, as a heartbeat writes it after its
+    /// tasks: rewriting it between two reports' tasks could wait for a heartbeat that waits for
+    /// the second task.
+    private func noteSeen(_ connection: PostgresConnection, workers: [String], now: Double) async throws {
+        try await connection.query(
+            "UPDATE workers SET last_seen_at = \(now) WHERE id = ANY(\(workers)) AND last_seen_at <= \(now) - 0.1", logger: logger)
+    }
+
     /// One statement when the worker holds the task, as it almost always does; a refusal then
-    /// looks up why, naming an unknown worker first. With `next`, the worker's row is taken
-    /// before the task's (migration 4), as `DELETE /worker` takes them.
-    private func finish(_ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil) async throws -> FinishedTask {
+    /// looks up why, naming an unknown worker first. `couchqueue_finish_then_lease` takes the
+    /// worker's row before the task's (migration 4), as `DELETE /worker` takes them, and
+    /// records a plain report's sign of life after it (migration 6).
+    private func finish(
+        _ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil,
+        by function: String = "couchqueue_finish_then_lease"
+    ) async throws -> FinishedTask {
         let rows = try await leasing(for: params.workerId) {
             try await connection.query("""
-                SELECT \(unescaped: PostgresTaskRow.columns) FROM couchqueue_finish_then_lease(
+                SELECT \(unescaped: PostgresTaskRow.columns) FROM \(unescaped: function)(
                     \(params.taskId), \(params.workerId), \(params.attempt.map(Int64.init))::int8, \(params.newState.rawValue),
                     \(params.reEnqueue), \(params.keepsFailReason), \(params.newFailReason), \(params.now),
                     \(next?.leaseExpiresAt ?? params.now), \(Int64(next?.limit ?? 0)))

@@ -4,8 +4,11 @@ import GRDB
 
 extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
-        // A report alone is one `UPDATE` (a refusal then only reads why).
+        // A report alone needs no savepoint: its sign of life comes first and stands whatever
+        // the report's outcome, and the report itself is one `UPDATE` (a refusal then only
+        // reads why). With `next`, the lease records the sign of life.
         try await writer.write(next == nil ? .singleStatement : .savepoint, durability: .logged) { [twins, leaseExpiryBound] db in
+            if next == nil { try Self.noteSeen(db, workerId: params.workerId, now: params.now) }
             let task = try Self.finish(db, twins, params)
             return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, leaseExpiryBound, $0) } ?? [])
         }
@@ -15,7 +18,8 @@ extension SQLiteStore {
     /// needs no savepoint of its own: its only write is an `UPDATE` that matched nothing.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
         try await writer.write(.savepoint, durability: .logged) { [twins] db in
-            try reports.map { report in
+            for report in reports { try Self.noteSeen(db, workerId: report.workerId, now: report.now) }
+            return try reports.map { report in
                 do { return .success(try Self.finish(db, twins, report)) } catch let refusal as StoreError { return .failure(refusal) }
             }
         }
@@ -55,6 +59,13 @@ extension SQLiteStore {
         else { throw StoreError.taskNotFound(params.taskId) }
         try StoreRules.checkFinish(params, state: held[0], holder: held[1], attempts: held[2])
         throw StoreError.notLeased(params.taskId)
+    }
+
+    /// A report is a sign of life: a worker reaped as soon as it has finished its only task
+    /// could not take the next. Rewritten at most every `lastSeenResolution`, as by a lease.
+    private static func noteSeen(_ db: Database, workerId: String, now: Double) throws {
+        try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ?1 WHERE id = ?2 AND last_seen_at <= ?1 - ?3")
+            .execute(arguments: [now, workerId, lastSeenResolution])
     }
 
     private static func queueExists(_ db: Database, ofTask id: String) throws -> Bool {

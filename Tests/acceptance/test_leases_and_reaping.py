@@ -211,6 +211,45 @@ def test_idle_unseen_workers_are_reaped_others_are_kept(make_server):
     assert c.heartbeat(w_busy) == [tid]
 
 
+def test_a_restart_after_a_long_pause_reaps_no_worker_at_once(make_server):
+    """Workers cannot reach a server that is down: none counts as silent before the server
+    has been up for a whole worker timeout, so they keep their scope `all` copies."""
+    worker_timeout = 1.5
+    srv = make_server(lease_timeout=30, worker_timeout=worker_timeout)
+    c = Client(srv)
+    topic = c.topic()
+    w = c.register(topic.queue)
+    tid = c.publish(topic.data(), scope="all", expect=201)["tasks"][0]["id"]
+    c.close()
+    srv.terminate()
+    time.sleep(worker_timeout + 1)
+    srv.start()
+    time.sleep(0.75)  # three maintenance passes
+    c = Client(srv)
+    assert w in c.workers()
+    assert c.lease(w)["id"] == tid
+    c.close()
+
+
+def test_a_report_is_a_sign_of_life(make_server):
+    """A worker that has just reported is not silent: reaped right after it finished its
+    task, it could not take the next one."""
+    worker_timeout = 1.5
+    srv = make_server(lease_timeout=30, worker_timeout=worker_timeout)
+    c = Client(srv)
+    topic = c.topic()
+    tid = c.publish_one(topic.data())
+    w = c.register(topic.queue)
+    assert c.lease(w)["id"] == tid
+    time.sleep(worker_timeout + 0.5)  # busy: kept while it holds the task
+    c.finish(w, tid)
+    time.sleep(0.75)  # three maintenance passes
+    assert w in c.workers()
+    r = c.api("GET", "/task", params={"workerId": w})
+    assert r.status == 200, r
+    c.close()
+
+
 def test_lease_whose_answer_never_arrived_comes_back(lc):
     """A GET /task whose connection breaks before the answer is read: if the lease was committed,
     the worker sees the task in its heartbeat answer, and the task comes back by itself."""

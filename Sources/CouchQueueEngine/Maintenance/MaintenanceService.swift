@@ -24,9 +24,10 @@ public struct MaintenanceService: Service {
 
     public func run() async throws {
         let interval = Duration.milliseconds(Int64(options.maintenanceInterval * 1000))
+        let upSince = options.now()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let report = try await runOnce(now: options.now())
+                let report = try await runOnce(now: options.now(), upSince: upSince)
                 if report != MaintenanceReport() {
                     logger.debug("maintenance", metadata: [
                         "couchqueue.leases.expired": "\(report.expiredLeases)",
@@ -42,10 +43,16 @@ public struct MaintenanceService: Service {
     }
 
     /// One pass; returns what it changed.
-    public func runOnce(now: Double) async throws -> MaintenanceReport {
+    ///
+    /// No worker counts as silent before this server has been up (`upSince`) for a whole
+    /// worker timeout: while it was down, workers could not reach it. Otherwise a restart after
+    /// a longer pause would reap every worker at once, with the scope `all` copies waiting for
+    /// them, before any could call again.
+    public func runOnce(now: Double, upSince: Double = -.infinity) async throws -> MaintenanceReport {
         var report = MaintenanceReport()
         report.expiredLeases = try await store.expireLeases(now: now)
-        report.reapedWorkers = try await store.reapWorkers(lastSeenBefore: now - options.workerTimeout)
+        let silentSince = now - options.workerTimeout
+        if silentSince >= upSince { report.reapedWorkers = try await store.reapWorkers(lastSeenBefore: silentSince) }
         report.sweptTasks = try await store.sweepSucceeded(finishedBefore: now - options.retention, limit: sweepBatch)
         if report.expiredLeases > 0 || report.reapedWorkers > 0 { waitingWorkers.wakeAll() }
         return report

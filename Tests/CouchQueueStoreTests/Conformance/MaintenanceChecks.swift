@@ -58,6 +58,18 @@ enum MaintenanceChecks {
             #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 0)
             #expect(try await store.worker(id: worker)?.lastSeenAt == F.t0 + 100)
         },
+        StoreCheck("reportCountsAsASignOfLife") { store in
+            let f = F(store)
+            let (single, batch) = (try await f.worker(["a"]), try await f.worker(["a"]))
+            for _ in 0..<2 { try await f.publish(["a"]) }
+            let (first, second) = (try #require(try await f.lease(single)), try #require(try await f.lease(batch)))
+            try await f.finish(single, first.id, now: F.t0 + 100)
+            let report = FinishParams(workerId: batch, taskId: second.id, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0 + 100)
+            _ = try await store.finishTasks([report])
+            #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 0)
+            #expect(try await store.worker(id: single)?.lastSeenAt == F.t0 + 100)
+            #expect(try await store.worker(id: batch)?.lastSeenAt == F.t0 + 100)
+        },
         StoreCheck("sweepDeletesSucceededTasksPastRetentionInBatches") { store in
             let f = F(store)
             let worker = try await f.worker(["a"])

@@ -110,17 +110,19 @@ enum WorkerChecks {
                 try await group.waitForAll()
             }
         },
-        // A worker's heartbeat and its batch report racing over the same leases, the report
-        // naming them in reverse: neither waits for the other for good, nor is failed for it.
+        // A worker's heartbeat (every other round, for some of its leases only) and its batch
+        // report racing over the same leases, the report naming them in reverse: neither waits
+        // for the other for good, nor is failed for it.
         StoreCheck("heartbeatsRacingBatchReportsInAnyOrderAllSucceed") { store in
             let f = F(store)
             let worker = try await f.worker(["a"])
             for round in 1...20 {
                 for _ in 0..<20 { try await f.publish(["a"]) }
                 let held = try await f.lease(worker, limit: 20).map(\.id)
+                let renewed = round.isMultiple(of: 2) ? held.enumerated().filter { $0.offset % 3 == 2 }.map(\.element) : nil
                 try await withThrowingTaskGroup { group in
                     group.addTask {
-                        _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: nil, now: F.t0, leaseExpiresAt: F.t0 + F.lease))
+                        _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: renewed, now: F.t0, leaseExpiresAt: F.t0 + F.lease))
                     }
                     group.addTask {
                         let reports = held.reversed().map {
@@ -154,6 +156,36 @@ enum WorkerChecks {
                         _ = try await store.finishTasks(held.reversed().map {
                             FinishParams(workerId: worker, taskId: $0, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: F.t0)
                         })
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        },
+        // A worker's reports, each on its own, racing its heartbeat over some of the same
+        // leases and, every other round, its deletion: none is failed for a deadlock (a report
+        // may be refused once the worker is gone).
+        StoreCheck("plainReportsRacingHeartbeatsAndTheirWorkersDeletionAreNotFailed") { store in
+            let f = F(store)
+            for round in 1...20 {
+                let worker = try await f.worker(["a"])
+                for _ in 0..<8 { try await f.publish(["a"]) }
+                let held = try await f.lease(worker, limit: 8).map(\.id)
+                let now = F.t0 + Double(round)
+                try await withThrowingTaskGroup { group in
+                    group.addTask {
+                        let renewed = held.enumerated().filter { $0.offset.isMultiple(of: 2) }.map(\.element)
+                        do {
+                            _ = try await store.heartbeat(HeartbeatParams(workerId: worker, taskIds: renewed, now: now, leaseExpiresAt: now + F.lease))
+                        } catch let refusal as StoreError where refusal.code == .workerNotFound {}
+                    }
+                    if round.isMultiple(of: 2) { group.addTask { _ = try await store.deleteWorkers(.id(worker)) } }
+                    for task in held.reversed() {
+                        group.addTask {
+                            let report = FinishParams(workerId: worker, taskId: task, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: now)
+                            do {
+                                _ = try await store.finishTask(report, thenLease: nil)
+                            } catch let refusal as StoreError where [.workerNotFound, .notLeased].contains(refusal.code) {}
+                        }
                     }
                     try await group.waitForAll()
                 }
