@@ -55,9 +55,16 @@ public final class PostgresStore: QueueStore {
     /// request is answered `503` (by `OperationWatch`, which counts from the claim, a moment
     /// before the statement begins) has surely stopped. A later statement of a transaction
     /// may run on past the answer, holding its locks, but can no longer commit.
+    ///
+    /// Every transaction is `READ COMMITTED`, whatever the database's default: the lease's
+    /// twin check needs a snapshot per statement, and at a stricter level concurrent leases
+    /// would fail with serialization errors.
     static func serverSideLimits(_ operationTimeout: Duration) -> [(String, String)] {
         let milliseconds = operationTimeout.components.seconds * 1000
-        return [("statement_timeout", String(milliseconds - 250)), ("idle_in_transaction_session_timeout", String(milliseconds))]
+        return [
+            ("statement_timeout", String(milliseconds - 250)), ("idle_in_transaction_session_timeout", String(milliseconds)),
+            ("default_transaction_isolation", "read committed"),
+        ]
     }
 
     /// Brings the schema up to date; safe when several servers start at once.

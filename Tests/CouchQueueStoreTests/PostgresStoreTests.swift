@@ -95,6 +95,26 @@ struct PostgresStoreTests {
         }
     }
 
+    /// The lease's locking relies on `READ COMMITTED`: a database whose default is stricter
+    /// still gets it on every connection of the store's.
+    @Test func connectionsReadCommittedWhateverTheDatabasesDefault() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let logger = Logger(label: "tests")
+            var location = try PostgresLocation(url: try #require(PostgresTestDatabase.serverURL))
+            for try await name in try await store.client.query("SELECT current_database()", logger: logger).decode(String.self) {
+                location.database = name
+            }
+            try await store.client.query("ALTER DATABASE \(unescaped: location.database) SET default_transaction_isolation = 'serializable'", logger: logger)
+            let opened = try PostgresStore(location: location, poolSize: 1, logger: logger)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await opened.client.run() }
+                defer { group.cancelAll() }
+                let level = try await opened.client.query("SHOW transaction_isolation", logger: logger).collect().first?.decode(String.self)
+                #expect(level == "read committed")
+            }
+        }
+    }
+
     /// Waits until `count` sessions of this database wait for a lock.
     private static func waitForLockWaiters(_ count: Int, _ client: PostgresClient, _ logger: Logger) async throws {
         for _ in 0..<500 {
