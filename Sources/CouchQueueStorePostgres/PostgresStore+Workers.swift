@@ -36,7 +36,8 @@ extension PostgresStore {
             if !renewed.isEmpty {
                 try await connection.query("""
                     UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id IN (
-                        SELECT id FROM tasks WHERE id = ANY(\(renewed)) AND state = 'started' \(unescaped: Self.inLockOrder))
+                        SELECT id FROM tasks WHERE id = ANY(\(renewed)) AND state = 'started' AND worker_id = \(params.workerId)
+                        \(unescaped: Self.inLockOrder))
                     """, logger: logger)
             }
             _ = try await touchWorker(connection, id: params.workerId, now: params.now)
