@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be from 0 to 65535") }
         if let text = store ?? EnvironmentDefault.value("COUCHQUEUE_STORE") {
             guard let location = StoreLocation(text) else {
-                throw ValidationError("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB, not \(text)")
+                throw ValidationError("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB, not \(StoreLocation.withoutPassword(text))")
             }
             do { try location.check() } catch { throw ValidationError("--store: \(error)") }
             configuration.store = location

@@ -17,7 +17,9 @@ public enum CouchQueueServer {
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
         switch configuration.store {
         case .sqlite(let path):
-            try await serve(store: try SQLiteStore(path: path), configuration, logger: logger)
+            let store: SQLiteStore
+            do { store = try SQLiteStore(path: path) } catch { throw SQLiteOpenError(path: path, cause: error) }
+            try await serve(store: store, configuration, logger: logger)
         case .postgres(let url):
             let location = try PostgresLocation(url: url)
             // Before the pool runs: a pool that fails for a minute stops trying new connections
@@ -102,4 +104,13 @@ public enum CouchQueueServer {
         logger.debug("open-file limit \(openFiles): at most \(maximum) connections")
         return ConnectionCap(maximum: maximum, logger: logger)
     }
+}
+
+/// A store file that could not be opened, named with the flag that chose it: SQLite's own
+/// message (`unable to open database file`) names neither.
+struct SQLiteOpenError: Error, CustomStringConvertible {
+    let path: String
+    let cause: any Error
+
+    var description: String { "cannot open --store sqlite:\(path): \(cause)" }
 }

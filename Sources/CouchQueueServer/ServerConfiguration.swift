@@ -39,6 +39,11 @@ public enum StoreLocation: Sendable, Equatable {
         }
     }
 
+    /// `text` as an error message may show it, without a password it may hold.
+    public static func withoutPassword(_ text: String) -> String {
+        PostgresLocation.withoutPassword(text)
+    }
+
     /// Throws what is wrong with a PostgreSQL URL, so that it is refused before the server starts.
     public func check() throws {
         if case .postgres(let url) = self { _ = try PostgresLocation(url: url) }

@@ -23,14 +23,26 @@ public struct PostgresLocation: Sendable {
         case verifyFull = "verify-full"
     }
 
+    /// `url` as an error message or a log may show it: a password in it becomes `***`. The
+    /// URL may be malformed (an `@` or `/` in a password not percent-encoded), so its user
+    /// information is taken to end at the last `@` before any query.
+    public static func withoutPassword(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        guard let at = rest.prefix(while: { $0 != "?" }).lastIndex(of: "@"),
+            let colon = rest[..<at].firstIndex(of: ":")
+        else { return url }
+        return url[..<rest.index(after: colon)] + "***" + url[at...]
+    }
+
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
             let host = components.host, !host.isEmpty, let username = components.user, !username.isEmpty
         else {
-            throw PostgresStoreError("--store must look like postgres://USER@HOST:PORT/DB, not \(url)")
+            throw PostgresStoreError("--store must look like postgres://USER@HOST:PORT/DB, not \(Self.withoutPassword(url))")
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty else { throw PostgresStoreError("the PostgreSQL URL names no database: \(url)") }
+        guard !database.isEmpty else { throw PostgresStoreError("the PostgreSQL URL names no database: \(Self.withoutPassword(url))") }
         self.host = host
         self.port = components.port ?? 5432
         self.username = username.removingPercentEncoding ?? username

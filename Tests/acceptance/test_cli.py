@@ -42,6 +42,21 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
         assert named in done.stderr and "Usage: couchqueue serve" in done.stderr, (args, done.stderr)
 
 
+@pytest.mark.parametrize("store,shown", [("postgres://app:s3cr@t@db", "postgres://app:***@db"),
+                                         ("postgres://app:s3cr/t@/q", "postgres://app:***@/q"),
+                                         ("mysql://app:s3cret@db/q", "mysql://app:***@db/q")])
+def test_a_refused_store_url_is_named_without_its_password(tmp_path, store, shown):
+    done = run_serve(tmp_path, "--store", store)
+    assert done.returncode == 64, done
+    assert "s3cr" not in done.stderr and shown in done.stderr, done.stderr
+
+
+def test_a_store_file_that_cannot_be_opened_is_named(tmp_path):
+    done = run_serve(tmp_path, "--store", "sqlite:/nonexistent/dir/x.sqlite")
+    assert done.returncode != 0
+    assert "cannot open --store sqlite:/nonexistent/dir/x.sqlite" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("args,message", [(["--worker-timeout", "-5"], "--worker-timeout must be from"),
                                           (["--port", "-1"], "--port must be from")])
 def test_a_negative_number_is_refused_for_its_value_not_taken_for_a_flag(tmp_path, args, message):
