@@ -142,6 +142,22 @@ import Testing
         try await h.close()
     }
 
+    @Test func aPassSweepsBatchAfterBatchUpToItsBound() async throws {
+        let h = try EngineHarness { $0.retention = 10 }
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        for i in 0..<8 { _ = try await h.engine.publish(emailTask("\(i)@b.c")) }
+        for task in try await h.engine.lease(workerId: worker, limit: 8) {
+            _ = try await h.engine.finish(workerId: worker, TaskReport(taskId: task.id, outcome: .success))
+        }
+        var maintenance = h.engine.maintenance()
+        (maintenance.sweepBatch, maintenance.sweepBatchesPerPass) = (2, 3)
+        #expect(try await maintenance.runOnce(now: h.now + 11).sweptTasks == 6)
+        #expect(try await maintenance.runOnce(now: h.now + 11).sweptTasks == 2)
+        #expect(try await maintenance.runOnce(now: h.now + 11).sweptTasks == 0)
+        try await h.close()
+    }
+
     @Test func heartbeatsPushTheLeaseForward() async throws {
         let h = try EngineHarness { $0.leaseTimeout = 10 }
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)
