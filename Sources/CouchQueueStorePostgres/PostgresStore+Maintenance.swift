@@ -51,7 +51,7 @@ extension PostgresStore {
                 """, logger: logger)
             var ids: [String] = []
             for try await id in rows.decode(String.self) { ids.append(id) }
-            return (count: ids.count, queues: try await deleteWorkers(connection, ids: ids))
+            return try await deleteWorkers(connection, ids: ids)
         }
         announceReturned(reaped.queues)
         return reaped.count

@@ -50,13 +50,14 @@ extension PostgresStore {
             var ids: [String] = []
             switch selection {
             case .id(let id):
-                try await requireWorker(connection, id: id)
                 ids = [id]
             case .queue(let queue):
                 let rows = try await connection.query("SELECT worker_id FROM worker_queues WHERE queue = \(queue)", logger: logger)
                 for try await id in rows.decode(String.self) { ids.append(id) }
             }
-            return (count: ids.count, queues: try await deleteWorkers(connection, ids: ids))
+            let deleted = try await deleteWorkers(connection, ids: ids)
+            if case .id(let id) = selection, deleted.count == 0 { throw StoreError.workerNotFound(id) }
+            return deleted
         }
         announceReturned(deleted.queues)
         return deleted.count
@@ -69,13 +70,18 @@ extension PostgresStore {
 
     /// Returns the workers' started tasks to their queues (those whose queue is gone go; one
     /// whose queue is being deleted stays started until its lease runs out) and drops their
-    /// own copies; answers
-    /// the queues that got tasks back, to announce once committed.
-    func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
+    /// own copies; answers how many of them it deleted (one deleted meanwhile, by another
+    /// request or server, is not counted twice) and the queues that got tasks back, to
+    /// announce once committed.
+    func deleteWorkers(_ connection: PostgresConnection, ids: [String]) async throws -> (count: Int, queues: Set<String>) {
+        guard !ids.isEmpty else { return (0, []) }
         // First, so that a lease under way for one of them (`couchqueue_lease` holds its
         // worker's row) commits before the started tasks are returned below.
-        try await connection.run("SELECT id FROM workers WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
+        var locked: [String] = []
+        let rows = try await connection.query("SELECT id FROM workers WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
+        for try await id in rows.decode(String.self) { locked.append(id) }
+        guard !locked.isEmpty else { return (0, []) }
+        let ids = locked
         // Then the rows of the queues its tasks are in, before any task: `DELETE /queue` holds
         // its queue's row and then deletes waiting tasks, so locking a copy first could deadlock.
         try await connection.run("""
@@ -101,7 +107,7 @@ extension PostgresStore {
         for try await queue in returned.decode(String.self) { queues.insert(queue) }
         try await connection.query("DELETE FROM worker_queues WHERE worker_id = ANY(\(ids))", logger: logger)
         try await connection.query("DELETE FROM workers WHERE id = ANY(\(ids))", logger: logger)
-        return queues
+        return (ids.count, queues)
     }
 
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.

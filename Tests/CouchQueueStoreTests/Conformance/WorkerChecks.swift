@@ -191,6 +191,22 @@ enum WorkerChecks {
                 }
             }
         },
+        // Two deletions of one worker at once: one deletes it, the other finds it gone.
+        StoreCheck("racingDeletionsOfOneWorkerCountItOnce") { store in
+            let f = F(store)
+            for _ in 1...20 {
+                let worker = try await f.worker(["a"])
+                let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            do { return "deleted \(try await store.deleteWorkers(.id(worker)))" } catch let refusal as StoreError where refusal.code == .workerNotFound { return "not found" }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }.sorted()
+                }
+                #expect(outcomes == ["deleted 1", "not found"])
+            }
+        },
         StoreCheck("deleteWorkersOnQueueCountsThem") { store in
             let f = F(store)
             _ = try await f.worker(["a", "b"])
