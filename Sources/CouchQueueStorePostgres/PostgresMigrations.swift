@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6), (7, v7)]
 
     /// Tries again, a second later, each time a table stays locked past `lockPatience`.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
@@ -271,6 +271,91 @@ enum PostgresMigrations {
             IF p_limit = 0 THEN
                 UPDATE workers SET last_seen_at = p_now WHERE id = p_worker AND last_seen_at <= p_now - 0.1;
             END IF;
+        END
+        $$
+        """,
+    ]
+
+    /// `couchqueue_lease` reads each source once, through a cursor, and claims each candidate
+    /// it takes by its key (`FOR UPDATE SKIP LOCKED` again, so one started or taken meanwhile
+    /// is passed over). It read the source again for each candidate, past those held back
+    /// (`OFFSET`), locking each of them: behind 2,000 `singularlyRun` twins of a started task a
+    /// lease took 1.8 s, growing with the square of their number. A data key found held back is
+    /// now remembered, and its other twins passed over unread.
+    ///
+    /// A plain candidate also takes its data key's advisory lock, shared, or is passed over: a
+    /// `singularlyRun` twin's lease (which takes it exclusively) running at the same moment
+    /// cannot see the plain twin started before this lease commits, and both ran at once.
+    private static let v7 = [
+        """
+        CREATE OR REPLACE FUNCTION couchqueue_lease(p_worker TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql COST 100 AS $$
+        DECLARE
+            v_queues TEXT;
+            v_last_seen DOUBLE PRECISION;
+            v_sources TEXT[];
+            v_source INT;
+            v_held_back BIGINT[] := '{}';
+            v_left BIGINT := p_limit;
+            v_candidates REFCURSOR;
+            v_candidate RECORD;
+            v_task tasks;
+        BEGIN
+            -- Held until commit: a worker being deleted (its row locked first) waits for this
+            -- lease to commit, then returns what it took; or this lease waits and finds no worker.
+            SELECT queues, last_seen_at INTO v_queues, v_last_seen FROM workers WHERE id = p_worker FOR KEY SHARE;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'worker % not found', p_worker USING ERRCODE = 'CQ404';
+            END IF;
+            -- A busy worker leases many times a second: its sign of life is rewritten at most
+            -- every 0.1 s, not at every lease (a row version and WAL record each time).
+            IF p_now - v_last_seen >= 0.1 THEN
+                UPDATE workers SET last_seen_at = p_now WHERE id = p_worker;
+            END IF;
+            v_sources := ARRAY(SELECT q FROM json_array_elements_text(v_queues::json) WITH ORDINALITY AS e(q, n) ORDER BY n);
+            FOR v_source IN 0 .. coalesce(array_length(v_sources, 1), 0) LOOP
+                EXIT WHEN v_left <= 0;
+                IF v_source = 0 THEN
+                    OPEN v_candidates NO SCROLL FOR SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                    WHERE owner_id = p_worker AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= p_now
+                    ORDER BY run_at, seq;
+                ELSE
+                    OPEN v_candidates NO SCROLL FOR SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                    WHERE queue = v_sources[v_source] AND state = 'queued' AND owner_id IS NULL AND run_at <= p_now
+                    ORDER BY run_at, seq;
+                END IF;
+                WHILE v_left > 0 LOOP
+                    FETCH v_candidates INTO v_candidate;
+                    EXIT WHEN NOT FOUND;
+                    CONTINUE WHEN v_candidate.singularly_run AND v_candidate.data_key = ANY(v_held_back);
+                    PERFORM 1 FROM tasks WHERE seq = v_candidate.seq AND state = 'queued' FOR UPDATE SKIP LOCKED;
+                    CONTINUE WHEN NOT FOUND;
+                    IF v_candidate.singularly_run THEN
+                        -- Two statements, in this order: the second's snapshot is taken after the
+                        -- lock is held, so it sees a twin that a concurrent lease started and
+                        -- committed before letting the lock go. (In one expression the snapshot
+                        -- came first.)
+                        IF NOT pg_try_advisory_xact_lock(v_candidate.data_key) THEN
+                            v_held_back := v_held_back || v_candidate.data_key;
+                            CONTINUE;
+                        END IF;
+                        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
+                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
+                        THEN
+                            v_held_back := v_held_back || v_candidate.data_key;
+                            CONTINUE;
+                        END IF;
+                    ELSIF NOT pg_try_advisory_xact_lock_shared(v_candidate.data_key) THEN
+                        CONTINUE;
+                    END IF;
+                    UPDATE tasks SET state = 'started', worker_id = p_worker, attempts = attempts + 1,
+                        started_at = p_now, lease_expires_at = p_expires
+                    WHERE seq = v_candidate.seq RETURNING * INTO v_task;
+                    RETURN NEXT v_task;
+                    v_left := v_left - 1;
+                END LOOP;
+                CLOSE v_candidates;
+            END LOOP;
         END
         $$
         """,

@@ -95,6 +95,28 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A `singularlyRun` task behind a plain twin: while one worker's lease of the plain twin
+    /// has not committed, another worker's lease cannot see it started, and must still not
+    /// start the `singularlyRun` one (migration 7).
+    @Test func aPlainTwinBeingStartedHoldsBackASingularlyRunOne() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let fixture = StoreFixture(store)
+            let plain = try await fixture.publish(["a"], data: #"{"x":1}"#)[0].id
+            _ = try await fixture.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)
+            let (first, second) = (try await fixture.worker(["a"]), try await fixture.worker(["a"]))
+            let logger = Logger(label: "tests")
+            let (now, expires) = (StoreFixture.t0, StoreFixture.t0 + StoreFixture.lease)
+            try await store.client.withTransaction(logger: logger) { connection in
+                let taken = try await connection.query(
+                    "SELECT id FROM couchqueue_lease(\(first), \(now), \(expires), 1)", logger: logger
+                ).collect().map { try $0.decode(String.self) }
+                #expect(taken == [plain])
+                #expect(try await fixture.lease(second) == nil)
+            }
+            #expect(try await fixture.lease(second) == nil)
+        }
+    }
+
     /// The lease's locking relies on `READ COMMITTED`: a database whose default is stricter
     /// still gets it on every connection of the store's.
     @Test func connectionsReadCommittedWhateverTheDatabasesDefault() async throws {
