@@ -33,12 +33,14 @@ public enum CouchQueueServer {
                 location: location, poolSize: configuration.postgresPoolSize,
                 operationTimeout: configuration.postgresOperationTimeout, logger: logger)
             // The client and its change channel run around the server, so the store works from its
-            // migrations to the last request of a graceful shutdown.
+            // migrations to the last request of a graceful shutdown. A migration may wait long
+            // for a busy table: a signal meanwhile stops the server as cleanly.
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await store.client.run() }
                 group.addTask { await store.changeChannel.run() }
-                try await store.migrate()
-                try await serve(store: store, configuration, logger: logger)
+                if try await ShutdownSignals.unlessSignalled(logger: logger, { try await store.migrate() }) {
+                    try await serve(store: store, configuration, logger: logger)
+                }
                 group.cancelAll()
             }
         }

@@ -227,6 +227,30 @@ def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_pat
             server.stop()
 
 
+def test_a_signal_while_a_migration_waits_stops_the_server_cleanly(tmp_path, postgres_url):
+    first = Serve(postgres_url, tmp_path)
+    try:
+        assert serves(first), "the server did not start"
+    finally:
+        first.stop()
+    psql_value(postgres_url, "ALTER TABLE tasks DROP COLUMN queue_deleted")
+    psql_value(postgres_url, "DELETE FROM couchqueue_migrations WHERE version = 5")
+    server = None
+    try:
+        with locked_by_psql(postgres_url, "SELECT count(*) FROM tasks"):
+            server = Serve(postgres_url, tmp_path)
+            queued = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                      "WHERE c.relname = 'tasks' AND l.mode = 'AccessExclusiveLock' AND NOT l.granted")
+            wait_for_value(postgres_url, queued, "1", 15, "the migration did not wait for the table")
+            server.proc.send_signal(signal.SIGTERM)
+            assert server.proc.wait(timeout=10) == 0
+            assert server.wait_for(server.stderr, "stopped", 5), "no 'stopped' in the log"
+        assert psql_value(postgres_url, "SELECT count(*) FROM couchqueue_migrations WHERE version = 5") == "0"
+    finally:
+        if server:
+            server.stop()
+
+
 def test_a_signal_while_waiting_for_postgres_stops_the_server_cleanly(tmp_path, relay):
     server = Serve(relay.store, tmp_path)
     try:
