@@ -252,15 +252,18 @@ enum PostgresMigrations {
     }
 
     /// A report is a sign of life: a worker reaped as soon as it had finished its only task
-    /// could not take the next. A plain report now rewrites the worker's `last_seen_at` (at
-    /// most every 0.1 s, as a lease does), in a heartbeat's order: the worker's row locked
-    /// shared first, so that a deletion holding it is waited for before the task is taken;
-    /// rewritten last, after the task, as a heartbeat rewrites it after its tasks. With
-    /// `p_limit` above 0, the lease records it. A batch of reports calls
-    /// `couchqueue_record_then_lease` and rewrites the row once, after all its tasks.
+    /// could not take the next. `couchqueue_report_then_lease` is `couchqueue_finish_then_lease`
+    /// that also rewrites the worker's `last_seen_at` after a plain report (at most every
+    /// 0.1 s, as a lease does), in a heartbeat's order: the worker's row locked shared first,
+    /// so that a deletion holding it is waited for before the task is taken, and rewritten
+    /// last, after the task. With `p_limit` above 0 the lease records it. A new name, so that
+    /// servers not yet upgraded, whose batches call the old one once per report, never rewrite
+    /// the row between two reports' tasks: that could wait for a heartbeat waiting for the
+    /// second task. A batch calls `couchqueue_record_then_lease` and rewrites the row once,
+    /// after all its tasks.
     private static let v6 = [
         """
-        CREATE OR REPLACE FUNCTION couchqueue_finish_then_lease(
+        CREATE FUNCTION couchqueue_report_then_lease(
             p_task TEXT, p_worker TEXT, p_attempt BIGINT, p_state TEXT, p_re_enqueue BOOLEAN,
             p_keeps_reason BOOLEAN, p_reason TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
         RETURNS SETOF tasks LANGUAGE plpgsql COST 100 AS $$
@@ -280,12 +283,15 @@ enum PostgresMigrations {
     /// it takes by its key (`FOR UPDATE SKIP LOCKED` again, so one started or taken meanwhile
     /// is passed over). It read the source again for each candidate, past those held back
     /// (`OFFSET`), locking each of them: behind 2,000 `singularlyRun` twins of a started task a
-    /// lease took 1.8 s, growing with the square of their number. A data key found held back is
-    /// now remembered, and its other twins passed over unread.
+    /// lease took 1.8 s, growing with the square of their number. Twins found held back (one
+    /// queue, one data key) are now remembered, and their other candidates passed over unread.
     ///
-    /// A plain candidate also takes its data key's advisory lock, shared, or is passed over: a
+    /// A plain candidate also takes its twins' advisory lock, shared, or is passed over: a
     /// `singularlyRun` twin's lease (which takes it exclusively) running at the same moment
-    /// cannot see the plain twin started before this lease commits, and both ran at once.
+    /// cannot see the plain twin started before this lease commits, and both ran at once. The
+    /// lock's key is the queue's and the data's (the data's alone, which a publish of the same
+    /// data with `singularlyEnqueue` locks, is no longer taken by leases): every server's
+    /// leases run this function, so they all take the same one.
     private static let v7 = [
         """
         CREATE OR REPLACE FUNCTION couchqueue_lease(p_worker TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
@@ -296,6 +302,7 @@ enum PostgresMigrations {
             v_sources TEXT[];
             v_source INT;
             v_held_back BIGINT[] := '{}';
+            v_twins BIGINT;
             v_left BIGINT := p_limit;
             v_candidates REFCURSOR;
             v_candidate RECORD;
@@ -327,7 +334,9 @@ enum PostgresMigrations {
                 WHILE v_left > 0 LOOP
                     FETCH v_candidates INTO v_candidate;
                     EXIT WHEN NOT FOUND;
-                    CONTINUE WHEN v_candidate.singularly_run AND v_candidate.data_key = ANY(v_held_back);
+                    -- One key for the candidate's twins: its queue and its data.
+                    v_twins := hashtextextended(v_candidate.queue, v_candidate.data_key);
+                    CONTINUE WHEN v_candidate.singularly_run AND v_twins = ANY(v_held_back);
                     PERFORM 1 FROM tasks WHERE seq = v_candidate.seq AND state = 'queued' FOR UPDATE SKIP LOCKED;
                     CONTINUE WHEN NOT FOUND;
                     IF v_candidate.singularly_run THEN
@@ -335,17 +344,17 @@ enum PostgresMigrations {
                         -- lock is held, so it sees a twin that a concurrent lease started and
                         -- committed before letting the lock go. (In one expression the snapshot
                         -- came first.)
-                        IF NOT pg_try_advisory_xact_lock(v_candidate.data_key) THEN
-                            v_held_back := v_held_back || v_candidate.data_key;
+                        IF NOT pg_try_advisory_xact_lock(v_twins) THEN
+                            v_held_back := v_held_back || v_twins;
                             CONTINUE;
                         END IF;
                         IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
                             AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
                         THEN
-                            v_held_back := v_held_back || v_candidate.data_key;
+                            v_held_back := v_held_back || v_twins;
                             CONTINUE;
                         END IF;
-                    ELSIF NOT pg_try_advisory_xact_lock_shared(v_candidate.data_key) THEN
+                    ELSIF NOT pg_try_advisory_xact_lock_shared(v_twins) THEN
                         CONTINUE;
                     END IF;
                     UPDATE tasks SET state = 'started', worker_id = p_worker, attempts = attempts + 1,

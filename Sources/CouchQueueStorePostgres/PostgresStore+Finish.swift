@@ -3,14 +3,17 @@ import CouchQueueStore
 import PostgresNIO
 
 extension PostgresStore {
-    /// One statement, outside any transaction of the caller's: `couchqueue_finish_then_lease`;
+    /// One statement, outside any transaction of the caller's: `couchqueue_report_then_lease`;
     /// a report that re-enqueues first checks, in the same transaction, that the queue exists.
+    /// That transaction commits a refused report's sign of life too, as a plain one does.
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         let finished =
             params.reEnqueue
-            ? try await transaction { [self] connection in
-                try await finish(connection, try await reEnqueueChecked([params], connection)[0], thenLease: next)
-            }
+            ? try await transaction { [self] connection -> Result<FinishedTask, StoreError> in
+                do {
+                    return .success(try await finish(connection, try await reEnqueueChecked([params], connection)[0], thenLease: next))
+                } catch let refusal as StoreError { return .failure(refusal) }
+            }.get()
             : try await withConnection { [self] connection in try await finish(connection, params, thenLease: next) }
         if let key = StoreRules.keyFreed(by: finished.task) { announce(.tasksAvailable([key])) }
         return finished
@@ -42,7 +45,7 @@ extension PostgresStore {
         let results = try await transaction { [self] connection in
             let reports = try await reEnqueueChecked(reports, connection)
             let workers = Set(reports.map(\.workerId)).sorted()
-            try await connection.query(
+            try await connection.run(
                 #"SELECT 1 FROM workers WHERE id = ANY(\#(workers)) ORDER BY id COLLATE "C" FOR KEY SHARE"#, logger: logger)
             var firsts = Set<String>()
             let firstReports = reports.filter { firsts.insert($0.taskId).inserted }
@@ -98,17 +101,17 @@ extension PostgresStore {
     /// tasks: rewriting it between two reports' tasks could wait for a heartbeat that waits for
     /// the second task.
     private func noteSeen(_ connection: PostgresConnection, workers: [String], now: Double) async throws {
-        try await connection.query(
+        try await connection.run(
             "UPDATE workers SET last_seen_at = \(now) WHERE id = ANY(\(workers)) AND last_seen_at <= \(now) - 0.1", logger: logger)
     }
 
     /// One statement when the worker holds the task, as it almost always does; a refusal then
-    /// looks up why, naming an unknown worker first. `couchqueue_finish_then_lease` takes the
+    /// looks up why, naming an unknown worker first. `couchqueue_report_then_lease` takes the
     /// worker's row before the task's (migration 4), as `DELETE /worker` takes them, and
     /// records a plain report's sign of life after it (migration 6).
     private func finish(
         _ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil,
-        by function: String = "couchqueue_finish_then_lease"
+        by function: String = "couchqueue_report_then_lease"
     ) async throws -> FinishedTask {
         let rows = try await leasing(for: params.workerId) {
             try await connection.query("""

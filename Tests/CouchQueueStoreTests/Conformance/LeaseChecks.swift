@@ -106,6 +106,16 @@ enum LeaseChecks {
             try await f.finish(worker, plain)
             #expect(try await f.lease(worker, limit: 3).map(\.id) == [singular])
         },
+        // Twins share a queue: equal data in another queue holds nothing back, even when the
+        // lease has just passed over a held-back twin in the first.
+        StoreCheck("aHeldBackTwinHoldsBackNothingInAnotherQueue") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a", "b"])
+            let first = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            _ = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)
+            let elsewhere = try await f.publish(["b"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            #expect(try await f.lease(worker, limit: 3).map(\.id) == [first, elsewhere])
+        },
         StoreCheck("leaseByUnknownWorkerIsRefused") { store in
             await expectStoreError(.workerNotFound) { _ = try await F(store).lease("w_nobody") }
         },

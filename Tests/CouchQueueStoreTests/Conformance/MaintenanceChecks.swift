@@ -69,6 +69,11 @@ enum MaintenanceChecks {
             #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 0)
             #expect(try await store.worker(id: single)?.lastSeenAt == F.t0 + 100)
             #expect(try await store.worker(id: batch)?.lastSeenAt == F.t0 + 100)
+            // A refused report too: the worker called.
+            for (reEnqueue, now) in [(false, F.t0 + 200), (true, F.t0 + 300)] {
+                await expectStoreError(.taskNotFound) { try await f.finish(single, "t_nothing", reEnqueue: reEnqueue, now: now) }
+                #expect(try await store.worker(id: single)?.lastSeenAt == now, "reEnqueue: \(reEnqueue)")
+            }
         },
         StoreCheck("sweepDeletesSucceededTasksPastRetentionInBatches") { store in
             let f = F(store)
