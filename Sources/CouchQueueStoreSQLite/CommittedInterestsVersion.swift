@@ -5,23 +5,51 @@ import Synchronization
 /// asks for the version to check its routing; reading it from the file cost a reader
 /// connection and a transaction, about 150 µs, three times what storing a task costs.
 ///
-/// A change is noted once its write has committed, never from inside it: a savepoint rolled
-/// back would otherwise leave a version the file never had. Until it is noted, the version
-/// read is the one before, as if the change had come after the reader's publish; its own
-/// request is answered only after.
-final class CommittedInterestsVersion: Sendable {
-    private let version: Mutex<Int64>
+/// A change is recorded as it is written and applied when its batch commits, as the file's
+/// readers see it (`TransactionJournal`): not before, or a savepoint rolled back would leave a
+/// version the file never had; not once its caller is answered, after the sync, or a reload
+/// meanwhile would label the new interests with the old version, and every publish routed
+/// with them would be refused as stale.
+final class CommittedInterestsVersion: TransactionJournal {
+    private struct State {
+        var committed: Int64
+        /// Written by the batch under way, in order.
+        var written: [Int64] = []
+    }
+
+    private let state: Mutex<State>
 
     init(_ version: Int64) {
-        self.version = Mutex(version)
+        state = Mutex(State(committed: version))
     }
 
     var value: Int64 {
-        version.withLock { $0 }
+        state.withLock { $0.committed }
     }
 
-    /// Changes whose writes finish out of order keep the latest.
-    func note(_ committed: Int64) {
-        version.withLock { $0 = max($0, committed) }
+    /// In the writer: the version a change in the batch under way has written.
+    func changed(to version: Int64) {
+        state.withLock { $0.written.append(version) }
+    }
+
+    // MARK: TransactionJournal
+
+    func mark() -> Int {
+        state.withLock { $0.written.count }
+    }
+
+    func rollBack(to mark: Int) {
+        state.withLock { $0.written.removeSubrange(mark...) }
+    }
+
+    func commit() {
+        state.withLock { state in
+            state.committed = state.written.last ?? state.committed
+            state.written.removeAll()
+        }
+    }
+
+    func abandon() {
+        state.withLock { $0.written.removeAll() }
     }
 }

@@ -38,14 +38,14 @@ final class GroupCommitWriter: Sendable {
     private let pool: DatabasePool
     private let syncer: WALSyncer
     private let checkpointer: WALCheckpointer
-    private let journal: any TransactionJournal
+    private let journals: [any TransactionJournal]
     private let pending = Mutex(Pending())
 
-    init(pool: DatabasePool, syncer: WALSyncer, checkpointer: WALCheckpointer, journal: any TransactionJournal) {
+    init(pool: DatabasePool, syncer: WALSyncer, checkpointer: WALCheckpointer, journals: [any TransactionJournal]) {
         self.pool = pool
         self.syncer = syncer
         self.checkpointer = checkpointer
-        self.journal = journal
+        self.journals = journals
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is as durable
@@ -59,7 +59,7 @@ final class GroupCommitWriter: Sendable {
                 durability: durability,
                 run: { db in
                     do {
-                        let value = try Savepoint.run(db, need, journal: self.journal, operation)
+                        let value = try Savepoint.run(db, need, journals: self.journals, operation)
                         return { syncFailure in
                             if let syncFailure { continuation.resume(throwing: syncFailure) } else { continuation.resume(returning: value) }
                         }
@@ -112,9 +112,9 @@ final class GroupCommitWriter: Sendable {
                 for job in jobs { answers.append(job.run(db)) }
                 return .commit
             }
-            journal.commit()
+            for journal in journals { journal.commit() }
         } catch {
-            journal.abandon()
+            for journal in journals { journal.abandon() }
             for job in jobs { job.fail(error) }
             // Earlier batches may be waiting for this one's commit before their sync.
             syncer.committed([], changedRows: false, durability: .logged, writerBusy: writerBusy)

@@ -5,37 +5,34 @@ import GRDB
 extension SQLiteStore {
     public func setInterests(queue: String, interests: Interests, now: Double) async throws {
         let text = StoredText.interests(interests)
-        let version = try await writer.write { db in
+        try await writer.write { [committedInterestsVersion] db in
             try db.execute(
                 sql: """
                     INSERT INTO queues (name, interests, created_at) VALUES (?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET interests = excluded.interests
                     """,
                 arguments: [queue, text, now])
-            return try Self.interestsChanged(db)
+            try Self.interestsChanged(db, committedInterestsVersion)
         }
-        committedInterestsVersion.note(version)
     }
 
     public func clearInterests(queue: String) async throws -> Bool {
-        let version = try await writer.write { db -> Int64? in
+        try await writer.write { [committedInterestsVersion] db in
             try db.execute(sql: "UPDATE queues SET interests = NULL WHERE name = ?", arguments: [queue])
-            guard db.changesCount > 0 else { return nil }
-            return try Self.interestsChanged(db)
+            guard db.changesCount > 0 else { return false }
+            try Self.interestsChanged(db, committedInterestsVersion)
+            return true
         }
-        guard let version else { return false }
-        committedInterestsVersion.note(version)
-        return true
     }
 
     /// Its waiting tasks go: those for any worker through the queue's index, the copies owned
     /// by workers (`scope: all`) through each registered worker's. Its started tasks are
     /// marked (`queue_deleted`), read through the index of all started tasks.
     public func deleteQueue(queue: String) async throws -> Int? {
-        let deleted = try await writer.write { [twins] db -> (tasks: Int, interestsVersion: Int64)? in
+        try await writer.write { [twins, committedInterestsVersion] db -> Int? in
             try db.execute(sql: "DELETE FROM queues WHERE name = ?", arguments: [queue])
             guard db.changesCount > 0 else { return nil }
-            let version = try Self.interestsChanged(db)
+            try Self.interestsChanged(db, committedInterestsVersion)
             try db.execute(
                 sql: "UPDATE tasks INDEXED BY tasks_held SET queue_deleted = 1 WHERE state = 'started' AND queue = ? AND NOT queue_deleted",
                 arguments: [queue])
@@ -48,20 +45,17 @@ extension SQLiteStore {
                         AND queue = ?1 AND state = 'queued' AND owner_id IS NOT NULL
                     """,
                 arguments: [queue])
-            return (shared + owned, version)
+            return shared + owned
         }
-        guard let deleted else { return nil }
-        committedInterestsVersion.note(deleted.interestsVersion)
-        return deleted.tasks
     }
 
     public func interestsVersion() async throws -> Int64 {
         committedInterestsVersion.value
     }
 
-    /// Answers the new version.
-    private static func interestsChanged(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "UPDATE interests_version SET version = version + 1 RETURNING version")) ?? 0
+    private static func interestsChanged(_ db: Database, _ committed: CommittedInterestsVersion) throws {
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE interests_version SET version = version + 1 RETURNING version"))
+        if let version { committed.changed(to: version) }
     }
 
     static func storedInterestsVersion(_ db: Database) throws -> Int64 {

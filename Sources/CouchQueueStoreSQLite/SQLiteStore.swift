@@ -56,7 +56,8 @@ public final class SQLiteStore: QueueStore {
             let opened = try WALCheckpointer(path: path, configuration: configuration)
             checkpointer = opened
             writer = GroupCommitWriter(
-                pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: opened, journal: twins)
+                pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: opened,
+                journals: [twins, committedInterestsVersion])
             self.checkpointer = opened
         } catch {
             // In the order `close` uses: the lock's descriptor goes last, after every connection.

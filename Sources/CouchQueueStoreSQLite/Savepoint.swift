@@ -1,7 +1,7 @@
 import GRDB
 
 /// Runs one operation of a group-commit batch in a savepoint, so that an operation that
-/// throws undoes only its own writes, in the database and in `journal`. The three statements
+/// throws undoes only its own writes, in the database and in `journals`. The three statements
 /// are prepared once per connection.
 ///
 /// An operation whose one write is a single statement needs no savepoint (`.singleStatement`):
@@ -13,14 +13,17 @@ enum Savepoint {
     }
 
     static func run<T>(
-        _ db: Database, _ need: Need, journal: any TransactionJournal, _ operation: (Database) throws -> T
+        _ db: Database, _ need: Need, journals: [any TransactionJournal], _ operation: (Database) throws -> T
     ) throws -> T {
-        let mark = journal.mark()
+        let marks = journals.map { $0.mark() }
+        func rollBackJournals() {
+            for (journal, mark) in zip(journals, marks) { journal.rollBack(to: mark) }
+        }
         guard need == .savepoint else {
             do {
                 return try operation(db)
             } catch {
-                journal.rollBack(to: mark)
+                rollBackJournals()
                 throw error
             }
         }
@@ -30,7 +33,7 @@ enum Savepoint {
             try db.cachedStatement(sql: "RELEASE operation").execute()
             return result
         } catch {
-            journal.rollBack(to: mark)
+            rollBackJournals()
             try db.cachedStatement(sql: "ROLLBACK TO operation").execute()
             try db.cachedStatement(sql: "RELEASE operation").execute()
             throw error
