@@ -24,12 +24,12 @@ public struct PostgresLocation: Sendable {
     }
 
     /// `url` as an error message or a log may show it: a password in it becomes `***`. The
-    /// URL may be malformed (an `@` or `/` in a password not percent-encoded), so its user
-    /// information is taken to end at the last `@` before any query.
+    /// URL may be malformed (an `@`, `/` or `?` in a password not percent-encoded), so its
+    /// user information is taken to end at the last `@` before any query, or else at the last.
     public static func withoutPassword(_ url: String) -> String {
         guard let scheme = url.range(of: "://") else { return url }
         let rest = url[scheme.upperBound...]
-        guard let at = rest.prefix(while: { $0 != "?" }).lastIndex(of: "@"),
+        guard let at = rest.prefix(while: { $0 != "?" }).lastIndex(of: "@") ?? rest.lastIndex(of: "@"),
             let colon = rest[..<at].firstIndex(of: ":")
         else { return url }
         return url[..<rest.index(after: colon)] + "***" + url[at...]

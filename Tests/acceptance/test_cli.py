@@ -44,7 +44,8 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
 
 @pytest.mark.parametrize("store,shown", [("postgres://app:s3cr@t@db", "postgres://app:***@db"),
                                          ("postgres://app:s3cr/t@/q", "postgres://app:***@/q"),
-                                         ("mysql://app:s3cret@db/q", "mysql://app:***@db/q")])
+                                         ("mysql://app:s3cret@db/q", "mysql://app:***@db/q"),
+                                         ("postgres://app:s3cr?t@db", "postgres://app:***@db")])
 def test_a_refused_store_url_is_named_without_its_password(tmp_path, store, shown):
     done = run_serve(tmp_path, "--store", store)
     assert done.returncode == 64, done

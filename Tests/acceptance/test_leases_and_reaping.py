@@ -165,9 +165,17 @@ def test_lease_expiry_counts_attempts_across_several_rounds(lc):
 
 # ------------------------------------------------------------------------------- reaping
 
+WORKER_TIMEOUT = 1.5
+
+
+def reaping_server(make_server):
+    """A server that reaps workers silent for WORKER_TIMEOUT; leases last 30 s."""
+    return make_server(lease_timeout=30, worker_timeout=WORKER_TIMEOUT)
+
+
 def test_idle_unseen_workers_are_reaped_others_are_kept(make_server):
-    worker_timeout = 1.5
-    srv = make_server(lease_timeout=30, worker_timeout=worker_timeout)
+    worker_timeout = WORKER_TIMEOUT
+    srv = reaping_server(make_server)
     c = Client(srv)
     topic = c.topic()
     tid = c.publish_one(topic.data())
@@ -214,15 +222,14 @@ def test_idle_unseen_workers_are_reaped_others_are_kept(make_server):
 def test_a_restart_after_a_long_pause_reaps_no_worker_at_once(make_server):
     """Workers cannot reach a server that is down: none counts as silent before the server
     has been up for a whole worker timeout, so they keep their scope `all` copies."""
-    worker_timeout = 1.5
-    srv = make_server(lease_timeout=30, worker_timeout=worker_timeout)
+    srv = reaping_server(make_server)
     c = Client(srv)
     topic = c.topic()
     w = c.register(topic.queue)
     tid = c.publish(topic.data(), scope="all", expect=201)["tasks"][0]["id"]
     c.close()
     srv.terminate()
-    time.sleep(worker_timeout + 1)
+    time.sleep(WORKER_TIMEOUT + 1)
     srv.start()
     time.sleep(0.75)  # three maintenance passes
     c = Client(srv)
@@ -234,14 +241,12 @@ def test_a_restart_after_a_long_pause_reaps_no_worker_at_once(make_server):
 def test_a_report_is_a_sign_of_life(make_server):
     """A worker that has just reported is not silent: reaped right after it finished its
     task, it could not take the next one."""
-    worker_timeout = 1.5
-    srv = make_server(lease_timeout=30, worker_timeout=worker_timeout)
-    c = Client(srv)
+    c = Client(reaping_server(make_server))
     topic = c.topic()
     tid = c.publish_one(topic.data())
     w = c.register(topic.queue)
     assert c.lease(w)["id"] == tid
-    time.sleep(worker_timeout + 0.5)  # busy: kept while it holds the task
+    time.sleep(WORKER_TIMEOUT + 0.5)  # busy: kept while it holds the task
     c.finish(w, tid)
     time.sleep(0.75)  # three maintenance passes
     assert w in c.workers()

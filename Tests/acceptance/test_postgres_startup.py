@@ -198,10 +198,10 @@ def refusing_as_pgbouncer(message):
     return refuse
 
 
-def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_path, postgres_url):
-    """Migration 5 alters `tasks`. While a transaction holds the table, the `ALTER` waits for
-    it, and every statement on the table queues behind the `ALTER`: the migration gives up
-    after 5 s, lets them through and tries again, and applies once the table is free."""
+@contextlib.contextmanager
+def migration_5_waiting_for_a_busy_table(postgres_url, tmp_path):
+    """Starts a server whose migration 5 (it alters `tasks`) waits for the table, which a psql
+    transaction holds until the block ends; yields the server, which the caller stops."""
     first = Serve(postgres_url, tmp_path)
     try:
         assert serves(first), "the server did not start"
@@ -209,13 +209,25 @@ def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_pat
         first.stop()
     psql_value(postgres_url, "ALTER TABLE tasks DROP COLUMN queue_deleted")
     psql_value(postgres_url, "DELETE FROM couchqueue_migrations WHERE version = 5")
+    with locked_by_psql(postgres_url, "SELECT count(*) FROM tasks"):
+        server = Serve(postgres_url, tmp_path)
+        queued = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                  "WHERE c.relname = 'tasks' AND l.mode = 'AccessExclusiveLock' AND NOT l.granted")
+        try:
+            wait_for_value(postgres_url, queued, "1", 15, "the migration did not wait for the table")
+        except BaseException:
+            server.stop()
+            raise
+        yield server
+
+
+def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_path, postgres_url):
+    """Migration 5 alters `tasks`. While a transaction holds the table, the `ALTER` waits for
+    it, and every statement on the table queues behind the `ALTER`: the migration gives up
+    after 5 s, lets them through and tries again, and applies once the table is free."""
     server = None
     try:
-        with locked_by_psql(postgres_url, "SELECT count(*) FROM tasks"):
-            server = Serve(postgres_url, tmp_path)
-            queued = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                      "WHERE c.relname = 'tasks' AND l.mode = 'AccessExclusiveLock' AND NOT l.granted")
-            wait_for_value(postgres_url, queued, "1", 15, "the migration did not wait for the table")
+        with migration_5_waiting_for_a_busy_table(postgres_url, tmp_path) as server:
             read = subprocess.run(["psql", "-qAtc", "SET statement_timeout = '8s'; SELECT count(*) FROM tasks", postgres_url],
                                   capture_output=True, text=True)
             assert read.returncode == 0 and read.stdout.strip() == "0", f"a read of tasks was held up: {read.stderr}"
@@ -228,20 +240,9 @@ def test_a_migration_waits_for_a_busy_table_without_holding_up_its_users(tmp_pat
 
 
 def test_a_signal_while_a_migration_waits_stops_the_server_cleanly(tmp_path, postgres_url):
-    first = Serve(postgres_url, tmp_path)
-    try:
-        assert serves(first), "the server did not start"
-    finally:
-        first.stop()
-    psql_value(postgres_url, "ALTER TABLE tasks DROP COLUMN queue_deleted")
-    psql_value(postgres_url, "DELETE FROM couchqueue_migrations WHERE version = 5")
     server = None
     try:
-        with locked_by_psql(postgres_url, "SELECT count(*) FROM tasks"):
-            server = Serve(postgres_url, tmp_path)
-            queued = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                      "WHERE c.relname = 'tasks' AND l.mode = 'AccessExclusiveLock' AND NOT l.granted")
-            wait_for_value(postgres_url, queued, "1", 15, "the migration did not wait for the table")
+        with migration_5_waiting_for_a_busy_table(postgres_url, tmp_path) as server:
             server.proc.send_signal(signal.SIGTERM)
             assert server.proc.wait(timeout=10) == 0
             assert server.wait_for(server.stderr, "stopped", 5), "no 'stopped' in the log"
