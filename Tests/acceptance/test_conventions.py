@@ -143,6 +143,19 @@ def test_a_form_body_that_is_not_utf8_is_400_and_stores_nothing(client):
     assert client.queue_status(topic.queue)["length"] == 0
 
 
+def test_an_untyped_body_that_is_not_text_is_415(client):
+    # Without a Content-Type, a body is read as JSON when it opens with {, else as a form.
+    r = client.api("PUT", "/task", data=b"\xff\xfe\x00\x01")
+    assert_error(r, 415, "unsupported_media_type", "Content-Type")
+
+
+def test_a_null_number_in_a_query_is_absent(client):
+    topic = client.topic()
+    r = client.api("PUT", "/task", params={"publisher": "p", "data": json.dumps(topic.data()), "runAt": "null"})
+    assert r.status == 201, r
+    assert r.body["tasks"][0]["state"] == "queued", r
+
+
 @pytest.mark.parametrize("escaped,mentions", [("%FF", "not UTF-8"), ("%zz", "malformed %-escape"), ("%4", "malformed %-escape")])
 def test_a_form_whose_escapes_do_not_decode_is_400_saying_why(client, escaped, mentions):
     topic = client.topic()

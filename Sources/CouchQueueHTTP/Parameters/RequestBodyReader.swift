@@ -15,7 +15,8 @@ struct RequestBodyReader: Sendable {
         guard request.body.readableBytes > 0 else { return parameters }
         if let codings = request.head.headerFields[.contentEncoding] { try Self.requireIdentityEncoding(codings) }
         let bytes = request.body.readableBytesView
-        switch BodyKind(contentType: request.head.headerFields[.contentType], firstByte: bytes.first(where: { !Self.isSpace($0) })) {
+        let contentType = request.head.headerFields[.contentType]
+        switch BodyKind(contentType: contentType, firstByte: bytes.first(where: { !Self.isSpace($0) })) {
         case .json:
             let value: JSONValue
             do {
@@ -26,10 +27,14 @@ struct RequestBodyReader: Sendable {
             guard case .object(let members) = value else { throw .badRequest("a JSON body must be an object of parameters") }
             parameters.merge(members.mapValues { .json($0) })
         case .form:
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw .badRequest("a form body must be UTF-8 text") }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                // Untyped, it was only taken for a form: bytes that are not text are neither.
+                guard contentType != nil else { throw Self.unsupported("a body without a Content-Type that is not UTF-8 text") }
+                throw .badRequest("a form body must be UTF-8 text")
+            }
             parameters.merge(try FormDecoding.decode(text).mapValues { .text($0) })
         case .unsupported(let type):
-            throw APIError(.unsupportedMediaType, "unsupported_media_type", "a body must be JSON (application/json) or a form (application/x-www-form-urlencoded), not \(type.prefix(100))")
+            throw Self.unsupported(type.isEmpty ? "an empty Content-Type" : String(type.prefix(100)))
         }
         return parameters
     }
@@ -45,6 +50,10 @@ struct RequestBodyReader: Sendable {
             "a body with Content-Encoding \(coding.prefix(100)) is not supported: send it uncompressed")
         error.header = HTTPField(name: .acceptEncoding, value: "identity")
         throw error
+    }
+
+    private static func unsupported(_ what: String) -> APIError {
+        APIError(.unsupportedMediaType, "unsupported_media_type", "a body must be JSON (application/json) or a form (application/x-www-form-urlencoded), not \(what)")
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

@@ -78,10 +78,11 @@ struct RequestParameters: Sendable {
     }
 
     /// In text, a decimal number as JSON writes one (`12`, `-1.5`, `2e3`); not Swift's wider
-    /// syntax (`0x10`, `nan`, `inf`), which no client means to send.
+    /// syntax (`0x10`, `nan`, `inf`), which no client means to send. `null` is absent there
+    /// too, as in JSON (`runAt=null`: now).
     func double(_ name: String) throws(APIError) -> Double? {
         switch values[name] {
-        case nil, .json(.null)?: return nil
+        case nil, .json(.null)?, .text("null")?: return nil
         case .json(.int(let value))?: return Double(value)
         case .json(.double(let value))?: return value
         case .json(.largeInteger(let digits))?: return try Self.finite(Double(digits), name)
