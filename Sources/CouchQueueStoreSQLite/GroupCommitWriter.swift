@@ -49,7 +49,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is as durable
-    /// as asked. `.singleStatement` promises that its only write is one statement (see `Savepoint`).
+    /// as asked. `.singleStatement` promises that one statement is all it must undo if it
+    /// fails (see `Savepoint`).
     func write<T: Sendable>(
         _ need: Savepoint.Need = .savepoint, durability: Durability = .synced,
         _ operation: @escaping @Sendable (Database) throws -> T
