@@ -270,6 +270,20 @@ def test_catastrophic_pattern_is_matched_in_linear_time(redos):
     assert all(status == 200 for status, _ in health), health
 
 
+def test_a_long_literal_pattern_is_matched_in_linear_time(redos):
+    """A pattern of plain text is searched for directly, in time linear in the text, not in
+    the text's length times the pattern's (4,095 `a` then a `b`, in 100,000 `a`)."""
+    q = f"literal-{uid()}"
+    redos.set_interest(q, {"s": "a" * 4095 + "b"})
+    with HealthProbe(redos.server) as probe:
+        r1 = timed_publish(redos, {"publisher": "p", "data": {"s": "a" * 100_000}})
+        r2 = timed_publish(redos, {"publisher": "p", "data": {"s": "a" * 100_000 + "b"}}) if r1 else None
+    assert r1 is not None, f"the publish got no answer within 10 s; health probes meanwhile: {probe.results[:5]}"
+    assert r1.status == 200 and r1.body["tasks"] == [], r1
+    assert r2 is not None and r2.status == 201 and [t["queue"] for t in r2.body["tasks"]] == [q], r2
+    assert all(status == 200 for status, _ in probe.results), probe.results
+
+
 def test_catastrophic_patterns_on_many_fields(redos):
     tag = uid()
     q = f"redos-many-{tag}"

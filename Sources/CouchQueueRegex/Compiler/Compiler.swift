@@ -29,7 +29,7 @@ struct Compiler {
             instructions: compiler.instructions,
             sets: compiler.sets.map(CompiledSet.init),
             isAnchoredAtStart: node.isAnchoredAtStart(),
-            requiredPrefix: Array(prefixText.utf8),
+            requiredPrefix: SubstringSearch(Array(prefixText.utf8)),
             firstScalars: compiler.firstScalars().map(CompiledSet.init),
             isLiteral: prefix.isWhole && prefixText.unicodeScalars.count == prefix.scalars.count,
             usesAssertions: compiler.instructions.contains {

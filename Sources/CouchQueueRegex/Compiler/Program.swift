@@ -7,7 +7,7 @@ struct Program: Sendable {
     let isAnchoredAtStart: Bool
     /// UTF-8 of the scalars every match begins with. While no thread is alive the VM jumps
     /// to the next place this occurs instead of stepping scalar by scalar.
-    let requiredPrefix: [UInt8]
+    let requiredPrefix: SubstringSearch
     /// The scalars a match can begin with, when that is known to be a proper subset and
     /// no match is empty: while no thread is alive the VM skips other scalars.
     let firstScalars: CompiledSet?

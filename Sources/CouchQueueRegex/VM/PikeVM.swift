@@ -86,7 +86,7 @@ struct PikeVM {
     /// the next occurrence of the required prefix, or else at the next scalar that can
     /// begin a match. Nil if there is no such place, so there is no match.
     private func nextPossibleStart(in text: UTF8Text, from position: Int) -> Int? {
-        if !program.requiredPrefix.isEmpty {
+        if !program.requiredPrefix.needle.isEmpty {
             return text.firstOccurrence(of: program.requiredPrefix, from: position)
         }
         guard let firstScalars = program.firstScalars else { return position }

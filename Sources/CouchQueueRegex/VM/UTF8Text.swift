@@ -27,21 +27,10 @@ struct UTF8Text {
         return scalar(at: start).value
     }
 
-    /// The first offset at or after `start` where `needle` begins. Byte matching is
-    /// scalar matching here: UTF-8 never matches in the middle of another scalar.
-    func firstOccurrence(of needle: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first else { return start }
-        var offset = start
-        let last = bytes.count - needle.count
-        while offset <= last {
-            if bytes[offset] == first {
-                var matched = 1
-                while matched < needle.count, bytes[offset + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return offset }
-            }
-            offset += 1
-        }
-        return nil
+    /// The first offset at or after `start` where `prefix` begins. Byte matching is scalar
+    /// matching here: UTF-8 never matches in the middle of another scalar.
+    func firstOccurrence(of prefix: SubstringSearch, from start: Int) -> Int? {
+        prefix.firstOccurrence(in: bytes, from: start)
     }
 
     /// The zero-width conditions that hold at `offset`, just after `previous`.
