@@ -67,18 +67,20 @@ final class InterestRouter: Sendable {
 
     private typealias Candidates = [(queue: String, pairs: [CompiledInterests.Candidate]?)]
 
-    /// What matching `data` takes: each queue's (pattern, text) pairs, and the work bound.
+    /// What matching `data` takes: each queue's (pattern, text) pairs, and the work bound,
+    /// refused as soon as the bound passes the budget.
     private func plan(_ data: JSONValue, snapshot: Loaded) throws(EngineError) -> (candidates: Candidates, work: Int) {
         var candidates: Candidates = []
         candidates.reserveCapacity(snapshot.byQueue.count)
+        var texts = FieldTexts(data)
         var work = 0
         for (queue, interests) in snapshot.byQueue {
-            let pairs = interests.candidates(data)
+            let pairs = interests.candidates(&texts)
             for pair in pairs ?? [] { work += pair.regex.workBound(utf8Count: pair.text.utf8.count) }
+            guard work <= Self.workBudget else {
+                throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
+            }
             candidates.append((queue, pairs))
-        }
-        guard work <= Self.workBudget else {
-            throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
         return (candidates, work)
     }
