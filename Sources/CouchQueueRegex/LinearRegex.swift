@@ -20,6 +20,11 @@ public struct LinearRegex: Sendable {
         search(text).matched
     }
 
+    /// The compiled program's instructions, the measure of what it holds in memory.
+    public var size: Int {
+        program.instructions.count
+    }
+
     /// At most how many VM steps a search of a text of `utf8Count` bytes takes, so that a
     /// caller can refuse work too large to do within one request. Linear in the text, with
     /// the program's size as the factor (a literal is a substring search).

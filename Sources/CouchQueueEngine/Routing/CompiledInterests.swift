@@ -14,6 +14,11 @@ struct CompiledInterests: Sendable {
     /// What was compiled: a reload keeps the compiled form of interests that did not change.
     let source: Interests
 
+    /// The most instructions one queue's patterns may compile to in all (a pattern may take
+    /// 20,000): without it, a 1 MiB `PUT /interest` of thousands of short patterns with large
+    /// counts (`(a{1000}){19}`) held 1.6 GB for good.
+    static let maxTotalSize = 100_000
+
     /// Compiles and validates, naming the field at fault.
     init(_ interests: Interests) throws(EngineError) {
         source = interests
@@ -23,16 +28,26 @@ struct CompiledInterests: Sendable {
         case .fields(let pairs):
             guard !pairs.isEmpty else { throw EngineError(.invalidInterest, "interests must be \"*\" or a non-empty object") }
             var compiled: [FieldPattern] = []
+            var totalSize = 0
             for (field, pattern) in pairs.sorted(by: { $0.key < $1.key }) {
                 let path = field.split(separator: ".", omittingEmptySubsequences: false)
                 guard !field.isEmpty, field.utf8.count <= 1024, !path.contains(where: \.isEmpty) else {
                     throw EngineError(.invalidInterest, "interest field \"\(field.prefix(64))\" is not a field name or dotted path")
                 }
+                let regex: LinearRegex
                 do {
-                    compiled.append(FieldPattern(path: path, regex: try LinearRegex(pattern)))
+                    regex = try LinearRegex(pattern)
                 } catch {
                     throw EngineError(.invalidInterest, "interest field \"\(field)\": invalid pattern: \(error.message)")
                 }
+                totalSize += regex.size
+                guard totalSize <= Self.maxTotalSize else {
+                    throw EngineError(
+                        .invalidInterest,
+                        "interest field \"\(field.prefix(64))\": the patterns compile to more than \(Self.maxTotalSize) instructions in all; "
+                            + "use fewer patterns or smaller repetition counts")
+                }
+                compiled.append(FieldPattern(path: path, regex: regex))
             }
             fields = compiled
         }
