@@ -38,6 +38,15 @@ import Testing
         try await h.close()
     }
 
+    @Test func interestsThatChangeOnlyTheirUnicodeNormalizationAreCompiledAgain() async throws {
+        let h = try EngineHarness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .fields(["n": "^\u{E9}$"]))
+        _ = try await h.engine.setInterests(queue: "q", interests: .fields(["n": "^e\u{301}$"]))
+        let published = try await h.engine.publish(Publication(publisher: "tests", data: .object(["n": .string("e\u{301}")])))
+        #expect(published.tasks.map(\.queue) == ["q"])
+        try await h.close()
+    }
+
     @Test func invalidPublicationsAreRefusedAndStoreNothing() async throws {
         let h = try EngineHarness()
         _ = try await h.engine.setInterests(queue: "all", interests: .everything)
