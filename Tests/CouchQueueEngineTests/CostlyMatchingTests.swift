@@ -4,8 +4,10 @@ import Synchronization
 import Testing
 
 @Suite struct CostlyMatchingTests {
-    /// Past the bound, a publication is refused at once instead of waiting behind the others.
-    @Test func workPastTheBoundIsRefusedWhileTheLaneIsBusy() async throws {
+    /// Past the bound, a publication whose client waits is refused at once instead of waiting
+    /// behind the others; one already answered (`fastPost`, no client) waits its turn.
+    @Test(arguments: [true, false])
+    func workPastTheBoundIsRefusedWhileTheLaneIsBusyUnlessAlreadyAnswered(clientWaits: Bool) async throws {
         let matching = CostlyMatching(lanes: 1, maxQueuedWork: 100)
         let release = DispatchSemaphore(value: 0)
         let started = Mutex(false)
@@ -20,11 +22,18 @@ import Testing
         let answered = Mutex(false)
         let second = Task {
             defer { answered.withLock { $0 = true } }
-            return try await matching.run(work: 60) { ["b"] }
+            return try await ClientPresence.$current.withValue(clientWaits ? ClientPresence() : nil) {
+                try await matching.run(work: 60) { ["b"] }
+            }
         }
         try? await waitUntil { answered.withLock { $0 } }  // a refusal answers at once
+        #expect(answered.withLock { $0 } == clientWaits)
         release.signal()  // never leaves a lane blocked, whatever the checks find
-        await #expect { try await second.value } throws: { ($0 as? EngineError)?.code == .unavailable }
+        if clientWaits {
+            await #expect { try await second.value } throws: { ($0 as? EngineError)?.code == .unavailable }
+        } else {
+            #expect(try await second.value == ["b"])
+        }
         #expect(try await first.value == ["a"])
         #expect(try await matching.run(work: 60) { ["c"] } == ["c"], "the work done no longer counts")
     }

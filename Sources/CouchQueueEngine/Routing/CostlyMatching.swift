@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// The work queued on a lane is bounded: past `maxQueuedWork` VM steps on the least busy
 /// lane a publication is refused (503) rather than left behind seconds of others' matching,
-/// and one whose client has left by its turn is not matched at all.
+/// and one whose client has left by its turn is not matched at all. A publication already
+/// answered (`fastPost`: no client) is never refused, which would lose it: it waits its turn.
+/// There are at most as many of those as `FastPostQueue` stores at once.
 final class CostlyMatching: Sendable {
     private let lanes: [DispatchQueue]
     /// VM steps queued or running, per lane.
@@ -29,7 +31,7 @@ final class CostlyMatching: Sendable {
         let client = ClientPresence.current
         let lane = try queuedWork.withLock { queued throws(EngineError) -> Int in
             let lane = queued.indices.min { queued[$0] < queued[$1] }!
-            guard queued[lane] + work <= maxQueuedWork else {
+            guard client == nil || queued[lane] + work <= maxQueuedWork else {
                 throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
             }
             queued[lane] += work
