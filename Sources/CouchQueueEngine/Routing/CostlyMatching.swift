@@ -9,12 +9,17 @@ import Synchronization
 /// The work queued on a lane is bounded: past `maxQueuedWork` VM steps on the least busy
 /// lane a publication is refused (503) rather than left behind seconds of others' matching,
 /// and one whose client has left by its turn is not matched at all. A publication already
-/// answered (`fastPost`: no client) is never refused, which would lose it: it waits its turn.
-/// There are at most as many of those as `FastPostQueue` stores at once.
+/// answered (`fastPost`: no client) is never refused, which would lose it: it waits for room.
 final class CostlyMatching: Sendable {
+    private struct State {
+        /// VM steps queued or running, per lane.
+        var queued: [Int]
+        /// Publications already answered, waiting for room on a lane.
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
     private let lanes: [DispatchQueue]
-    /// VM steps queued or running, per lane.
-    private let queuedWork: Mutex<[Int]>
+    private let state: Mutex<State>
     let maxQueuedWork: Int
 
     init(
@@ -22,29 +27,56 @@ final class CostlyMatching: Sendable {
         maxQueuedWork: Int = 10 * InterestRouter.workBudget
     ) {
         self.lanes = (0..<lanes).map { DispatchQueue(label: "couchqueue.costly-matching.\($0)") }
-        queuedWork = Mutex(Array(repeating: 0, count: lanes))
+        state = Mutex(State(queued: Array(repeating: 0, count: lanes)))
         self.maxQueuedWork = maxQueuedWork
     }
 
     /// Runs `match`, whose cost is bounded by `work` steps, on the least busy lane.
     func run(work: Int, _ match: @escaping @Sendable () -> [String]) async throws(EngineError) -> [String] {
         let client = ClientPresence.current
-        let lane = try queuedWork.withLock { queued throws(EngineError) -> Int in
-            let lane = queued.indices.min { queued[$0] < queued[$1] }!
-            guard client == nil || queued[lane] + work <= maxQueuedWork else {
-                throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
+        var lane: Int?
+        while lane == nil {
+            if client != nil {
+                lane = try admit(work)
+            } else {
+                await withCheckedContinuation { (waiting: CheckedContinuation<Void, Never>) in
+                    lane = try? admit(work, orWait: waiting)
+                }
             }
-            queued[lane] += work
-            return lane
         }
-        let matched: [String]? = await withCheckedContinuation { continuation in
+        let matched: [String]? = await withCheckedContinuation { [lane = lane!] continuation in
             lanes[lane].async {
                 let matched = client?.isGone == true ? nil : match()
-                self.queuedWork.withLock { $0[lane] -= work }
+                let waiting = self.state.withLock { state in
+                    state.queued[lane] -= work
+                    defer { state.waiting.removeAll() }
+                    return state.waiting
+                }
+                for waiter in waiting { waiter.resume() }
                 continuation.resume(returning: matched)
             }
         }
         guard let matched else { throw EngineError(.unavailable, "the client left before its publication was matched") }
         return matched
+    }
+
+    /// Counts `work` on the least busy lane and answers the lane if it has room (an empty lane
+    /// always has). Otherwise refuses, or, given `waiting`, keeps it to resume when work is
+    /// done and answers nil. (`waiting` is resumed at once when there was room.)
+    private func admit(_ work: Int, orWait waiting: CheckedContinuation<Void, Never>? = nil) throws(EngineError) -> Int? {
+        let lane = state.withLock { state -> Int? in
+            let lane = state.queued.indices.min { state.queued[$0] < state.queued[$1] }!
+            guard state.queued[lane] == 0 || state.queued[lane] + work <= maxQueuedWork else {
+                if let waiting { state.waiting.append(waiting) }
+                return nil
+            }
+            state.queued[lane] += work
+            return lane
+        }
+        if lane != nil { waiting?.resume() }
+        guard lane != nil || waiting != nil else {
+            throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
+        }
+        return lane
     }
 }
