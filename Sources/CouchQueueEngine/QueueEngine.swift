@@ -33,9 +33,7 @@ public final class QueueEngine: Sendable {
         let known = router.current.byQueue
         var compiled: [String: CompiledInterests] = [:]
         for (queue, interests) in try await store.allInterests() {
-            // Byte for byte: patterns are matched as scalars, and `String`'s `==` takes "é" and
-            // "e\u{301}" for the same.
-            if let same = known[queue], StoredText.interests(same.source).utf8.elementsEqual(StoredText.interests(interests).utf8) {
+            if let same = known[queue], same.source.isIdentical(to: interests) {
                 compiled[queue] = same
                 continue
             }

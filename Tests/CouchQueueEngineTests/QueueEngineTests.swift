@@ -47,6 +47,21 @@ import Testing
         try await h.close()
     }
 
+    /// The limit on a queue's compiled interests in all holds for interests being set; those
+    /// stored before it still route.
+    @Test func storedInterestsPastTheTotalLimitStillRoute() async throws {
+        let h = try EngineHarness()
+        let large = Interests.fields(Dictionary(uniqueKeysWithValues: (0..<6).map { ("f\($0)", String(repeating: "a{1000}", count: 19)) }))
+        await #expect(throws: EngineError.self) { try await h.engine.setInterests(queue: "q", interests: large) }
+        var fields = ["n": "x"]
+        if case .fields(let more) = large { fields.merge(more) { $1 } }
+        try await h.store.setInterests(queue: "q", interests: .fields(fields), now: h.now)
+        try await h.engine.reloadInterests()
+        let published = try await h.engine.publish(Publication(publisher: "tests", data: .object(["n": .string("x")])))
+        #expect(published.tasks.map(\.queue) == ["q"])
+        try await h.close()
+    }
+
     @Test func invalidPublicationsAreRefusedAndStoreNothing() async throws {
         let h = try EngineHarness()
         _ = try await h.engine.setInterests(queue: "all", interests: .everything)

@@ -200,15 +200,16 @@ def test_null_interests_are_missing(client):
     assert q not in client.status(interests=True)["interests"]
 
 
-def test_interests_that_compile_too_large_in_all_are_invalid(client):
-    """Each pattern may compile to 20,000 instructions, one queue's patterns to 100,000 in all:
-    a small request must not hold gigabytes of compiled programs."""
-    large = "a{1000}" * 19  # about 19,000 instructions from 133 bytes
+@pytest.mark.parametrize("pattern,fits", [("a{1000}" * 19, 5),  # about 19,000 instructions from 133 bytes
+                                          (r"\pL", 70)])  # 2 instructions, about 1,300 ranges
+def test_interests_that_compile_too_large_in_all_are_invalid(client, pattern, fits):
+    """Each pattern may compile to 20,000 instructions, one queue's patterns to 100,000
+    instructions and class ranges in all: a small request must not hold gigabytes."""
     q = f"large-{uid()}"
-    client.set_interest(q, {f"f{i}": large for i in range(5)})
-    r = client.api("PUT", "/interest", json={"queue": q, "interests": {f"f{i}": large for i in range(6)}})
-    assert_error(r, 400, "invalid_interest", "instructions in all")
-    assert len(client.status(interests=True)["interests"][q]) == 5
+    client.set_interest(q, {f"f{i}": pattern for i in range(fits)})
+    r = client.api("PUT", "/interest", json={"queue": q, "interests": {f"f{i}": pattern for i in range(2 * fits)}})
+    assert_error(r, 400, "invalid_interest", "in all")
+    assert len(client.status(interests=True)["interests"][q]) == fits
 
 
 def test_malformed_json_text_in_query_is_400(client):

@@ -14,13 +14,16 @@ struct CompiledInterests: Sendable {
     /// What was compiled: a reload keeps the compiled form of interests that did not change.
     let source: Interests
 
-    /// The most instructions one queue's patterns may compile to in all (a pattern may take
-    /// 20,000): without it, a 1 MiB `PUT /interest` of thousands of short patterns with large
-    /// counts (`(a{1000}){19}`) held 1.6 GB for good.
+    /// The most one queue's patterns may compile to in all (`LinearRegex.size`, about 8 bytes
+    /// a unit; a pattern may take 20,000 instructions): without it, a 1 MiB `PUT /interest` of
+    /// thousands of short patterns with large counts (`a{1000}` nineteen times) or large
+    /// classes (`\pL`) held gigabytes for good.
     static let maxTotalSize = 100_000
 
-    /// Compiles and validates, naming the field at fault.
-    init(_ interests: Interests) throws(EngineError) {
+    /// Compiles and validates, naming the field at fault. `checkingTotalSize`: interests being
+    /// set; stored ones load whatever their size, so that no queue stored before the limit
+    /// stops receiving tasks.
+    init(_ interests: Interests, checkingTotalSize: Bool = false) throws(EngineError) {
         source = interests
         switch interests {
         case .everything:
@@ -41,11 +44,11 @@ struct CompiledInterests: Sendable {
                     throw EngineError(.invalidInterest, "interest field \"\(field)\": invalid pattern: \(error.message)")
                 }
                 totalSize += regex.size
-                guard totalSize <= Self.maxTotalSize else {
+                guard !checkingTotalSize || totalSize <= Self.maxTotalSize else {
                     throw EngineError(
                         .invalidInterest,
-                        "interest field \"\(field.prefix(64))\": the patterns compile to more than \(Self.maxTotalSize) instructions in all; "
-                            + "use fewer patterns or smaller repetition counts")
+                        "interest field \"\(field.prefix(64))\": the patterns compile to more than \(Self.maxTotalSize) instructions and class ranges "
+                            + "in all; use fewer patterns, smaller repetition counts or smaller classes")
                 }
                 compiled.append(FieldPattern(path: path, regex: regex))
             }
@@ -86,6 +89,24 @@ struct FieldTexts {
             let text = other.canonicalText
             rendered[path] = text
             return text
+        }
+    }
+}
+
+extension Interests {
+    /// Byte for byte: patterns and fields are matched as scalars, and `String`'s `==` takes
+    /// "é" and "e\u{301}" for the same.
+    func isIdentical(to other: Interests) -> Bool {
+        switch (self, other) {
+        case (.everything, .everything): true
+        case (.fields(let mine), .fields(let theirs)):
+            mine.count == theirs.count
+                && mine.allSatisfy { field, pattern in
+                    guard let index = theirs.index(forKey: field) else { return false }
+                    let (theirField, theirPattern) = theirs[index]
+                    return theirField.utf8.elementsEqual(field.utf8) && theirPattern.utf8.elementsEqual(pattern.utf8)
+                }
+        default: false
         }
     }
 }

@@ -43,6 +43,9 @@ struct CompiledSet: Sendable {
         upperBounds = upper
     }
 
+    /// The ranges above ASCII it keeps, the measure of its memory (8 bytes each).
+    var rangeCount: Int { lowerBounds.count }
+
     @inline(__always)
     func contains(_ scalar: UInt32) -> Bool {
         if scalar < 64 { return asciiLow & (1 << scalar) != 0 }
