@@ -9,13 +9,16 @@ struct PikeVM {
     let program: Program
 
     /// Whether the program matches somewhere in `text`, and the VM steps it took (each
-    /// instruction visit counts one), which tests use to show the work is linear.
+    /// instruction visit counts one; for a literal, each byte compared), which tests use to
+    /// show the work is linear.
     func search(_ text: String) -> (matched: Bool, steps: Int) {
         var text = text
         return text.withUTF8 { bytes in
             let text = UTF8Text(bytes: bytes)
             if program.isLiteral {
-                return (text.firstOccurrence(of: program.requiredPrefix, from: 0) != nil, 0)
+                var comparisons = 0
+                let found = text.firstOccurrence(of: program.requiredPrefix, from: 0, comparisons: &comparisons)
+                return (found != nil, comparisons)
             }
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * program.instructions.count) { scratch in
                 scratch.initialize(repeating: 0)
@@ -87,7 +90,8 @@ struct PikeVM {
     /// begin a match. Nil if there is no such place, so there is no match.
     private func nextPossibleStart(in text: UTF8Text, from position: Int) -> Int? {
         if !program.requiredPrefix.needle.isEmpty {
-            return text.firstOccurrence(of: program.requiredPrefix, from: position)
+            var comparisons = 0  // not VM steps: within the bound the VM's own steps set
+            return text.firstOccurrence(of: program.requiredPrefix, from: position, comparisons: &comparisons)
         }
         guard let firstScalars = program.firstScalars else { return position }
         var offset = position

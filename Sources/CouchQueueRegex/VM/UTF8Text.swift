@@ -29,8 +29,8 @@ struct UTF8Text {
 
     /// The first offset at or after `start` where `prefix` begins. Byte matching is scalar
     /// matching here: UTF-8 never matches in the middle of another scalar.
-    func firstOccurrence(of prefix: SubstringSearch, from start: Int) -> Int? {
-        prefix.firstOccurrence(in: bytes, from: start)
+    func firstOccurrence(of prefix: SubstringSearch, from start: Int, comparisons: inout Int) -> Int? {
+        prefix.firstOccurrence(in: bytes, from: start, comparisons: &comparisons)
     }
 
     /// The zero-width conditions that hold at `offset`, just after `previous`.
