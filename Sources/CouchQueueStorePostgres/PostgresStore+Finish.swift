@@ -93,6 +93,9 @@ extension PostgresStore {
         return recorded
     }
 
+    /// What records a report and leases after it (migrations 4 and 6).
+    private static let reportThenLease = "couchqueue_report_then_lease"
+
     /// What records a report (and leases), taking no worker row: for a batch, which takes
     /// the worker's row itself, before its tasks and again after them (`noteSeen`).
     private static let recordOnly = "couchqueue_record_then_lease"
@@ -111,7 +114,7 @@ extension PostgresStore {
     /// records a plain report's sign of life after it (migration 6).
     private func finish(
         _ connection: PostgresConnection, _ params: FinishParams, thenLease next: LeaseParams? = nil,
-        by function: String = "couchqueue_report_then_lease"
+        by function: String = reportThenLease
     ) async throws -> FinishedTask {
         let rows = try await leasing(for: params.workerId) {
             try await connection.query("""

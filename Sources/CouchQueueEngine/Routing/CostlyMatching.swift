@@ -34,17 +34,15 @@ final class CostlyMatching: Sendable {
     /// Runs `match`, whose cost is bounded by `work` steps, on the least busy lane.
     func run(work: Int, _ match: @escaping @Sendable () -> [String]) async throws(EngineError) -> [String] {
         let client = ClientPresence.current
-        var lane: Int?
-        while lane == nil {
-            if client != nil {
-                lane = try admit(work)
-            } else {
-                await withCheckedContinuation { (waiting: CheckedContinuation<Void, Never>) in
-                    lane = try? admit(work, orWait: waiting)
-                }
-            }
+        let lane: Int
+        if client == nil {
+            lane = await admitWhenRoom(work)
+        } else if let admitted = admit(work) {
+            lane = admitted
+        } else {
+            throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
         }
-        let matched: [String]? = await withCheckedContinuation { [lane = lane!] continuation in
+        let matched: [String]? = await withCheckedContinuation { continuation in
             lanes[lane].async {
                 let matched = client?.isGone == true ? nil : match()
                 let waiting = self.state.withLock { state in
@@ -60,10 +58,10 @@ final class CostlyMatching: Sendable {
         return matched
     }
 
-    /// Counts `work` on the least busy lane and answers the lane if it has room (an empty lane
-    /// always has). Otherwise refuses, or, given `waiting`, keeps it to resume when work is
-    /// done and answers nil. (`waiting` is resumed at once when there was room.)
-    private func admit(_ work: Int, orWait waiting: CheckedContinuation<Void, Never>? = nil) throws(EngineError) -> Int? {
+    /// Counts `work` on the least busy lane and answers the lane, if it has room (an empty lane
+    /// always has). Otherwise answers nil, after keeping `waiting`, if given, to resume once
+    /// work is done; given room, `waiting` is resumed at once.
+    private func admit(_ work: Int, orWait waiting: CheckedContinuation<Void, Never>? = nil) -> Int? {
         let lane = state.withLock { state -> Int? in
             let lane = state.queued.indices.min { state.queued[$0] < state.queued[$1] }!
             guard state.queued[lane] == 0 || state.queued[lane] + work <= maxQueuedWork else {
@@ -74,9 +72,15 @@ final class CostlyMatching: Sendable {
             return lane
         }
         if lane != nil { waiting?.resume() }
-        guard lane != nil || waiting != nil else {
-            throw EngineError(.unavailable, "too much costly matching is queued on this server; publish again later")
-        }
         return lane
+    }
+
+    /// For a publication already answered: tries again each time work is done.
+    private func admitWhenRoom(_ work: Int) async -> Int {
+        while true {
+            var lane: Int?
+            await withCheckedContinuation { waiting in lane = admit(work, orWait: waiting) }
+            if let lane { return lane }
+        }
     }
 }
