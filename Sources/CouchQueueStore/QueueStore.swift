@@ -51,6 +51,11 @@ public protocol QueueStore: Sendable {
     /// leases one at a time would hand them out; none when there is nothing to do.
     /// Throws `StoreError.workerNotFound`.
     func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask]
+    /// Whether a lease would find a due task for the worker (its own copies, then its
+    /// queues), read without writing anything: a parked lease's periodic re-check asks this
+    /// first, since a lease writes a sign of life. It may answer true where a lease finds
+    /// nothing (a `singularlyRun` task behind a started twin). nil when the worker is unknown.
+    func hasDueTasks(workerId: String, now: Double) async throws -> Bool?
     /// Records the outcome of a run and, with `next`, hands the same worker its next tasks in
     /// the same transaction, so that a worker reports and takes its next task in one round trip.
     /// A refused finish leases nothing. Throws `workerNotFound`, `taskNotFound` or `notLeased`.

@@ -8,6 +8,22 @@ extension PostgresStore {
         try await withConnection { [self] connection in try await lease(connection, params) }
     }
 
+    /// One read of the sources `couchqueue_lease` reads (migration 7), without its locks: a
+    /// row lock assigns a transaction id, whose commit then waits for a WAL flush.
+    public func hasDueTasks(workerId: String, now: Double) async throws -> Bool? {
+        let rows = try await query("""
+            SELECT EXISTS (
+                    SELECT 1 FROM tasks
+                    WHERE owner_id = w.id AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= \(now))
+                OR EXISTS (
+                    SELECT 1 FROM json_array_elements_text(w.queues::json) AS source(queue)
+                    JOIN tasks t ON t.queue = source.queue AND t.state = 'queued' AND t.owner_id IS NULL AND t.run_at <= \(now))
+            FROM workers w WHERE w.id = \(workerId)
+            """)
+        for due in try rows.decode(Bool.self) { return due }
+        return nil
+    }
+
     /// Runs `couchqueue_lease` (migration 2), in the caller's transaction if there is one.
     func lease(_ connection: PostgresConnection, _ params: LeaseParams) async throws -> [QueueTask] {
         let rows = try await leasing(for: params.workerId) {

@@ -7,6 +7,19 @@ extension SQLiteStore {
         try await writer.write(.savepoint, durability: .logged) { [twins, leaseExpiryBound] db in try Self.lease(db, twins, leaseExpiryBound, params) }
     }
 
+    /// Reads the sources a lease reads, on a reader: the writer is not involved.
+    public func hasDueTasks(workerId: String, now: Double) async throws -> Bool? {
+        try await pool.read { db in
+            let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT queues FROM workers WHERE id = ?"), arguments: [workerId])
+            guard let stored else { return nil }
+            for source in [Self.ownCopies(of: workerId)] + (try StoredText.queueList(from: stored)).map(Self.queue) {
+                let due = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (\(source.sql))"), arguments: [source.key, now])
+                if due == true { return true }
+            }
+            return false
+        }
+    }
+
     /// Chooses the tasks first, reading each source once, then starts them all in one
     /// statement: a lease of 50 costs two statements per source, not two per task.
     static func lease(_ db: Database, _ twins: TwinRegistry, _ leaseExpiryBound: LeaseExpiryBound, _ params: LeaseParams) throws -> [QueueTask] {

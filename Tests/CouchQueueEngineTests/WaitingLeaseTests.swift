@@ -17,9 +17,9 @@ import Testing
         let both = try await h.engine.registerWorker(queues: ["high", "low"]).workerId
         let lowOnly = try await h.engine.registerWorker(queues: ["low"]).workerId
         async let first = h.engine.lease(workerId: both, wait: 20)
-        try await parked(1, h)
+        try await h.parked(1)
         async let second = h.engine.lease(workerId: lowOnly, wait: 20)
-        try await parked(2, h)
+        try await h.parked(2)
         // A task that woke nobody (stored behind the engine's back), then one that wakes the
         // earliest waiter of "low": the worker that prefers "high" and takes that task instead.
         let unannounced = try await h.store.insertTasks(InsertTasksParams(
@@ -44,7 +44,7 @@ import Testing
         for _ in 0..<2 { _ = try await h.engine.publish(twin) }
         let running = try #require(try await h.engine.lease(workerId: first).first)
         async let heldBack = h.engine.lease(workerId: second, wait: 20)
-        try await parked(1, h)
+        try await h.parked(1)
         let reported = ContinuousClock.now
         _ = try await h.engine.finish(workerId: first, TaskReport(taskId: running.id, outcome: .success))
         #expect(try await heldBack.count == 1)
@@ -64,9 +64,9 @@ import Testing
         let running = try #require(try await h.engine.lease(workerId: first).first)
         let latecomer = try await h.engine.registerWorker(queues: ["q"]).workerId
         async let nothing = h.engine.lease(workerId: latecomer, wait: 5)
-        try await parked(1, h)
+        try await h.parked(1)
         async let heldBack = h.engine.lease(workerId: second, wait: 20)
-        try await parked(2, h)
+        try await h.parked(2)
         let reported = ContinuousClock.now
         _ = try await h.engine.finish(workerId: first, TaskReport(taskId: running.id, outcome: .success))
         #expect(try await heldBack.count == 1)
@@ -82,10 +82,10 @@ import Testing
         for n in 0..<2 { _ = try await h.engine.publish(Publication(publisher: "tests", data: .object(["n": .string("\(n)")]))) }
         let held = try await h.engine.lease(workerId: worker, limit: 2)
         async let one = h.engine.finish(workerId: worker, TaskReport(taskId: held[0].id, outcome: .success), thenLease: NextLease(wait: 20))
-        try await parked(1, h)
+        try await h.parked(1)
         async let several = h.engine.finish(
             workerId: worker, reports: [TaskReport(taskId: held[1].id, outcome: .success)], thenLease: NextLease(wait: 20))
-        try await parked(2, h)
+        try await h.parked(2)
         // Deleting the worker wakes both; their leases then fail with worker_not_found.
         _ = try await h.engine.deleteWorkers(.id(worker))
         let single = try await one
@@ -113,15 +113,5 @@ import Testing
         }
         #expect(try await h.engine.lease(workerId: worker).count == 1, "the other task is still waiting")
         try await h.close()
-    }
-
-    /// Waits until `count` leases are parked.
-    private func parked(_ count: Int, _ h: EngineHarness) async throws {
-        let clock = ContinuousClock()
-        let giveUp = clock.now.advanced(by: .seconds(20))
-        while h.engine.waitingWorkers.parkedCount < count {
-            try #require(clock.now < giveUp, "\(count) leases never parked")
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 }

@@ -133,6 +133,35 @@ def test_wait_elapses_with_task_null(client):
     assert 0.6 <= elapsed < 4, elapsed
 
 
+def test_idle_long_polls_write_nothing(make_server):
+    """A parked GET /task looks again every second for a wake-up it may have missed. With
+    nothing due, looking is a read: idle workers do not make the server write or sync."""
+    srv = make_server()
+    c = Client(srv)
+    topic = c.topic()
+    workers = [c.register(topic.queue) for _ in range(3)]
+    answers = []
+
+    def poll(w):
+        answers.append(Client(srv, timeout=15).api("GET", "/task", params={"workerId": w, "wait": "5"}))
+
+    threads = [threading.Thread(target=poll, args=(w,)) for w in workers]
+    for th in threads:
+        th.start()
+    time.sleep(1.2)  # each has leased once, found nothing and parked
+    files = [srv.store_path, srv.store_path.with_name(srv.store_path.name + "-wal")]
+
+    def written():
+        return [(f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+
+    before = written()
+    time.sleep(2.5)  # two re-checks or more each
+    assert written() == before, "idle long polls wrote to the store"
+    for th in threads:
+        th.join(15)
+    assert [(r.status, r.body["task"]) for r in answers] == [(200, None)] * 3, answers
+
+
 def test_wait_returns_at_once_when_a_task_is_ready(client):
     topic = client.topic()
     tid = client.publish_one(topic.data())

@@ -14,6 +14,10 @@ extension QueueEngine {
         let waitSeconds = min(max(wait ?? 0, 0), options.maxLeaseWait)
         let deadline = clock.now.advanced(by: .milliseconds(Int64(waitSeconds * 1000)))
         var keys: [String]?
+        // When this call's last lease recorded a sign of life; nil until it has leased.
+        var seenAt: Double?
+        // Whether the wait ended early: woken for a task, or by its client leaving.
+        var woken = false
         while true {
             // Before its first lease a call gives up only if its connection has closed; once it
             // has waited, also if its client closed its sending side.
@@ -24,7 +28,13 @@ extension QueueEngine {
             let ticket = waitSeconds > 0 ? waitingWorkers.ticket() : nil
             let tasks: [QueueTask]
             do {
-                tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: now))
+                if let seenAt, !woken, try await !recheckLeases(workerId, seenAt: seenAt) {
+                    tasks = []
+                } else {
+                    let leasedAt = now
+                    tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: leasedAt))
+                    seenAt = leasedAt
+                }
             } catch {
                 if let keys { waitingWorkers.wakeOne(keys) }
                 throw error
@@ -36,9 +46,21 @@ extension QueueEngine {
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }
-            let recheck = clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000)))
-            await waitingWorkers.wait(for: keys!, until: min(deadline, recheck), unlessWokenSince: ticket)
+            let wakeAt = min(deadline, clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000))))
+            await waitingWorkers.wait(for: keys!, until: wakeAt, unlessWokenSince: ticket)
+            woken = clock.now < wakeAt
         }
+    }
+
+    /// Whether a parked call's periodic re-check (`leaseRecheck`, for a wake-up missed) should
+    /// lease. A lease records a sign of life, a write: idle workers re-checking each second
+    /// made an idle server write and sync many times a second. So the re-check first reads
+    /// whether a task is due, and leases anyway once the sign of life it last recorded is a
+    /// tenth of `workerTimeout` old, so that a worker parked in a long wait is never reaped.
+    private func recheckLeases(_ workerId: String, seenAt: Double) async throws -> Bool {
+        if now - seenAt >= options.workerTimeout / 10 { return true }
+        guard let due = try await store.hasDueTasks(workerId: workerId, now: now) else { throw StoreError.workerNotFound(workerId) }
+        return due
     }
 
     /// Records a run's outcome (`POST /task`). With `next`, the worker's next tasks are leased

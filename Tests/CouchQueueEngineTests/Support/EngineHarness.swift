@@ -1,8 +1,9 @@
-import CouchQueueEngine
+@testable import CouchQueueEngine
 import CouchQueueStoreSQLite
 import Foundation
 import Logging
 import Synchronization
+import Testing
 
 /// An engine over a fresh SQLite file, with a clock the test moves by hand. Parked leases are
 /// served as in the server: woken by publishes, and re-checked on the waiting workers' tick.
@@ -28,6 +29,16 @@ final class EngineHarness: Sendable {
 
     func advance(_ seconds: Double) {
         clock.advance(seconds)
+    }
+
+    /// Waits until `count` leases are parked.
+    func parked(_ count: Int) async throws {
+        let clock = ContinuousClock()
+        let giveUp = clock.now.advanced(by: .seconds(20))
+        while engine.waitingWorkers.parkedCount < count {
+            try #require(clock.now < giveUp, "\(count) leases never parked")
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     func close() async throws {

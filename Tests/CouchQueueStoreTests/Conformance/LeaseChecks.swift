@@ -116,6 +116,23 @@ enum LeaseChecks {
             let elsewhere = try await f.publish(["b"], data: #"{"x":1}"#, singularlyRun: true)[0].id
             #expect(try await f.lease(worker, limit: 3).map(\.id) == [first, elsewhere])
         },
+        StoreCheck("dueTasksAreTheOnesALeaseWouldFindAndLookingWritesNothing") { store in
+            let f = F(store)
+            let worker = try await f.worker(["low", "high"])
+            let other = try await f.worker(["elsewhere"])
+            #expect(try await store.hasDueTasks(workerId: worker, now: F.t0) == false)
+            try await f.publish(["elsewhere"])
+            try await f.publish(["low"], runAt: F.t0 + 10)
+            #expect(try await store.hasDueTasks(workerId: worker, now: F.t0) == false, "another queue's task, or one not due yet")
+            #expect(try await store.hasDueTasks(workerId: worker, now: F.t0 + 10) == true, "due in the queue it names last")
+            try await f.publish(["high"], scope: .all)
+            #expect(try await store.hasDueTasks(workerId: worker, now: F.t0) == true, "its own copy")
+            #expect(try await store.hasDueTasks(workerId: other, now: F.t0) == true)
+            #expect(try await store.worker(id: worker)?.lastSeenAt == F.t0, "looking is no sign of life: it writes nothing")
+            _ = try await f.lease(worker, limit: 2, now: F.t0 + 1)
+            #expect(try await store.hasDueTasks(workerId: worker, now: F.t0 + 1) == false, "what it found is started")
+            #expect(try await store.hasDueTasks(workerId: "w_nobody", now: F.t0) == nil)
+        },
         StoreCheck("leaseByUnknownWorkerIsRefused") { store in
             await expectStoreError(.workerNotFound) { _ = try await F(store).lease("w_nobody") }
         },

@@ -1,0 +1,82 @@
+@testable import CouchQueueEngine
+import CouchQueueModel
+import CouchQueueStore
+import Testing
+
+/// A parked lease looks again every `leaseRecheck` for a wake-up it missed. Looking writes
+/// nothing unless a task is due, or the worker's sign of life needs renewing.
+@Suite struct LeaseRecheckTests {
+    private func harness(workerTimeout: Double = 300) throws -> EngineHarness {
+        try EngineHarness {
+            $0.leaseRecheck = 0.05
+            $0.workerTimeout = workerTimeout
+        }
+    }
+
+    /// Moves the test clock on by `step` every 20 ms until `call` ends.
+    private func advancing<T: Sendable>(_ h: EngineHarness, by step: Double, during call: () async throws -> T) async throws -> T {
+        let ticker = Task {
+            while !Task.isCancelled {
+                h.advance(step)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { ticker.cancel() }
+        return try await call()
+    }
+
+    @Test func anIdleWaitLooksWithoutWriting() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let registeredAt = h.now
+        let got = try await advancing(h, by: 0.5) { try await h.engine.lease(workerId: worker, wait: 1) }
+        #expect(got.isEmpty)
+        #expect(h.now - registeredAt >= 10, "the re-checks ran at later and later times")
+        #expect(try await h.store.worker(id: worker)?.lastSeenAt == registeredAt, "no re-check wrote a sign of life")
+        try await h.close()
+    }
+
+    @Test func aTaskWhoseWakeUpWasMissedIsFoundByTheReCheck() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        async let got = h.engine.lease(workerId: worker, wait: 20)
+        try await h.parked(1)
+        // Stored behind the engine's back: nobody is woken.
+        let unannounced = try await h.store.insertTasks(InsertTasksParams(
+            publicationId: "p_unannounced", publisher: "tests", data: #"{"n":1}"#, queues: ["q"], scope: .any,
+            singularlyEnqueue: false, singularlyRun: false, runAt: h.now, now: h.now))
+        let stored = ContinuousClock.now
+        #expect(try await got.map(\.id) == unannounced.map(\.id))
+        #expect(ContinuousClock.now - stored < .seconds(10), "found by a re-check, not as the wait ran out")
+        try await h.close()
+    }
+
+    /// With a short worker timeout, the re-checks keep the worker seen, so that maintenance
+    /// never reaps a worker waiting for work.
+    @Test func aWorkerWaitingLongerThanATenthOfItsTimeoutIsSeenAgain() async throws {
+        let h = try harness(workerTimeout: 5)
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let registeredAt = h.now
+        _ = try await advancing(h, by: 0.25) { try await h.engine.lease(workerId: worker, wait: 1) }
+        let seen = try #require(try await h.store.worker(id: worker)?.lastSeenAt)
+        #expect(seen > registeredAt + 0.5, "seen again while it waited")
+        #expect(h.now - seen < 5, "never silent for a worker timeout")
+        try await h.close()
+    }
+
+    @Test func aWorkerDeletedWhileItWaitsIsToldAtTheNextReCheck() async throws {
+        let h = try harness()
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let waiting = Task { try await h.engine.lease(workerId: worker, wait: 20) }
+        try await h.parked(1)
+        _ = try await h.engine.deleteWorkers(.id(worker))
+        let deleted = ContinuousClock.now
+        await #expect(throws: StoreError.workerNotFound(worker)) { try await waiting.value }
+        #expect(ContinuousClock.now - deleted < .seconds(10))
+        try await h.close()
+    }
+}
