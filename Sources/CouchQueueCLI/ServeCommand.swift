@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Largest request body in bytes (env COUCHQUEUE_BODY_LIMIT). [default: 1048576]")
     var bodyLimit: Int?
 
-    @Option(parsing: .unconditional, help: "Seconds a connection may wait for a whole request before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
+    @Option(parsing: .unconditional, help: "Seconds a connection has to deliver a request's headers, and to read what it is sent, before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
     var idleTimeout: Double?
 
     @Option(parsing: .unconditional, help: "Seconds a request's body may take to arrive after its headers (env COUCHQUEUE_BODY_TIMEOUT). [default: 30]")

@@ -54,7 +54,7 @@ public enum PostgresStartupCheck {
             guard state.hasPrefix("28") || ["3D000", "42501"].contains(state) || parametersRefused else { return nil }
             let hint =
                 parametersRefused
-                ? "; behind PgBouncer, list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters"
+                ? "; behind PgBouncer, list \(startupParameterNames) in its ignore_startup_parameters"
                 : ""
             return "\(address) refused the connection: \(message) (SQLSTATE \(state))\(hint)"
         case .connectionError where isClosedDuringHandshake(error.underlying):
@@ -68,6 +68,9 @@ public enum PostgresStartupCheck {
         default: return nil
         }
     }
+
+    /// The parameters every connection sets at startup (`PostgresStore.serverSideLimits`).
+    private static let startupParameterNames = PostgresStore.serverSideLimits(.seconds(1)).map(\.0).joined(separator: ", ")
 
     private static func isClosedDuringHandshake(_ error: (any Error)?) -> Bool {
         guard let error = error as? NIOSSLError else { return false }

@@ -146,7 +146,7 @@ def test_startup_parameters_refused_by_pgbouncer_stop_the_server_saying_what_to_
     each connection starts with, with a FATAL 08P01."""
     with fake_postgres(refusing_as_pgbouncer("unsupported startup parameter: statement_timeout")) as port:
         assert_refused(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable",
-                       "list statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters",
+                       "list statement_timeout, idle_in_transaction_session_timeout, default_transaction_isolation in its ignore_startup_parameters",
                        tmp_path)
 
 
