@@ -41,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds a started task stays leased without a heartbeat (env COUCHQUEUE_LEASE_TIMEOUT). [default: 60]")
     var leaseTimeout: Double?
 
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds between a waiting GET /task's looks for a task whose wake-up it missed (env COUCHQUEUE_LEASE_RECHECK). [default: 1]")
+    var leaseRecheck: Double?
+
     @Option(parsing: .unconditional, help: "Seconds succeeded tasks stay readable by id (env COUCHQUEUE_RETENTION). [default: 86400]")
     var retention: Double?
 
@@ -101,6 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.engine.workerTimeout = try positive("--worker-timeout", workerTimeout, "COUCHQUEUE_WORKER_TIMEOUT") ?? configuration.engine.workerTimeout
         configuration.engine.leaseTimeout = try positive("--lease-timeout", leaseTimeout, "COUCHQUEUE_LEASE_TIMEOUT") ?? configuration.engine.leaseTimeout
+        configuration.engine.leaseRecheck = try positive("--lease-recheck", leaseRecheck, "COUCHQUEUE_LEASE_RECHECK") ?? configuration.engine.leaseRecheck
         configuration.engine.retention = try positive("--retention", retention, "COUCHQUEUE_RETENTION") ?? configuration.engine.retention
         configuration.http.idleTimeout = try positive("--idle-timeout", idleTimeout, "COUCHQUEUE_IDLE_TIMEOUT") ?? configuration.http.idleTimeout
         configuration.http.bodyReadTimeout = try positive("--body-timeout", bodyTimeout, "COUCHQUEUE_BODY_TIMEOUT") ?? configuration.http.bodyReadTimeout

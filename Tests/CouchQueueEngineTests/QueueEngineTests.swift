@@ -85,13 +85,15 @@ import Testing
     }
 
     @Test func aWaitingLeaseWakesWhenATaskArrives() async throws {
-        let h = try EngineHarness()
+        let h = try EngineHarness { $0.leaseRecheck = 600 }  // woken, not found by a re-check
         _ = try await h.engine.setInterests(queue: "emails", interests: .fields(["email": "@"]))
         let worker = try await h.engine.registerWorker(queues: ["emails"]).workerId
         async let leased = h.engine.lease(workerId: worker, wait: 20)
-        try await Task.sleep(for: .milliseconds(200))
+        try await h.parked(1)
+        let publishedAt = ContinuousClock.now
         let published = try await h.engine.publish(emailTask())
         #expect(try await leased.first?.id == published.tasks.first?.id)
+        #expect(ContinuousClock.now - publishedAt < .seconds(10), "woken by the publish, not by the wait running out")
         try await h.close()
     }
 

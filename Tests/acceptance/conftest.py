@@ -75,6 +75,13 @@ def server(spawn):
 
 
 @pytest.fixture(scope="session")
+def wake_server(spawn):
+    """A server whose waiting leases look again only every 60 s (`--lease-recheck`): a
+    wake-up that goes missing then shows, instead of being covered by the re-check."""
+    return spawn("wakeups", extra_args=["--lease-recheck", "60"])
+
+
+@pytest.fixture(scope="session")
 def client(server):
     c = Client(server)
     yield c

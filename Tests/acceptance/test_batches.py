@@ -5,7 +5,7 @@ worker's next tasks in the same call."""
 import threading
 import time
 
-from support.client import assert_error, assert_task_shape
+from support.client import Client, assert_error, assert_task_shape
 
 
 def publish_many(client, topic, n):
@@ -20,9 +20,9 @@ def in_background(call):
     waiter.start()
     time.sleep(0.3)
 
-    def answer():
-        waiter.join(15)
-        assert answers, "no answer within 15 s"
+    def answer(within=15):
+        waiter.join(within)
+        assert answers, f"no answer within {within} s"
         return answers[0].body
     return answer
 
@@ -55,12 +55,13 @@ def test_count_is_checked(client):
     assert_error(r, 404, "worker_not_found")
 
 
-def test_a_waiting_batch_lease_returns_what_arrives(client):
+def test_a_waiting_batch_lease_returns_what_arrives(wake_server):
+    client = Client(wake_server)
     topic = client.topic()
     w = client.register(topic.queue)
     answer = in_background(lambda: client.api("GET", "/task", params={"workerId": w, "count": 5, "wait": 10}))
     tid = client.publish_one(topic.data())
-    assert [t["id"] for t in answer()["tasks"]] == [tid]
+    assert [t["id"] for t in answer(within=1)["tasks"]] == [tid], "woken by the publish"
 
 
 def test_post_tasks_answers_each_report_on_its_own(client):
@@ -150,7 +151,8 @@ def test_a_refused_report_with_next_leases_nothing(client):
     assert client.get_task(waiting)["state"] == "queued"
 
 
-def test_a_report_with_next_and_wait_returns_what_arrives(client):
+def test_a_report_with_next_and_wait_returns_what_arrives(wake_server):
+    client = Client(wake_server)
     topic = client.topic()
     tid = client.publish_one(topic.data())
     w = client.register(topic.queue)
@@ -159,7 +161,7 @@ def test_a_report_with_next_and_wait_returns_what_arrives(client):
         "POST", "/task", json={"workerId": w, "taskId": tid, "state": "success", "next": 1, "wait": 10}))
     assert client.get_task(tid)["state"] == "succeeded", "the report is recorded before the wait"
     later = client.publish_one(topic.data(n=2))
-    assert [t["id"] for t in answer()["next"]] == [later]
+    assert [t["id"] for t in answer(within=1)["next"]] == [later], "woken by the publish"
 
 
 def test_post_tasks_with_next_leases_after_the_reports(client):

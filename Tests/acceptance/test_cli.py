@@ -32,6 +32,7 @@ def test_bad_values_are_refused_with_a_message_and_a_failing_status(tmp_path):
     for args, named in [(["--store", "mysql://x"], "--store"), (["--port", "70000"], "--port"),
                         (["--lease-timeout", "0"], "--lease-timeout"), (["--log-level", "loud"], "--log-level"),
                         (["--idle-timeout", "1e16"], "--idle-timeout"), (["--body-timeout", "0.0004"], "--body-timeout"),
+                        (["--lease-recheck", "0"], "--lease-recheck"),
                         (["--store", "postgres://nobody@127.0.0.1:1"], "database"),
                         (["--public-host", "https://queue.example"], "--public-host"),
                         (["--public-host", "queue.example:443"], "--public-host"),
@@ -80,6 +81,7 @@ def test_help_names_every_flag_and_its_environment_variable():
                            ("--worker-timeout", "COUCHQUEUE_WORKER_TIMEOUT"), ("--lease-timeout", "COUCHQUEUE_LEASE_TIMEOUT"),
                            ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT"),
                            ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT"), ("--public-host", "COUCHQUEUE_PUBLIC_HOSTS"),
+                           ("--lease-recheck", "COUCHQUEUE_LEASE_RECHECK"),
                            ("--postgres-pool-size", "COUCHQUEUE_POSTGRES_POOL_SIZE"),
                            ("--postgres-operation-timeout", "COUCHQUEUE_POSTGRES_OPERATION_TIMEOUT")]:
         assert flag in done.stdout and variable in done.stdout, flag
