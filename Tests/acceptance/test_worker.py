@@ -142,16 +142,27 @@ def test_delete_worker_returns_its_tasks_and_forgets_it(client):
 
 
 def test_delete_workers_by_queue(client):
-    tag = uid()
-    q, other = f"q-{tag}", f"o-{tag}"
+    """As deleting each by id: their started tasks go back, their own copies are dropped."""
+    topic = client.topic()
+    q, other = topic.queue, f"o-{topic.tag}"
     w1, w2 = client.register(q), client.register(other, q)
     w3 = client.register(other)
+    started = client.publish_one(topic.data(n=1))
+    assert client.lease(w1)["id"] == started
+    copies = client.publish(topic.data(n=2), scope="all", expect=201)["tasks"]
+    assert sorted(c["workerId"] for c in copies) == sorted([w1, w2])
     r = client.api("DELETE", "/worker", params={"queue": q})
     assert r.status == 200, r
     assert r.body["deleted"] == 2
     workers = client.workers()
     assert w1 not in workers and w2 not in workers and w3 in workers
     assert client.heartbeat(w3) == []
+    task = client.get_task(started)
+    assert task["state"] == "queued" and task["workerId"] is None, task
+    for copy in copies:
+        assert_error(client.api("GET", "/status", params={"task": copy["id"]}), 404, "task_not_found")
+    assert client.queue_status(q)["length"] == 1, "only the returned task waits"
+    assert_error(client.api("GET", "/task", params={"workerId": w1}), 404, "worker_not_found")
 
 
 def test_delete_by_queue_without_workers_is_zero(client):

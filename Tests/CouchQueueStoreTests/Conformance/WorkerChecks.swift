@@ -207,12 +207,18 @@ enum WorkerChecks {
                 #expect(outcomes == ["deleted 1", "not found"])
             }
         },
-        StoreCheck("deleteWorkersOnQueueCountsThem") { store in
+        StoreCheck("deleteWorkersOnQueueCountsThemReturnsTheirTasksAndDropsTheirCopies") { store in
             let f = F(store)
-            _ = try await f.worker(["a", "b"])
+            let first = try await f.worker(["a", "b"])
             _ = try await f.worker(["b"])
             let other = try await f.worker(["c"])
+            try await f.publish(["b"])
+            let started = try #require(try await f.lease(first)).id
+            let copies = try await f.publish(["b"], scope: .all).map(\.id)
+            #expect(copies.count == 2)
             #expect(try await store.deleteWorkers(.queue("b")) == 2)
+            #expect(try await f.state(started) == .queued)
+            for copy in copies { #expect(try await store.task(id: copy, now: F.t0) == nil) }
             #expect(try await store.deleteWorkers(.queue("b")) == 0)
             #expect(try await store.workers().map(\.workerId) == [other])
         },
