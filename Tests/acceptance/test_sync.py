@@ -44,21 +44,30 @@ SYNCER_OPEN = re.compile(r'openat\(.*-wal", O_RDONLY\|O_CLOEXEC\) = (\d+)<')
 
 def log_timeline(trace):
     """The trace as a list of "commit" (SQLite wrote to the log), "sync" (the server's own
-    syncer began a sync of the log) and the answers sent. The syncer is told apart from
-    SQLite, which also syncs the log before each checkpoint, by its descriptor: the one log
-    descriptor opened read-only (SQLite opens the log read-write)."""
+    syncer began a sync of the log), "synced" (that sync returned with success) and the
+    answers sent. The syncer is told apart from SQLite, which also syncs the log before each
+    checkpoint, by its descriptor: the one log descriptor opened read-only (SQLite opens the
+    log read-write)."""
     calls = traced_calls(trace)
     syncer = {match[1] for _, call in calls if (match := SYNCER_OPEN.match(call))}
     assert len(syncer) == 1, f"the syncer's descriptors of the log: {syncer}"
-    events = []
-    for _, call in calls:
+    events, syncing = [], set()
+    for thread, call in calls:
         match = WAL_CALL.match(call)
-        if not match:
-            events += answers_in(call)
-        elif match[1] == "pwrite64":
+        if match and match[1] == "pwrite64":
             events.append("commit")
-        elif match[2] in syncer:
+        elif match and match[2] in syncer:
             events.append("sync")
+            if "<unfinished" in call:
+                syncing.add(thread)
+            elif call.rstrip().endswith("= 0"):
+                events.append("synced")
+        elif "sync resumed>" in call and thread in syncing:
+            syncing.discard(thread)
+            if call.rstrip().endswith("= 0"):
+                events.append("synced")
+        elif not match:
+            events += answers_in(call)
     return events
 
 
@@ -93,12 +102,17 @@ def test_every_acknowledged_publish_follows_a_sync_of_the_log(make_server, tmp_p
         c.publish_one(topic.data(n=i))
     c.close()
     stop(srv)
-    events = traced_events(trace)
+    events = log_timeline(trace)
     created = [position for position, event in enumerate(events) if event == "created"]
     assert len(created) >= PUBLISHES, f"{len(created)} answers 201 traced"
-    unsynced = [n for n, (previous, answer) in enumerate(zip([-1] + created, created))
-                if "sync" not in events[previous + 1:answer]]
-    assert not unsynced, f"answers {unsynced} of {len(created)} were sent with no sync of the log since the previous one"
+
+    def synced_after_its_commit(answer):
+        """A sync began after the last commit before the answer, and returned before it."""
+        since = events[max(p for p in range(answer) if events[p] == "commit") + 1:answer]
+        return "sync" in since and "synced" in since[since.index("sync"):]
+
+    unsynced = [n for n, answer in enumerate(created) if not synced_after_its_commit(answer)]
+    assert not unsynced, f"answers {unsynced} of {len(created)} were sent before a sync of the log begun after their commit returned"
 
 
 def test_an_idle_server_does_not_sync(make_server, tmp_path):
