@@ -126,3 +126,40 @@ def test_a_body_that_stalls_is_cut_off_after_the_body_timeout(make_server):
     time.sleep(0.5)
     prompt.sendall(body[10:])
     assert b"HTTP/1.1 200" in prompt.recv(1024), "a body within the timeout is answered"
+
+
+def serve_alone(tmp_path, *args):
+    """Starts `couchqueue serve ARGS` as a user would; returns the process and the first line
+    it prints (the address it listens on)."""
+    proc = subprocess.Popen([str(binary_path()), "serve", "--store", f"sqlite:{tmp_path / 'q.sqlite'}", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+def stopped(proc):
+    proc.terminate()
+    assert proc.wait(15) == 0
+
+
+def test_the_default_address_is_the_contracts(tmp_path):
+    """API.md fixes `--host 127.0.0.1 --port 7878` as the defaults."""
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", 7878)) != 0, "something else listens on 7878 on this machine"
+    proc, line = serve_alone(tmp_path)
+    try:
+        assert line == "listening on http://127.0.0.1:7878"
+        assert requests.get("http://127.0.0.1:7878/health", timeout=5).status_code == 200
+    finally:
+        stopped(proc)
+
+
+def test_the_server_listens_on_the_host_it_is_given(tmp_path):
+    proc, line = serve_alone(tmp_path, "--host", "127.0.0.2", "--port", "0")
+    try:
+        assert line.startswith("listening on http://127.0.0.2:"), line
+        port = int(line.rsplit(":", 1)[1])
+        assert requests.get(f"http://127.0.0.2:{port}/health", timeout=5).status_code == 200
+        with socket.socket() as other:
+            assert other.connect_ex(("127.0.0.1", port)) != 0, "also reachable on an address it was not given"
+    finally:
+        stopped(proc)

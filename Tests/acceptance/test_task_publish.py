@@ -95,6 +95,22 @@ def test_fast_post_answers_202_and_stores_later(client):
     assert task["data"] == topic.data(k=1)
 
 
+def test_fast_post_answers_before_matching(make_server):
+    """A publication slow to match (a long field against a large pattern) keeps its publisher
+    waiting without fastPost; with it, the 202 comes at once and the matching follows."""
+    c = Client(make_server())
+    c.set_interest(f"slow-{uid()}", {"s": "[ab]{300}c"})
+    body = {"publisher": "p", "data": {"s": "a" * 20_000}}
+    start = time.monotonic()
+    assert c.api("PUT", "/task", json=body, timeout=60).status == 200
+    matched = time.monotonic() - start
+    start = time.monotonic()
+    r = c.api("PUT", "/task", json={**body, "fastPost": True}, timeout=60)
+    answered = time.monotonic() - start
+    assert r.status == 202, r
+    assert answered < matched / 3 and answered < 0.5, f"fastPost answered in {answered:.3f} s, matching took {matched:.3f} s"
+
+
 @pytest.mark.parametrize("path", ["/task?fastPost", "/task?fastPost="])
 def test_fast_post_without_a_value_is_off(client, path):
     """Only an explicit true gives up waiting for durability."""
