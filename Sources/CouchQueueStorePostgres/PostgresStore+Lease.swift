@@ -9,15 +9,20 @@ extension PostgresStore {
     }
 
     /// One read of the sources `couchqueue_lease` reads (migration 7), without its locks: a
-    /// row lock assigns a transaction id, whose commit then waits for a WAL flush.
+    /// row lock assigns a transaction id, whose commit then waits for a WAL flush. Each queue
+    /// is probed on its own (`LATERAL … LIMIT 1`, which the planner cannot turn into a join):
+    /// as a join, it chose to scan every waiting task of every queue when the table was small,
+    /// or the whole table when written with `= ANY`.
     public func hasDueTasks(workerId: String, now: Double) async throws -> Bool? {
         let rows = try await query("""
             SELECT EXISTS (
                     SELECT 1 FROM tasks
                     WHERE owner_id = w.id AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= \(now))
                 OR EXISTS (
-                    SELECT 1 FROM json_array_elements_text(w.queues::json) AS source(queue)
-                    JOIN tasks t ON t.queue = source.queue AND t.state = 'queued' AND t.owner_id IS NULL AND t.run_at <= \(now))
+                    SELECT 1 FROM json_array_elements_text(w.queues::json) AS source(queue), LATERAL (
+                        SELECT 1 FROM tasks t
+                        WHERE t.queue = source.queue AND t.state = 'queued' AND t.owner_id IS NULL AND t.run_at <= \(now)
+                        ORDER BY t.run_at LIMIT 1) AS due)
             FROM workers w WHERE w.id = \(workerId)
             """)
         for due in try rows.decode(Bool.self) { return due }
