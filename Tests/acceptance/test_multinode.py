@@ -60,7 +60,17 @@ def test_three_nodes_share_one_store_and_survive_losing_one(tmp_path, postgres_u
         double_finishes = []
         singular_spans = []    # (leased at, finish sent at) for singularlyRun tasks
         copies = {}            # (worker, publication) -> count
+        failures = []          # what the threads raised: an assert in a thread only warns
         stop = threading.Event()
+
+        def checked(body):
+            def run(*args):
+                try:
+                    body(*args)
+                except Exception as e:  # noqa: BLE001
+                    with cluster.lock:
+                        failures.append(f"{body.__name__}{args}: {e!r}")
+            return run
 
         def publisher(index):
             for i in range(index, PUBLICATIONS, 3):
@@ -69,11 +79,13 @@ def test_three_nodes_share_one_store_and_survive_losing_one(tmp_path, postgres_u
                 if singular:
                     data = {"t": tag, "twin": True}
                 r = cluster.call("PUT", "/task", i % 3, json={"publisher": "mn", "data": data, "singularlyRun": singular})
-                if r.status_code == 201:
-                    with cluster.lock:
-                        acked.update(t["id"] for t in r.json()["tasks"])
-                        if singular:
-                            singular_ids.update(t["id"] for t in r.json()["tasks"])
+                # A lost node shows as refused connections, which `call` takes to the next node:
+                # no publish may be refused or routed nowhere.
+                assert r.status_code == 201 and [t["queue"] for t in r.json()["tasks"]] == ["mn"], r.text
+                with cluster.lock:
+                    acked.update(t["id"] for t in r.json()["tasks"])
+                    if singular:
+                        singular_ids.update(t["id"] for t in r.json()["tasks"])
 
         def worker(index, worker_id, queue_kind):
             node = index
@@ -113,11 +125,11 @@ def test_three_nodes_share_one_store_and_survive_losing_one(tmp_path, postgres_u
                             finished.setdefault(task["id"], task["attempts"])
 
         workers = [cluster.call("PUT", "/worker", n, json={"queues": ["mn"]}).json()["workerId"] for n in range(3)]
-        threads = [threading.Thread(target=worker, args=(i, w, "any")) for i, w in enumerate(workers)]
-        threads += [threading.Thread(target=worker, args=(i, w, "all")) for i, w in enumerate(all_workers)]
+        threads = [threading.Thread(target=checked(worker), args=(i, w, "any")) for i, w in enumerate(workers)]
+        threads += [threading.Thread(target=checked(worker), args=(i, w, "all")) for i, w in enumerate(all_workers)]
         for t in threads:
             t.start()
-        publishers = [threading.Thread(target=publisher, args=(i,)) for i in range(3)]
+        publishers = [threading.Thread(target=checked(publisher), args=(i,)) for i in range(3)]
         for t in publishers:
             t.start()
         for _ in range(SCOPE_ALL):
@@ -136,13 +148,15 @@ def test_three_nodes_share_one_store_and_survive_losing_one(tmp_path, postgres_u
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with cluster.lock:
-                if acked <= set(finished):
+                if acked <= set(finished) or failures:
                     break
             time.sleep(0.2)
         stop.set()
         for t in threads:
             t.join()
 
+        assert not failures, "\n".join(failures)
+        assert len(acked) == PUBLICATIONS + 1 and len(singular_ids) == SINGULAR
         assert acked - set(finished) == set(), "acknowledged publishes never delivered"
         assert double_finishes == [], "a finish was accepted twice for one task"
         spans = sorted(singular_spans)

@@ -126,15 +126,16 @@ def test_a_publish_racing_the_queues_deletion_leaves_nothing_in_the_deleted_queu
             topic = clients[0].topic()
             worker = clients[0].register(topic.queue)
             barrier = threading.Barrier(len(clients))
+            published, deleted = [], []  # checked here: an assert in a thread only warns
 
             def publish(c):
                 barrier.wait()
                 for _ in range(3):
-                    c.publish(topic.data())
+                    published.append(c.api("PUT", "/task", json={"publisher": "acceptance", "data": topic.data()}))
 
             def delete(c):
                 barrier.wait()
-                assert c.api("DELETE", "/queue", params={"queue": topic.queue}).status == 200
+                deleted.append(c.api("DELETE", "/queue", params={"queue": topic.queue}))
 
             threads = [threading.Thread(target=publish, args=(c,)) for c in clients[1:]]
             threads.append(threading.Thread(target=delete, args=(clients[0],)))
@@ -142,6 +143,12 @@ def test_a_publish_racing_the_queues_deletion_leaves_nothing_in_the_deleted_queu
                 t.start()
             for t in threads:
                 t.join()
+            assert [r.status for r in deleted] == [200], f"trial {trial}: {deleted}"
+            assert len(published) == 3 * len(clients[1:]), f"trial {trial}: a publish got no answer"
+            for r in published:
+                # stored before the deletion, or routed again after it: never refused with a 503
+                got = (r.status, [t["queue"] for t in r.body.get("tasks", [])])
+                assert got in [(201, [topic.queue]), (200, [])], f"trial {trial}: {r!r}"
             assert clients[0].lease(worker) is None, f"trial {trial}: a task waits in the deleted queue"
     finally:
         for c in clients:
