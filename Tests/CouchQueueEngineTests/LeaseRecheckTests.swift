@@ -6,34 +6,36 @@ import Testing
 /// A parked lease looks again every `leaseRecheck` for a wake-up it missed. Looking writes
 /// nothing unless a task is due, or the worker's sign of life needs renewing.
 @Suite struct LeaseRecheckTests {
-    private func harness(workerTimeout: Double = 300) throws -> EngineHarness {
+    private func harness(workerTimeout: Double = 300, leaseRecheck: Double = 0.05) throws -> EngineHarness {
         try EngineHarness {
-            $0.leaseRecheck = 0.05
+            $0.leaseRecheck = leaseRecheck
             $0.workerTimeout = workerTimeout
         }
     }
 
-    /// Moves the test clock on by `step` every 20 ms until `call` ends.
-    private func advancing<T: Sendable>(_ h: EngineHarness, by step: Double, during call: () async throws -> T) async throws -> T {
-        let ticker = Task {
+    /// Moves the test clock on by `step` every 20 ms until cancelled.
+    private func advancing(_ h: EngineHarness, by step: Double) -> Task<Void, Never> {
+        Task {
             while !Task.isCancelled {
                 h.advance(step)
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
-        defer { ticker.cancel() }
-        return try await call()
     }
 
     @Test func anIdleWaitLooksWithoutWriting() async throws {
         let h = try harness()
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)
         let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
-        let registeredAt = h.now
-        let got = try await advancing(h, by: 0.5) { try await h.engine.lease(workerId: worker, wait: 1) }
-        #expect(got.isEmpty)
-        #expect(h.now - registeredAt >= 10, "the re-checks ran at later and later times")
-        #expect(try await h.store.worker(id: worker)?.lastSeenAt == registeredAt, "no re-check wrote a sign of life")
+        async let got = h.engine.lease(workerId: worker, wait: 1)
+        try await h.parked(1)
+        let seen = try await h.store.worker(id: worker)?.lastSeenAt
+        let parkedAt = h.now
+        let ticker = advancing(h, by: 0.2)  // 10 s a second: far below the 30 s that renews
+        #expect(try await got.isEmpty)
+        ticker.cancel()
+        #expect(h.now - parkedAt >= 1, "the re-checks ran at later times")
+        #expect(try await h.store.worker(id: worker)?.lastSeenAt == seen, "no re-check wrote a sign of life")
         try await h.close()
     }
 
@@ -60,10 +62,27 @@ import Testing
         _ = try await h.engine.setInterests(queue: "q", interests: .everything)
         let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
         let registeredAt = h.now
-        _ = try await advancing(h, by: 0.25) { try await h.engine.lease(workerId: worker, wait: 1) }
+        let ticker = advancing(h, by: 0.25)
+        _ = try await h.engine.lease(workerId: worker, wait: 1)
+        ticker.cancel()
         let seen = try #require(try await h.store.worker(id: worker)?.lastSeenAt)
         #expect(seen > registeredAt + 0.5, "seen again while it waited")
         #expect(h.now - seen < 5, "never silent for a worker timeout")
+        try await h.close()
+    }
+
+    /// Re-checks further apart than the sign of life must be renewed: the wait wakes for it.
+    @Test func aWaitWakesToRenewTheSignOfLifeBeforeItsReCheck() async throws {
+        let h = try harness(workerTimeout: 5, leaseRecheck: 600)
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        async let got = h.engine.lease(workerId: worker, wait: 4)
+        try await h.parked(1)
+        let parkedAt = h.now
+        h.advance(5)  // silent a whole worker timeout, by the clock the store is given
+        try await Task.sleep(for: .seconds(1.5))  // the renewal is due 0.5 s after parking
+        #expect(try await h.store.worker(id: worker)?.lastSeenAt ?? 0 > parkedAt, "renewed while it still waits")
+        #expect(try await got.isEmpty)
         try await h.close()
     }
 
@@ -73,7 +92,7 @@ import Testing
         let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
         let waiting = Task { try await h.engine.lease(workerId: worker, wait: 20) }
         try await h.parked(1)
-        _ = try await h.engine.deleteWorkers(.id(worker))
+        _ = try await h.store.deleteWorkers(.id(worker))  // behind the engine's back: nobody is woken
         let deleted = ContinuousClock.now
         await #expect(throws: StoreError.workerNotFound(worker)) { try await waiting.value }
         #expect(ContinuousClock.now - deleted < .seconds(10))

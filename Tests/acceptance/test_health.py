@@ -34,12 +34,13 @@ def test_health_answers_while_long_polls_wait(client, server):
     for t in threads:
         t.start()
     time.sleep(0.3)
-    for _ in range(5):
+    for call in range(5):
         start = time.monotonic()
         r = client.api("GET", "/health", timeout=5)
         assert r.status == 200, r
-        assert time.monotonic() - start < 1, "health was held up by waiting long-polls"
-    assert done == [], "the long polls ended before health was asked"
+        assert time.monotonic() - start < 3, "health was held up by waiting long-polls"
+        if call == 0:
+            assert done == [], "the long polls ended before health answered: nothing was tested"
     for t in threads:
         t.join(15)
     assert done == [200] * 8

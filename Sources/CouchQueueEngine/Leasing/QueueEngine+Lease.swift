@@ -19,17 +19,14 @@ extension QueueEngine {
         // Whether the wait ended early: woken for a task, or by its client leaving.
         var woken = false
         while true {
-            // Before its first lease a call gives up only if its connection has closed; once it
-            // has waited, also if its client closed its sending side.
-            if let client = ClientPresence.current, keys == nil ? client.isDisconnected : client.isGone {
-                if let keys { waitingWorkers.wakeOne(keys) }  // in case this wait was woken for a task
-                return []
-            }
             let ticket = waitSeconds > 0 ? waitingWorkers.ticket() : nil
             let tasks: [QueueTask]
             do {
                 if let seenAt, !woken, try await !recheckLeases(workerId, seenAt: seenAt) {
                     tasks = []
+                } else if clientLeft(hasWaited: keys != nil) {
+                    if let keys { waitingWorkers.wakeOne(keys) }  // in case this wait was woken for a task
+                    return []
                 } else {
                     let leasedAt = now
                     tasks = try await store.leaseTasks(leaseParams(workerId, limit, now: leasedAt))
@@ -46,22 +43,38 @@ extension QueueEngine {
             if keys == nil {
                 keys = try await store.worker(id: workerId).map { [workerId] + $0.queues } ?? [workerId]
             }
-            let wakeAt = min(deadline, clock.now.advanced(by: .milliseconds(Int64(options.leaseRecheck * 1000))))
+            let renewIn = (seenAt ?? now) + parkedSignOfLifeInterval - now
+            let lookIn = max(min(options.leaseRecheck, renewIn), 0)
+            let wakeAt = min(deadline, clock.now.advanced(by: .milliseconds(Int64(lookIn * 1000))))
             await waitingWorkers.wait(for: keys!, until: wakeAt, unlessWokenSince: ticket)
             woken = clock.now < wakeAt
         }
     }
 
+    /// Whether the call's client is gone, checked right before each lease: a task leased for
+    /// nobody stays started until its lease runs out. Before its first lease a call gives up
+    /// only if its connection has closed; once it has waited, also if its client closed its
+    /// sending side.
+    private func clientLeft(hasWaited: Bool) -> Bool {
+        guard let client = ClientPresence.current else { return false }
+        return hasWaited ? client.isGone : client.isDisconnected
+    }
+
     /// Whether a parked call's periodic re-check (`leaseRecheck`, for a wake-up missed) should
     /// lease. A lease records a sign of life, a write: idle workers re-checking each second
     /// made an idle server write and sync many times a second. So the re-check first reads
-    /// whether a task is due, and leases anyway once the sign of life it last recorded is a
-    /// tenth of `workerTimeout` old, so that a worker parked in a long wait is never reaped.
+    /// whether a task is due, and leases anyway once the sign of life it last recorded is
+    /// `parkedSignOfLifeInterval` old, so that a worker parked in a long wait is never reaped.
     private func recheckLeases(_ workerId: String, seenAt: Double) async throws -> Bool {
-        if now - seenAt >= options.workerTimeout / 10 { return true }
+        if now - seenAt >= parkedSignOfLifeInterval { return true }
         guard let due = try await store.hasDueTasks(workerId: workerId, now: now) else { throw StoreError.workerNotFound(workerId) }
         return due
     }
+
+    /// How often a parked call renews its worker's sign of life (waking for it if the
+    /// re-checks are further apart): a tenth of `workerTimeout`, and no more often than the
+    /// stores rewrite it.
+    private var parkedSignOfLifeInterval: Double { max(options.workerTimeout / 10, 0.1) }
 
     /// Records a run's outcome (`POST /task`). With `next`, the worker's next tasks are leased
     /// in the same transaction; when none is due and `next.wait` allows, the answer waits for one.

@@ -118,7 +118,7 @@ enum LeaseChecks {
         },
         StoreCheck("dueTasksAreTheOnesALeaseWouldFindAndLookingWritesNothing") { store in
             let f = F(store)
-            let worker = try await f.worker(["low", "high"])
+            let worker = try await f.worker(["high", "low"])
             let other = try await f.worker(["elsewhere"])
             #expect(try await store.hasDueTasks(workerId: worker, now: F.t0) == false)
             try await f.publish(["elsewhere"])
