@@ -13,6 +13,12 @@ import Testing
         }
     }
 
+    /// A worker registered on queue "q", which wants every task.
+    private func workerOnAQueue(_ h: EngineHarness) async throws -> String {
+        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
+        return try await h.engine.registerWorker(queues: ["q"]).workerId
+    }
+
     /// Moves the test clock on by `step` every 20 ms until cancelled.
     private func advancing(_ h: EngineHarness, by step: Double) -> Task<Void, Never> {
         Task {
@@ -25,8 +31,7 @@ import Testing
 
     @Test func anIdleWaitLooksWithoutWriting() async throws {
         let h = try harness()
-        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
-        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let worker = try await workerOnAQueue(h)
         async let got = h.engine.lease(workerId: worker, wait: 1)
         try await h.parked(1)
         let seen = try await h.store.worker(id: worker)?.lastSeenAt
@@ -41,8 +46,7 @@ import Testing
 
     @Test func aTaskWhoseWakeUpWasMissedIsFoundByTheReCheck() async throws {
         let h = try harness()
-        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
-        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let worker = try await workerOnAQueue(h)
         async let got = h.engine.lease(workerId: worker, wait: 20)
         try await h.parked(1)
         // Stored behind the engine's back: nobody is woken.
@@ -59,8 +63,7 @@ import Testing
     /// never reaps a worker waiting for work.
     @Test func aWorkerWaitingLongerThanATenthOfItsTimeoutIsSeenAgain() async throws {
         let h = try harness(workerTimeout: 5)
-        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
-        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let worker = try await workerOnAQueue(h)
         let registeredAt = h.now
         let ticker = advancing(h, by: 0.25)
         _ = try await h.engine.lease(workerId: worker, wait: 1)
@@ -74,8 +77,7 @@ import Testing
     /// Re-checks further apart than the sign of life must be renewed: the wait wakes for it.
     @Test func aWaitWakesToRenewTheSignOfLifeBeforeItsReCheck() async throws {
         let h = try harness(workerTimeout: 5, leaseRecheck: 600)
-        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
-        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let worker = try await workerOnAQueue(h)
         async let got = h.engine.lease(workerId: worker, wait: 4)
         try await h.parked(1)
         let parkedAt = h.now
@@ -88,8 +90,7 @@ import Testing
 
     @Test func aWorkerDeletedWhileItWaitsIsToldAtTheNextReCheck() async throws {
         let h = try harness()
-        _ = try await h.engine.setInterests(queue: "q", interests: .everything)
-        let worker = try await h.engine.registerWorker(queues: ["q"]).workerId
+        let worker = try await workerOnAQueue(h)
         let waiting = Task { try await h.engine.lease(workerId: worker, wait: 20) }
         try await h.parked(1)
         _ = try await h.store.deleteWorkers(.id(worker))  // behind the engine's back: nobody is woken
