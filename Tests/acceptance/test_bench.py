@@ -36,3 +36,13 @@ def test_bench_fails_clearly_without_a_server():
 def test_a_negative_number_is_refused_for_its_value():
     done = subprocess.run([str(binary_path()), "bench", "--tasks", "-5"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 64 and "--tasks must be positive" in done.stderr, done.stderr
+
+
+def test_phases_that_would_measure_the_wrong_tasks_refuse_to_run(make_server):
+    """mixed times each task from its publication: tasks another phase left in the queue
+    carry no time and would count at 0 ms. A drain with nothing to drain measures nothing."""
+    srv = make_server()
+    for phases, message in [("publish,mixed", "mixed needs its queue empty"), ("drain", "drain found no task")]:
+        done = subprocess.run([str(binary_path()), "bench", "--url", srv.origin, "--tasks", "20", "--connections", "2",
+                               "--phases", phases], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and message in done.stderr, (phases, done.stdout, done.stderr)

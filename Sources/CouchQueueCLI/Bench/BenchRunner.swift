@@ -49,32 +49,59 @@ struct BenchRunner: Sendable {
         let start = Date()
         let latencies = try await concurrently(connections, count: tasks) { connection, i in
             let begin = Date()
-            _ = try await connection.send(.PUT, "/task", json: task(i)).json()
+            try await publishOne(task(i), on: connection)
             return Date().timeIntervalSince(begin)
         }
         return PhaseResult(phase: "publish", tasks: tasks, seconds: Date().timeIntervalSince(start), latencies: latencies)
+    }
+
+    /// A publish counts only once stored: `201` with one task (a `200` routed it nowhere).
+    private func publishOne(_ body: String, on connection: BenchConnection) async throws {
+        let answer = try await connection.send(.PUT, "/task", json: body)
+        guard answer.status == 201, try answer.json().objectValue?["tasks"]?.arrayValue?.count == 1 else {
+            throw BenchError("PUT /task stored no task: HTTP \(answer.status) \(String(buffer: answer.body).prefix(300))")
+        }
     }
 
     /// Workers lease and finish until the queue is empty; latency is one lease plus its finish
     /// (with a batch, the lease and report of the batch each task came in).
     func drain() async throws -> PhaseResult {
         let start = Date()
-        let latencies = try await workers(connections, wait: nil) { _, latency in latency }
+        let latencies = try await workers(connections, wait: nil) { _, latency, _ in latency }
+        guard !latencies.isEmpty else { throw BenchError("drain found no task: run publish before it") }
         return PhaseResult(phase: "drain", tasks: latencies.count, seconds: Date().timeIntervalSince(start), latencies: latencies)
     }
 
-    /// Half the connections publish, half work; latency runs from publish to receipt.
+    /// Half the connections publish, half work (long polls); latency runs from publish to
+    /// receipt, and the phase ends when the last task is finished. Its queue must start
+    /// empty: a task left by another phase carries no publication time.
     func mixed() async throws -> PhaseResult {
+        let connection = try await connect(0)
+        let waiting = try await connection.send(.GET, "/status?queue=\(queue)").json().objectValue?["queue"]?.objectValue?["length"]
+        await connection.close()
+        guard waiting == .int(0) else { throw BenchError("mixed needs its queue empty, not \(waiting ?? .null) waiting: run drain before it") }
         let start = Date()
-        async let published: [Void] = concurrently(connections / 2, count: tasks) { connection, i in
-            _ = try await connection.send(.PUT, "/task", json: task(i, sentAt: Date().timeIntervalSince1970)).json()
+        let finished = FinishedCounter()
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            group.addTask {
+                _ = try await concurrently(connections / 2, count: tasks) { connection, i in
+                    try await publishOne(task(i, sentAt: Date().timeIntervalSince1970), on: connection)
+                }
+                return []
+            }
+            group.addTask {
+                try await workers(connections - connections / 2, wait: 1, until: tasks, counter: finished) { task, _, receivedAt in
+                    guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else {
+                        throw BenchError("a task without its publication time: \(task)")
+                    }
+                    return receivedAt.timeIntervalSince1970 - sentAt
+                }
+            }
+            // A publisher that fails ends the phase: its workers would wait for tasks forever.
+            return try await group.reduce(into: []) { $0 += $1 }
         }
-        let latencies = try await workers(connections - connections / 2, wait: 1, until: tasks) { task, _ in
-            guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else { return 0 }
-            return Date().timeIntervalSince1970 - sentAt
-        }
-        _ = try await published
-        return PhaseResult(phase: "mixed", tasks: latencies.count, seconds: Date().timeIntervalSince(start), latencies: latencies)
+        let seconds = (finished.reachedTotalAt ?? Date()).timeIntervalSince(start)
+        return PhaseResult(phase: "mixed", tasks: latencies.count, seconds: seconds, latencies: latencies)
     }
 
     /// Runs `count` iterations over `width` concurrent lanes, each with its own connection,
@@ -98,13 +125,15 @@ struct BenchRunner: Sendable {
 
     /// `width` workers lease and finish; without `until` each stops at its first empty lease,
     /// with it they stop once that many tasks were finished in all. A worker reports and takes
-    /// its next tasks in one call (`next`), as a CouchQueue worker does; a task's latency runs
-    /// from the call that handed it out to the answer to its report.
+    /// its next tasks in one call (`next`), as a CouchQueue worker does; only a lease of its
+    /// own waits (`wait`), so that a report is counted as soon as it is recorded. `measure` is
+    /// given each task, the time from the call that handed it out to the answer to its report,
+    /// and when it was received.
     private func workers(
-        _ width: Int, wait: Double?, until total: Int? = nil,
-        _ measure: @escaping @Sendable ([String: JSONValue], Double) -> Double
+        _ width: Int, wait: Double?, until total: Int? = nil, counter finished: FinishedCounter = FinishedCounter(),
+        _ measure: @escaping @Sendable ([String: JSONValue], Double, Date) throws -> Double
     ) async throws -> [Double] {
-        let finished = FinishedCounter()
+        if let total { finished.total = total }
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<width {
                 group.addTask {
@@ -116,21 +145,25 @@ struct BenchRunner: Sendable {
                     let lease = "/task?workerId=\(worker)" + (batch > 1 ? "&count=\(batch)" : "") + (wait.map { "&wait=\($0)" } ?? "")
                     var held: [Leased] = []
                     var heldSince = Date()
+                    var receivedAt = Date()
                     var latencies: [Double] = []
                     while total.map({ finished.value < $0 }) ?? true {
+                        try Task.checkCancellation()
                         if held.isEmpty {
                             heldSince = Date()
                             held = try leased(try await connection.send(.GET, lease).json(), batch > 1 ? "tasks" : "task")
+                            receivedAt = Date()
                             guard !held.isEmpty else {
                                 if total == nil { break } else { continue }
                             }
                         }
                         let reportedAt = Date()
-                        let next = try await report(held, of: worker, wait: wait, on: connection)
+                        let next = try await report(held, of: worker, on: connection)
+                        let answeredAt = Date()
                         finished.add(held.count)
-                        let latency = Date().timeIntervalSince(heldSince)
-                        latencies += held.map { measure($0.task, latency) }
-                        (held, heldSince) = (next, reportedAt)
+                        let latency = answeredAt.timeIntervalSince(heldSince)
+                        for task in held { latencies.append(try measure(task.task, latency, receivedAt)) }
+                        (held, heldSince, receivedAt) = (next, reportedAt, answeredAt)
                     }
                     _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
                     await connection.close()
@@ -157,9 +190,9 @@ struct BenchRunner: Sendable {
     }
 
     /// Reports success on `tasks` and answers the next ones handed out in the same call.
-    private func report(_ tasks: [Leased], of worker: String, wait: Double?, on connection: BenchConnection) async throws -> [Leased] {
+    private func report(_ tasks: [Leased], of worker: String, on connection: BenchConnection) async throws -> [Leased] {
         let reports = tasks.map { #"{"taskId":"\#($0.id)","state":"success","attempt":\#($0.attempt)}"# }
-        let next = #""workerId":"\#(worker)","next":\#(batch)"# + (wait.map { #","wait":\#($0)"# } ?? "")
+        let next = #""workerId":"\#(worker)","next":\#(batch)"#
         guard batch > 1 else {
             let answer = try await connection.send(.POST, "/task", json: #"{\#(next),\#(reports[0].dropFirst())"#).json()
             guard answer.objectValue?["task"]?.objectValue != nil else { throw BenchError("POST /task refused a report: \(answer)") }
