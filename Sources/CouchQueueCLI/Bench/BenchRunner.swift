@@ -81,7 +81,7 @@ struct BenchRunner: Sendable {
         await connection.close()
         guard waiting == .int(0) else { throw BenchError("mixed needs its queue empty, not \(waiting ?? .null) waiting: run drain before it") }
         let start = Date()
-        let finished = FinishedCounter()
+        let finished = FinishedCounter(total: tasks)
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask {
                 _ = try await concurrently(connections / 2, count: tasks) { connection, i in
@@ -90,7 +90,7 @@ struct BenchRunner: Sendable {
                 return []
             }
             group.addTask {
-                try await workers(connections - connections / 2, wait: 1, until: tasks, counter: finished) { task, _, receivedAt in
+                try await workers(connections - connections / 2, wait: 1, until: finished) { task, _, receivedAt in
                     guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else {
                         throw BenchError("a task without its publication time: \(task)")
                     }
@@ -124,17 +124,16 @@ struct BenchRunner: Sendable {
     }
 
     /// `width` workers lease and finish; without `until` each stops at its first empty lease,
-    /// with it they stop once that many tasks were finished in all. A worker reports and takes
+    /// with it they stop once it counts its total finished. A worker reports and takes
     /// its next tasks in one call (`next`), as a CouchQueue worker does; only a lease of its
     /// own waits (`wait`), so that a report is counted as soon as it is recorded. `measure` is
     /// given each task, the time from the call that handed it out to the answer to its report,
     /// and when it was received.
     private func workers(
-        _ width: Int, wait: Double?, until total: Int? = nil, counter finished: FinishedCounter = FinishedCounter(),
+        _ width: Int, wait: Double?, until finished: FinishedCounter? = nil,
         _ measure: @escaping @Sendable ([String: JSONValue], Double, Date) throws -> Double
     ) async throws -> [Double] {
-        if let total { finished.total = total }
-        return try await withThrowingTaskGroup(of: [Double].self) { group in
+        try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<width {
                 group.addTask {
                     let connection = try await connect(lane)
@@ -147,20 +146,20 @@ struct BenchRunner: Sendable {
                     var heldSince = Date()
                     var receivedAt = Date()
                     var latencies: [Double] = []
-                    while total.map({ finished.value < $0 }) ?? true {
+                    while finished?.reachedTotal != true {
                         try Task.checkCancellation()
                         if held.isEmpty {
                             heldSince = Date()
                             held = try leased(try await connection.send(.GET, lease).json(), batch > 1 ? "tasks" : "task")
                             receivedAt = Date()
                             guard !held.isEmpty else {
-                                if total == nil { break } else { continue }
+                                if finished == nil { break } else { continue }
                             }
                         }
                         let reportedAt = Date()
                         let next = try await report(held, of: worker, on: connection)
                         let answeredAt = Date()
-                        finished.add(held.count)
+                        finished?.add(held.count)
                         let latency = answeredAt.timeIntervalSince(heldSince)
                         for task in held { latencies.append(try measure(task.task, latency, receivedAt)) }
                         (held, heldSince, receivedAt) = (next, reportedAt, answeredAt)

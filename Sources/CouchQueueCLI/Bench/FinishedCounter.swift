@@ -2,25 +2,21 @@ import Foundation
 import Synchronization
 
 /// How many tasks the benchmark's workers have finished, shared between them, and when they
-/// reached the total a phase waits for.
+/// first reached the total a phase waits for.
 final class FinishedCounter: Sendable {
+    let total: Int
     private let count = Atomic<Int>(0)
-    private let target = Mutex<(total: Int, reachedAt: Date?)>((.max, nil))
-    var value: Int { count.load(ordering: .relaxed) }
+    private let reachedAt = Mutex<Date?>(nil)
 
-    /// The number of tasks after which `reachedTotalAt` is set.
-    var total: Int {
-        get { target.withLock { $0.total } }
-        set { target.withLock { $0.total = newValue } }
+    init(total: Int) {
+        self.total = total
     }
 
-    /// When the finished tasks first reached `total`.
-    var reachedTotalAt: Date? { target.withLock { $0.reachedAt } }
+    var reachedTotal: Bool { count.load(ordering: .relaxed) >= total }
+    var reachedTotalAt: Date? { reachedAt.withLock { $0 } }
 
     func add(_ finished: Int) {
-        let now = count.add(finished, ordering: .relaxed).newValue
-        target.withLock { target in
-            if now >= target.total, target.reachedAt == nil { target.reachedAt = Date() }
-        }
+        guard count.add(finished, ordering: .relaxed).newValue >= total else { return }
+        reachedAt.withLock { if $0 == nil { $0 = Date() } }
     }
 }
