@@ -114,6 +114,10 @@ let package = Package(
             name: "CouchQueueEngineTests",
             dependencies: ["CouchQueueEngine", "CouchQueueStoreSQLite"]
         ),
+        .testTarget(
+            name: "CouchQueueHTTPTests",
+            dependencies: ["CouchQueueHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

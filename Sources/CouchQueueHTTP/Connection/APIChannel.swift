@@ -25,7 +25,7 @@ public struct APIChannel: ServerChildChannel {
             let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: APIConnectionHandler.headLimits)
             try pipeline.addHandler(ByteToMessageHandler(decoder))
             try pipeline.addHandler(ConnectionGuardHandler(options))
-            try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit))
+            try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit, eventLoop: channel.eventLoop))
             return Value(channel: channel)
         }
     }

@@ -49,6 +49,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private let responder: APIResponder
     private let bodyLimit: Int
+    /// Where each request's task runs: the connection's event loop.
+    private let executor: EventLoopTaskExecutor
     private var state = State.idle
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var pipelinedBytes = 0
@@ -69,9 +71,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case followedByBrokenHTTP(oversizedHead: Bool)
     }
 
-    init(responder: APIResponder, bodyLimit: Int) {
+    init(responder: APIResponder, bodyLimit: Int, eventLoop: any EventLoop) {
         self.responder = responder
         self.bodyLimit = bodyLimit
+        self.executor = EventLoopTaskExecutor(eventLoop)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -167,13 +170,13 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         } catch {
             return refuse(.badRequest("the request head is not valid HTTP"), head: head, context: context)
         }
-        let responder = self.responder
+        let (responder, executor) = (self.responder, self.executor)
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let client = ClientPresence()
         self.client = client
-        context.eventLoop.makeFutureWithTask {
-            await ClientPresence.$current.withValue(client) { await responder.respond(to: request) }
-        }.whenSuccess { response in
+        Task(executorPreference: executor) {
+            let response = await ClientPresence.$current.withValue(client) { await responder.respond(to: request) }
+            // On the event loop, where the task runs (`EventLoopTaskExecutor`).
             let (connection, context) = handler.value
             connection.client = nil
             connection.answered(response, for: head, context: context)
