@@ -4,21 +4,31 @@ import NIOPosix
 import Testing
 
 /// A request's task runs on its connection's event loop, also after a store call answers on
-/// another thread: the connection's state is touched there without a hop.
+/// another thread or runs on an actor: the connection's state is touched there without a hop.
 @Suite struct EventLoopTaskExecutorTests {
+    @TaskLocal static var request: Int?
+
+    private actor Elsewhere {
+        func answer() -> Int { 1 }
+    }
+
     @Test func aTaskResumesOnItsEventLoopAfterAnAnswerFromAnotherThread() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let executor = EventLoopTaskExecutor(loop)
-        let onLoop = await Task(executorPreference: executor) {
-            var before = loop.inEventLoop
-            for _ in 0..<3 {
-                await withCheckedContinuation { continuation in
-                    DispatchQueue.global().async { continuation.resume() }
+        let elsewhere = Elsewhere()
+        let onLoop = await Task(executorPreference: EventLoopTaskExecutor(loop)) {
+            await Self.$request.withValue(1) {
+                var onLoop = loop.inEventLoop
+                for _ in 0..<3 {
+                    await withCheckedContinuation { continuation in
+                        DispatchQueue.global().async { continuation.resume() }
+                    }
+                    onLoop = onLoop && loop.inEventLoop
+                    _ = await elsewhere.answer()
+                    onLoop = onLoop && loop.inEventLoop
                 }
-                before = before && loop.inEventLoop
+                return onLoop
             }
-            return before
         }.value
         #expect(onLoop)
         try await group.shutdownGracefully()

@@ -1,13 +1,14 @@
 import NIOCore
 
-/// Runs a request's task on its connection's event loop instead of Swift's global pool.
+/// Runs a request's task on its connection's event loop.
 ///
-/// A request's task would otherwise start on a pool thread, come back to one after each store
-/// call, and hand its answer to the event loop: two thread switches per request beyond the
-/// store's own, each a wake-up of another thread on a busy core. Preferring the event loop
-/// keeps parsing, routing and the answer on the thread that owns the socket; only the store's
-/// threads are visited. Nothing on this path blocks: the store is awaited, and data too costly
-/// to match runs on its own lanes (`CostlyMatching`).
+/// Swift's global executor is NIO's event loops (`main.swift`), but it picks a loop for each
+/// job: the one it is already on, or any loop of the group for a task resumed by a store's
+/// thread. With several loops, a request's task could resume on another loop than its
+/// connection's, and its answer then hop back to the connection's. Preferring the
+/// connection's loop keeps parsing, routing and the answer on the thread that owns the socket.
+/// Nothing on this path blocks: the store is awaited, and data too costly to match runs on
+/// its own lanes (`CostlyMatching`).
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
