@@ -9,8 +9,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the CouchQueue server.",
         discussion: """
-            Every option can also be set by an environment variable (named in its help); the
-            command line wins. With --port 0 the server picks a free port and prints
+            Every option can also be set by an environment variable (named in its help); the \
+            command line wins. With --port 0 the server picks a free port and prints \
             "listening on http://HOST:PORT" first on standard output. Logs go to standard error.
             """)
 

@@ -7,11 +7,11 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure a running CouchQueue server over HTTP.",
         discussion: """
-            Phases: publish (C connections publish N tasks), drain (C workers lease and finish
-            them), mixed (on an empty queue, C/2 publishers as fast as they can and C/2
-            long-polling workers; latency from publish to receipt, and the phase ends when the
-            last task is finished). With --backlog, B tasks are first left waiting in another
-            queue, to show that publish and lease costs do not grow with the number of tasks
+            Phases: publish (C connections publish N tasks), drain (C workers lease and finish \
+            them), mixed (on an empty queue, C/2 publishers as fast as they can and C/2 \
+            long-polling workers; latency from publish to receipt, and the phase ends when the \
+            last task is finished). With --backlog, B tasks are first left waiting in another \
+            queue, to show that publish and lease costs do not grow with the number of tasks \
             the store holds. Tasks are durable publishes, as in ../shared/bench.
             """)
 
