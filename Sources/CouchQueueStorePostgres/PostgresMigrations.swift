@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6), (7, v7)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6), (7, v7), (8, v8)]
 
     /// Tries again, a second later, each time a table stays locked past `lockPatience`.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
@@ -339,6 +339,90 @@ enum PostgresMigrations {
                     CONTINUE WHEN v_candidate.singularly_run AND v_twins = ANY(v_held_back);
                     PERFORM 1 FROM tasks WHERE seq = v_candidate.seq AND state = 'queued' FOR UPDATE SKIP LOCKED;
                     CONTINUE WHEN NOT FOUND;
+                    IF v_candidate.singularly_run THEN
+                        -- Two statements, in this order: the second's snapshot is taken after the
+                        -- lock is held, so it sees a twin that a concurrent lease started and
+                        -- committed before letting the lock go. (In one expression the snapshot
+                        -- came first.)
+                        IF NOT pg_try_advisory_xact_lock(v_twins) THEN
+                            v_held_back := v_held_back || v_twins;
+                            CONTINUE;
+                        END IF;
+                        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
+                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
+                        THEN
+                            v_held_back := v_held_back || v_twins;
+                            CONTINUE;
+                        END IF;
+                    ELSIF NOT pg_try_advisory_xact_lock_shared(v_twins) THEN
+                        CONTINUE;
+                    END IF;
+                    UPDATE tasks SET state = 'started', worker_id = p_worker, attempts = attempts + 1,
+                        started_at = p_now, lease_expires_at = p_expires
+                    WHERE seq = v_candidate.seq RETURNING * INTO v_task;
+                    RETURN NEXT v_task;
+                    v_left := v_left - 1;
+                END LOOP;
+                CLOSE v_candidates;
+            END LOOP;
+        END
+        $$
+        """,
+    ]
+
+    /// `couchqueue_lease` locks its candidates as its cursor reads them (`FOR UPDATE SKIP
+    /// LOCKED` in the cursor), as a plain SKIP LOCKED queue does, instead of reading a candidate
+    /// and then locking it in a statement of its own. Under load another worker had often taken
+    /// the candidate in between: with three servers and 48 workers draining one queue on one
+    /// core, leases starved of CPU lost that race candidate after candidate, for seconds, until
+    /// one ran past the operation timeout and was answered `503`; the reports of tasks they had
+    /// tried waited for them meanwhile. A held-back `singularlyRun` twin the cursor reads now
+    /// stays locked until the lease commits; other leases pass it over, as they would anyway.
+    private static let v8 = [
+        """
+        CREATE OR REPLACE FUNCTION couchqueue_lease(p_worker TEXT, p_now DOUBLE PRECISION, p_expires DOUBLE PRECISION, p_limit BIGINT)
+        RETURNS SETOF tasks LANGUAGE plpgsql COST 100 AS $$
+        DECLARE
+            v_queues TEXT;
+            v_last_seen DOUBLE PRECISION;
+            v_sources TEXT[];
+            v_source INT;
+            v_held_back BIGINT[] := '{}';
+            v_twins BIGINT;
+            v_left BIGINT := p_limit;
+            v_candidates REFCURSOR;
+            v_candidate RECORD;
+            v_task tasks;
+        BEGIN
+            -- Held until commit: a worker being deleted (its row locked first) waits for this
+            -- lease to commit, then returns what it took; or this lease waits and finds no worker.
+            SELECT queues, last_seen_at INTO v_queues, v_last_seen FROM workers WHERE id = p_worker FOR KEY SHARE;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'worker % not found', p_worker USING ERRCODE = 'CQ404';
+            END IF;
+            -- A busy worker leases many times a second: its sign of life is rewritten at most
+            -- every 0.1 s, not at every lease (a row version and WAL record each time).
+            IF p_now - v_last_seen >= 0.1 THEN
+                UPDATE workers SET last_seen_at = p_now WHERE id = p_worker;
+            END IF;
+            v_sources := ARRAY(SELECT q FROM json_array_elements_text(v_queues::json) WITH ORDINALITY AS e(q, n) ORDER BY n);
+            FOR v_source IN 0 .. coalesce(array_length(v_sources, 1), 0) LOOP
+                EXIT WHEN v_left <= 0;
+                IF v_source = 0 THEN
+                    OPEN v_candidates NO SCROLL FOR SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                    WHERE owner_id = p_worker AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= p_now
+                    ORDER BY run_at, seq FOR UPDATE SKIP LOCKED;
+                ELSE
+                    OPEN v_candidates NO SCROLL FOR SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                    WHERE queue = v_sources[v_source] AND state = 'queued' AND owner_id IS NULL AND run_at <= p_now
+                    ORDER BY run_at, seq FOR UPDATE SKIP LOCKED;
+                END IF;
+                WHILE v_left > 0 LOOP
+                    FETCH v_candidates INTO v_candidate;
+                    EXIT WHEN NOT FOUND;
+                    -- One key for the candidate's twins: its queue and its data.
+                    v_twins := hashtextextended(v_candidate.queue, v_candidate.data_key);
+                    CONTINUE WHEN v_candidate.singularly_run AND v_twins = ANY(v_held_back);
                     IF v_candidate.singularly_run THEN
                         -- Two statements, in this order: the second's snapshot is taken after the
                         -- lock is held, so it sees a twin that a concurrent lease started and
