@@ -28,29 +28,31 @@ extension SQLiteStore {
         for source in [ownCopies(of: params.workerId)] + queues.map(queue) where !choice.isFull {
             try choose(db, twins, from: source, now: params.now, into: &choice)
         }
-        if !choice.seqs.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
-        return try start(db, choice.seqs, params)
+        if !choice.chosen.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
+        return try start(db, choice, params)
     }
 
-    /// Starts the chosen tasks, answered in the order they were chosen. One task is named
-    /// directly: a JSON list costs SQLite a temporary table, worth it only for several.
-    private static func start(_ db: Database, _ seqs: [Int64], _ params: LeaseParams) throws -> [QueueTask] {
+    /// Starts the chosen tasks, answered in the order they were chosen, as read by `choose`
+    /// and then started (`UPDATE … RETURNING` would gather them in a temporary table: see
+    /// `finish`). One task is named directly: a JSON list costs SQLite a temporary table,
+    /// worth it only for several.
+    private static func start(_ db: Database, _ choice: LeaseChoice, _ params: LeaseParams) throws -> [QueueTask] {
+        let seqs = choice.seqs
         guard !seqs.isEmpty else { return [] }
         let chosen: (condition: String, argument: DatabaseValueConvertible) =
             seqs.count == 1
             ? ("seq = ?4", seqs[0])
             : ("seq IN (SELECT value FROM json_each(?4))", "[\(seqs.map(String.init).joined(separator: ","))]")
-        let rows = try ColumnCursor(
-            db.cachedStatement(sql: """
-                UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1,
-                    started_at = ?2, lease_expires_at = ?3
-                WHERE \(chosen.condition) RETURNING \(TaskRow.columns), seq
-                """),
-            arguments: [params.workerId, params.now, params.leaseExpiresAt, chosen.argument]
-        ) { row in (seq: row[TaskRow.columnCount] as Int64, task: TaskRow.decode(row, now: params.now)) }
-        var started: [Int64: QueueTask] = [:]
-        while let row = try rows.next() { started[row.seq] = row.task }
-        return seqs.compactMap { started[$0] }
+        try db.cachedStatement(sql: """
+            UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3
+            WHERE \(chosen.condition)
+            """
+        ).execute(arguments: [params.workerId, params.now, params.leaseExpiresAt, chosen.argument])
+        return choice.chosen.map { _, waiting in
+            var task = waiting
+            (task.state, task.workerId, task.attempts, task.startedAt) = (.started, params.workerId, task.attempts + 1, params.now)
+            return task
+        }
     }
 
     /// Throws `workerNotFound` unless the worker exists.
@@ -85,7 +87,7 @@ extension SQLiteStore {
     private static func ownCopies(of worker: String) -> Source {
         Source(
             sql: """
-                SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                SELECT \(TaskRow.columns), seq, data_key FROM tasks
                 WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= ?
                 ORDER BY run_at, seq
                 """,
@@ -95,7 +97,7 @@ extension SQLiteStore {
     private static func queue(_ name: String) -> Source {
         Source(
             sql: """
-                SELECT seq, queue, singularly_run, data_key, data FROM tasks
+                SELECT \(TaskRow.columns), seq, data_key FROM tasks
                 WHERE queue = ? AND state = 'queued' AND owner_id IS NULL AND run_at <= ?
                 ORDER BY run_at, seq
                 """,
@@ -108,34 +110,27 @@ extension SQLiteStore {
     private static func choose(
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
-        // A candidate's queue and data are read only when it is `singularlyRun`.
         let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now]) { row in
-            (seq: row[0] as Int64, twin: row[2] ? LeaseChoice.Twin(queue: row[1], dataKey: row[3], data: row[4]) : nil)
+            (seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64, task: TaskRow.decode(row, now: now))
         }
         while !choice.isFull, let candidate = try candidates.next() {
-            guard let twin = candidate.twin else {
-                choice.seqs.append(candidate.seq)
+            let task = candidate.task
+            if task.singularlyRun,
+                try hasStartedTwin(
+                    db, twins, queue: task.queue, dataKey: candidate.dataKey, data: task.data.text, starting: choice.seqs)
+            {
                 continue
             }
-            if try hasStartedTwin(db, twins, queue: twin.queue, dataKey: twin.dataKey, data: twin.data, starting: choice.seqs) {
-                continue
-            }
-            choice.seqs.append(candidate.seq)
+            choice.chosen.append((candidate.seq, task))
         }
     }
 }
 
-/// The tasks one lease has chosen so far, in the order they are handed out.
+/// The tasks one lease has chosen so far, in the order they are handed out, as they waited.
 private struct LeaseChoice {
-    /// What makes a `singularlyRun` task's twins: one queue, equal data.
-    struct Twin {
-        let queue: String
-        let dataKey: Int64
-        let data: String
-    }
-
     let limit: Int
-    var seqs: [Int64] = []
+    var chosen: [(seq: Int64, task: QueueTask)] = []
 
-    var isFull: Bool { seqs.count >= limit }
+    var seqs: [Int64] { chosen.map(\.seq) }
+    var isFull: Bool { chosen.count >= limit }
 }

@@ -4,7 +4,7 @@ import GRDB
 
 /// Reads a `tasks` row as the wire's task object.
 enum TaskRow {
-    /// Every column `decode` needs, for `SELECT` and `RETURNING` lists.
+    /// Every column `decode` needs, for `SELECT` lists.
     static let columns = """
         id, publication_id, queue, owner_id, worker_id, publisher, data, scope, singularly_enqueue,
         singularly_run, state, attempts, run_at, created_at, started_at, finished_at, fail_reason
@@ -38,6 +38,12 @@ enum TaskRow {
             finishedAt: row[15],
             failReason: row[16]
         )
+    }
+
+    /// The worker a copy of scope `all` is for (`owner_id`), which `decode` shows as the task's
+    /// worker only while nobody holds it.
+    static func owner(_ row: Columns) -> String? {
+        row[3]
     }
 
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {

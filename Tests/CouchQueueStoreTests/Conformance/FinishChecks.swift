@@ -114,6 +114,31 @@ enum FinishChecks {
             ])
             #expect(strangers[0].refusal == .workerNotFound)
         },
+        StoreCheck("leasesAndReportsAnswerTheTaskAsStored") { store in
+            // The answer is the task as the write leaves it: the same as reading it back after.
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let own = try await f.publish(["a"], scope: .all)[0].id
+            try await f.publish(["a"], data: #"{"k":2}"#)
+            try await f.publish(["a"], data: #"{"k":3}"#)
+            func expectStored(_ answered: [QueueTask], now: Double) async throws {
+                for task in answered { #expect(try await store.task(id: task.id, now: now) == task) }
+            }
+            let (t1, t2, t3) = (F.t0 + 1, F.t0 + 2, F.t0 + 3)
+            let held = try await f.lease(worker, limit: 2, now: t1)
+            #expect(held.map(\.id).first == own && held.count == 2)
+            try await expectStored(held, now: t1)
+            let back = try await f.finish(worker, own, .fail, reEnqueue: true, failReason: "boom", now: t1)
+            #expect(back.state == .queued && back.workerId == worker && back.runAt == t1 && back.failReason == "boom")
+            try await expectStored([back], now: t1)
+            let done = try await f.finishThenLease(worker, held[1].id, limit: 2, now: t2)
+            #expect(done.task.state == .succeeded && done.next.map(\.id).first == own && done.next.count == 2)
+            try await expectStored([done.task] + done.next, now: t2)
+            let kept = try await f.finish(worker, own, now: t3)
+            #expect(kept.state == .succeeded && kept.failReason == "boom" && kept.attempts == 2)
+            let failed = try await f.finish(worker, done.next[1].id, .fail, failReason: "bust", now: t3)
+            try await expectStored([kept, failed], now: t3)
+        },
         StoreCheck("finishOfUnknownTaskOrByUnknownWorkerIsRefused") { store in
             let f = F(store)
             let (worker, task) = try await leased(f)
