@@ -3,7 +3,8 @@ import Synchronization
 /// The interests version as last committed, kept in memory: this server is the file's only
 /// writer (`DatabaseFileLock`), so it sees every change itself. A publish that no queue wants
 /// asks for the version to check its routing; reading it from the file cost a reader
-/// connection and a transaction, about 150 µs, three times what storing a task costs.
+/// connection and a transaction, about 150 µs, three times what storing a task costs. The
+/// writer checks each publish's routing against it too (`inWriter`).
 ///
 /// A change is recorded as it is written and applied when its batch commits, as the file's
 /// readers see it (`TransactionJournal`): not before, or a savepoint rolled back would leave a
@@ -25,6 +26,11 @@ final class CommittedInterestsVersion: TransactionJournal {
 
     var value: Int64 {
         state.withLock { $0.committed }
+    }
+
+    /// In the writer: the version as the batch under way sees it, its own changes included.
+    var inWriter: Int64 {
+        state.withLock { $0.written.last ?? $0.committed }
     }
 
     /// In the writer: the version a change in the batch under way has written.
