@@ -28,8 +28,9 @@ extension SQLiteStore {
     /// Reads the task, then rewrites its row by `seq` if the worker holds it; a refusal names
     /// an unknown worker first. The answer and the row's new values both come from `reported`.
     /// Not `UPDATE … RETURNING`: SQLite gathers the returned rows in a temporary table, about
-    /// fifty allocations and a third of the statement's time. A finished task stops being a
-    /// twin. `reEnqueue` applies only while the task's queue exists.
+    /// 45 allocations per statement; a C loop of a drain's statements took 20 µs per task with
+    /// it, 15 without. A finished task stops being a twin. `reEnqueue` applies only while the
+    /// task's queue exists.
     private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
         var params = params
         if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
