@@ -35,7 +35,7 @@ extension SQLiteStore {
         var params = params
         if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
         let held = try ColumnCursor.first(
-            db.cachedStatement(sql: "SELECT \(TaskRow.columns), seq, data_key FROM tasks WHERE id = ?"), arguments: [params.taskId]
+            db.cachedStatement(sql: "SELECT \(TaskRow.columns), seq, data_key FROM tasks WHERE id = ?"), arguments: params.taskId
         ) { row in
             (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row),
              seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64)
@@ -55,9 +55,7 @@ extension SQLiteStore {
             UPDATE tasks SET state = ?, lease_expires_at = NULL, worker_id = ?, run_at = ?, finished_at = ?, fail_reason = ?
             WHERE seq = ?
             """
-        ).execute(arguments: [
-            params.newState.rawValue, params.reEnqueue ? nil : params.workerId, task.runAt, task.finishedAt, task.failReason, held.seq,
-        ])
+        ).run(params.newState.rawValue, params.reEnqueue ? nil : params.workerId, task.runAt, task.finishedAt, task.failReason, held.seq)
         if !params.reEnqueue { twins.remove(seq: held.seq, queue: task.queue, dataKey: held.dataKey) }
         return task
     }
@@ -81,7 +79,7 @@ extension SQLiteStore {
     /// could not take the next. Rewritten at most every `lastSeenResolution`, as by a lease.
     private static func noteSeen(_ db: Database, workerId: String, now: Double) throws {
         try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ?1 WHERE id = ?2 AND last_seen_at <= ?1 - ?3")
-            .execute(arguments: [now, workerId, lastSeenResolution])
+            .run(now, workerId, lastSeenResolution)
     }
 
     private static func queueExists(_ db: Database, ofTask id: String) throws -> Bool {

@@ -39,15 +39,13 @@ extension SQLiteStore {
     private static func start(_ db: Database, _ choice: LeaseChoice, _ params: LeaseParams) throws -> [QueueTask] {
         let seqs = choice.seqs
         guard !seqs.isEmpty else { return [] }
-        let chosen: (condition: String, argument: DatabaseValueConvertible) =
-            seqs.count == 1
-            ? ("seq = ?4", seqs[0])
-            : ("seq IN (SELECT value FROM json_each(?4))", "[\(seqs.map(String.init).joined(separator: ","))]")
-        try db.cachedStatement(sql: """
-            UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3
-            WHERE \(chosen.condition)
-            """
-        ).execute(arguments: [params.workerId, params.now, params.leaseExpiresAt, chosen.argument])
+        let update = "UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3"
+        if seqs.count == 1 {
+            try db.cachedStatement(sql: "\(update) WHERE seq = ?4").run(params.workerId, params.now, params.leaseExpiresAt, seqs[0])
+        } else {
+            try db.cachedStatement(sql: "\(update) WHERE seq IN (SELECT value FROM json_each(?4))")
+                .run(params.workerId, params.now, params.leaseExpiresAt, "[\(seqs.map(String.init).joined(separator: ","))]")
+        }
         return choice.chosen.map { _, waiting in
             var task = waiting
             (task.state, task.workerId, task.attempts, task.startedAt) = (.started, params.workerId, task.attempts + 1, params.now)
@@ -69,11 +67,11 @@ extension SQLiteStore {
     static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
         guard
             let worker = try ColumnCursor.first(
-                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: [id],
+                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: id,
                 read: { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
         else { throw StoreError.workerNotFound(id) }
         if now - worker.lastSeen >= lastSeenResolution {
-            try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").execute(arguments: [now, id])
+            try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").run(now, id)
         }
         return try StoredText.queueList(from: worker.queues)
     }
@@ -110,7 +108,7 @@ extension SQLiteStore {
     private static func choose(
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
-        let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: [source.key, now]) { row in
+        let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: source.key, now) { row in
             (seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64, task: TaskRow.decode(row, now: now))
         }
         while !choice.isFull, let candidate = try candidates.next() {

@@ -24,10 +24,9 @@ extension SQLiteStore {
                         singularly_enqueue, singularly_run, state, run_at, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
                     """
-                ).execute(arguments: [
+                ).run(
                     id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
-                    params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now,
-                ])
+                    params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now)
                 twins.add(seq: db.lastInsertedRowID, queue: copy.queue, dataKey: dataKey)
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))

@@ -102,7 +102,7 @@ extension SQLiteStore {
                         SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
                         ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
                         """),
-                    arguments: [limit, offset]
+                    arguments: limit, offset
                 ) { TaskRow.decode($0, now: now) })
             return FailedQueuePage(length: length, tasks: tasks)
         }

@@ -55,7 +55,7 @@ extension SQLiteStore {
             """)
         for seq in candidates {
             let candidate =
-                try ColumnCursor.first(read, arguments: [seq, queue, dataKey, data]) { row -> Candidate in
+                try ColumnCursor.first(read, arguments: seq, queue, dataKey, data) { row -> Candidate in
                     guard row[0] as Bool else { return .gone }
                     return row[1] && matching(seq, row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
                 } ?? .gone

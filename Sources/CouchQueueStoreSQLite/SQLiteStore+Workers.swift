@@ -27,7 +27,7 @@ extension SQLiteStore {
             if !renewed.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
             let renew = try db.cachedStatement(sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ?")
             for id in renewed {
-                try renew.execute(arguments: [params.leaseExpiresAt, id])
+                try renew.run(params.leaseExpiresAt, id)
             }
             return held
         }

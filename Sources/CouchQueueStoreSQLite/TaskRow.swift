@@ -47,7 +47,7 @@ enum TaskRow {
     }
 
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {
-        try ColumnCursor.first(db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: [id]) {
+        try ColumnCursor.first(db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: id) {
             decode($0, now: now)
         }
     }
