@@ -34,9 +34,7 @@ extension SQLiteStore {
     private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
         var params = params
         if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
-        let held = try ColumnCursor.first(
-            db.cachedStatement(sql: "SELECT \(TaskRow.columns), seq, data_key FROM tasks WHERE id = ?"), arguments: params.taskId
-        ) { row in
+        let held = try ColumnCursor.first(db.cachedStatement(sql: heldTaskSQL), arguments: params.taskId) { row in
             (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row),
              seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64)
         }
@@ -59,6 +57,8 @@ extension SQLiteStore {
         if !params.reEnqueue { twins.remove(seq: held.seq, queue: task.queue, dataKey: held.dataKey) }
         return task
     }
+
+    private static let heldTaskSQL = "SELECT \(TaskRow.columns), seq, data_key FROM tasks WHERE id = ?"
 
     /// The task as the report leaves it: re-enqueued, it waits again from now for its owner (a
     /// copy of scope `all`) or anyone; otherwise it is finished now. A success keeps the reason

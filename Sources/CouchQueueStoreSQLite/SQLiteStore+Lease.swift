@@ -39,11 +39,10 @@ extension SQLiteStore {
     private static func start(_ db: Database, _ choice: LeaseChoice, _ params: LeaseParams) throws -> [QueueTask] {
         let seqs = choice.seqs
         guard !seqs.isEmpty else { return [] }
-        let update = "UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3"
         if seqs.count == 1 {
-            try db.cachedStatement(sql: "\(update) WHERE seq = ?4").run(params.workerId, params.now, params.leaseExpiresAt, seqs[0])
+            try db.cachedStatement(sql: startOne).run(params.workerId, params.now, params.leaseExpiresAt, seqs[0])
         } else {
-            try db.cachedStatement(sql: "\(update) WHERE seq IN (SELECT value FROM json_each(?4))")
+            try db.cachedStatement(sql: startSeveral)
                 .run(params.workerId, params.now, params.leaseExpiresAt, "[\(seqs.map(String.init).joined(separator: ","))]")
         }
         return choice.chosen.map { _, waiting in
@@ -52,6 +51,10 @@ extension SQLiteStore {
             return task
         }
     }
+
+    private static let startUpdate = "UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3"
+    private static let startOne = "\(startUpdate) WHERE seq = ?4"
+    private static let startSeveral = "\(startUpdate) WHERE seq IN (SELECT value FROM json_each(?4))"
 
     /// Throws `workerNotFound` unless the worker exists.
     static func requireWorker(_ db: Database, id: String) throws {
@@ -83,24 +86,23 @@ extension SQLiteStore {
     }
 
     private static func ownCopies(of worker: String) -> Source {
-        Source(
-            sql: """
-                SELECT \(TaskRow.columns), seq, data_key FROM tasks
-                WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= ?
-                ORDER BY run_at, seq
-                """,
-            key: worker)
+        Source(sql: ownCopiesSQL, key: worker)
     }
 
     private static func queue(_ name: String) -> Source {
-        Source(
-            sql: """
-                SELECT \(TaskRow.columns), seq, data_key FROM tasks
-                WHERE queue = ? AND state = 'queued' AND owner_id IS NULL AND run_at <= ?
-                ORDER BY run_at, seq
-                """,
-            key: name)
+        Source(sql: queueSQL, key: name)
     }
+
+    private static let ownCopiesSQL = """
+        SELECT \(TaskRow.columns), seq, data_key FROM tasks
+        WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= ?
+        ORDER BY run_at, seq
+        """
+    private static let queueSQL = """
+        SELECT \(TaskRow.columns), seq, data_key FROM tasks
+        WHERE queue = ? AND state = 'queued' AND owner_id IS NULL AND run_at <= ?
+        ORDER BY run_at, seq
+        """
 
     /// Adds the due tasks of `source` to `choice`, oldest first, passing over `singularlyRun`
     /// ones whose twin (`singularlyRun` or not) is started or already chosen. The candidates

@@ -46,8 +46,10 @@ enum TaskRow {
         row[3]
     }
 
+    private static let fetchSQL = "SELECT \(columns) FROM tasks WHERE id = ?"
+
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {
-        try ColumnCursor.first(db.cachedStatement(sql: "SELECT \(columns) FROM tasks WHERE id = ?"), arguments: id) {
+        try ColumnCursor.first(db.cachedStatement(sql: fetchSQL), arguments: id) {
             decode($0, now: now)
         }
     }
