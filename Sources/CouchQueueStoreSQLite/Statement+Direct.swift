@@ -4,8 +4,8 @@ import GRDBSQLite
 /// The statements of every publish, lease and report bind their arguments and step through
 /// SQLite's C API. GRDB's `execute(arguments:)` first gathers the arguments into an array of
 /// `DatabaseValue`s, checks them against the statement's parameter names and tells its
-/// transaction-observation machinery before and after each step: for a drained task, more CPU
-/// than SQLite's own work.
+/// transaction-observation machinery before and after each step: in a profile of the drain,
+/// three fifths of a report-and-lease's time outside SQLite.
 ///
 /// Only for statements that neither begin nor end a transaction or savepoint, which GRDB tracks
 /// from the statements it runs itself; the store registers no transaction observer.
