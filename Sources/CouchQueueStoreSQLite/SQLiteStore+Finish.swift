@@ -35,8 +35,7 @@ extension SQLiteStore {
         var params = params
         if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
         let held = try ColumnCursor.first(db.cachedStatement(sql: heldTaskSQL), arguments: params.taskId) { row in
-            (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row),
-             seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64)
+            (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row), keys: TaskRow.keys(row))
         }
         guard let held else {
             try requireWorker(db, id: params.workerId)
@@ -53,12 +52,14 @@ extension SQLiteStore {
             UPDATE tasks SET state = ?, lease_expires_at = NULL, worker_id = ?, run_at = ?, finished_at = ?, fail_reason = ?
             WHERE seq = ?
             """
-        ).run(params.newState.rawValue, params.reEnqueue ? nil : params.workerId, task.runAt, task.finishedAt, task.failReason, held.seq)
-        if !params.reEnqueue { twins.remove(seq: held.seq, queue: task.queue, dataKey: held.dataKey) }
+        ).run(
+            params.newState.rawValue, params.reEnqueue ? nil : params.workerId, task.runAt, task.finishedAt, task.failReason,
+            held.keys.seq)
+        if !params.reEnqueue { twins.remove(seq: held.keys.seq, queue: task.queue, dataKey: held.keys.dataKey) }
         return task
     }
 
-    private static let heldTaskSQL = "SELECT \(TaskRow.columns), seq, data_key FROM tasks WHERE id = ?"
+    private static let heldTaskSQL = "\(TaskRow.selectWithKeys) WHERE id = ?"
 
     /// The task as the report leaves it: re-enqueued, it waits again from now for its owner (a
     /// copy of scope `all`) or anyone; otherwise it is finished now. A success keeps the reason

@@ -52,7 +52,8 @@ extension SQLiteStore {
         }
     }
 
-    private static let startUpdate = "UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3"
+    private static let startUpdate =
+        "UPDATE tasks SET state = 'started', worker_id = ?1, attempts = attempts + 1, started_at = ?2, lease_expires_at = ?3"
     private static let startOne = "\(startUpdate) WHERE seq = ?4"
     private static let startSeveral = "\(startUpdate) WHERE seq IN (SELECT value FROM json_each(?4))"
 
@@ -94,12 +95,12 @@ extension SQLiteStore {
     }
 
     private static let ownCopiesSQL = """
-        SELECT \(TaskRow.columns), seq, data_key FROM tasks
+        \(TaskRow.selectWithKeys)
         WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL AND run_at <= ?
         ORDER BY run_at, seq
         """
     private static let queueSQL = """
-        SELECT \(TaskRow.columns), seq, data_key FROM tasks
+        \(TaskRow.selectWithKeys)
         WHERE queue = ? AND state = 'queued' AND owner_id IS NULL AND run_at <= ?
         ORDER BY run_at, seq
         """
@@ -111,17 +112,17 @@ extension SQLiteStore {
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
         let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: source.key, now) { row in
-            (seq: row[TaskRow.columnCount] as Int64, dataKey: row[TaskRow.columnCount + 1] as Int64, task: TaskRow.decode(row, now: now))
+            (keys: TaskRow.keys(row), task: TaskRow.decode(row, now: now))
         }
         while !choice.isFull, let candidate = try candidates.next() {
             let task = candidate.task
             if task.singularlyRun,
                 try hasStartedTwin(
-                    db, twins, queue: task.queue, dataKey: candidate.dataKey, data: task.data.text, starting: choice.seqs)
+                    db, twins, queue: task.queue, dataKey: candidate.keys.dataKey, data: task.data.text, starting: choice.seqs)
             {
                 continue
             }
-            choice.chosen.append((candidate.seq, task))
+            choice.chosen.append((candidate.keys.seq, task))
         }
     }
 }

@@ -10,7 +10,15 @@ enum TaskRow {
         singularly_run, state, attempts, run_at, created_at, started_at, finished_at, fail_reason
         """
     /// How many `columns` there are: a column listed after them is read at this position.
-    static let columnCount = 17
+    private static let columnCount = 17
+
+    /// What a lease and a report read of a task: `columns`, then its `seq` and `data_key` (`keys`).
+    static let selectWithKeys = "SELECT \(columns), seq, data_key FROM tasks"
+
+    /// The row's `seq` and `data_key`, as `selectWithKeys` lists them after `columns`.
+    static func keys(_ row: Columns) -> (seq: Int64, dataKey: Int64) {
+        (row[columnCount], row[columnCount + 1])
+    }
 
     /// A waiting task whose `run_at` is still ahead shows as `scheduled`. Columns are read by
     /// position, in the order of `columns`: this runs for every task handed out.
