@@ -19,15 +19,15 @@ public struct APIResponder: Sendable {
     public func respond(to request: APIRequest) async -> APIResponse {
         do {
             var action: Action?
-            if case .action(let resolved) = try Action.resolve(method: request.head.method, path: request.path) {
-                try crossSiteGuard.check(request.head, action: resolved)
+            if case .action(let resolved) = try Action.resolve(method: request.method, path: request.path) {
+                try crossSiteGuard.check(request, action: resolved)
                 action = resolved
             }
             let parameters = try reader.parameters(of: request)
             if action == nil {
                 let name = try parameters.requiredString("action")
-                action = try Action.named(name, method: request.head.method)
-                try crossSiteGuard.check(request.head, action: action!)
+                action = try Action.named(name, method: request.method)
+                try crossSiteGuard.check(request, action: action!)
             }
             return try await Self.handler(for: action!)(parameters, engine).response
         } catch {

@@ -273,3 +273,25 @@ def test_broken_http_inside_a_pipelined_request_is_answered_400_after_the_one_be
     assert status == 400 and headers.get("connection") == "close"
     assert stream.read() == b""
     sock.close()
+
+
+@pytest.mark.parametrize("target", ["http://{host}:{port}/status?queue=q", "HTTP://{host}/status?queue=q"])
+def test_an_absolute_form_target_is_read_as_its_path_and_query(server, target):
+    """RFC 9112 (3.2.2): a server accepts the absolute form, which proxies send."""
+    sock, stream = connect(server)
+    target = target.format(host=server.host, port=server.port)
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+    status, _, content = read_response(stream)
+    assert status == 404 and json.loads(content)["error"]["code"] == "queue_not_found", content
+    sock.close()
+
+
+def test_a_repeated_content_encoding_field_is_read_with_the_others(server):
+    """Two `Content-Encoding` fields mean one list of codings (RFC 9110, 5.3): the second counts."""
+    sock, stream = connect(server)
+    body = b'{"publisher":"p","data":{"a":1}}'
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\n"
+                 b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    status, headers, content = read_response(stream)
+    assert status == 415 and "Content-Encoding gzip" in json.loads(content)["error"]["message"], content
+    sock.close()

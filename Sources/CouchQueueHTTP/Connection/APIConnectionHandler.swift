@@ -1,8 +1,6 @@
 import CouchQueueEngine
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 
 /// Serves the API on one HTTP/1.1 connection, inside the channel pipeline: it gathers a
 /// request's body within the limit, runs the responder and writes its answer. No stream or
@@ -166,7 +164,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let request: APIRequest
         do {
-            request = APIRequest(head: try HTTPRequest(head, secure: false, splitCookie: false), body: body)
+            request = try APIRequest(head: head, body: body)
         } catch {
             return refuse(.badRequest("the request head is not valid HTTP"), head: head, context: context)
         }

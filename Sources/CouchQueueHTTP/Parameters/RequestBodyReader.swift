@@ -13,9 +13,9 @@ struct RequestBodyReader: Sendable {
             parameters.merge(try FormDecoding.decode(String(query)).mapValues { .text($0) })
         }
         guard request.body.readableBytes > 0 else { return parameters }
-        if let codings = request.head.headerFields[.contentEncoding] { try Self.requireIdentityEncoding(codings) }
+        if let codings = request.field("content-encoding") { try Self.requireIdentityEncoding(codings) }
         let bytes = request.body.readableBytesView
-        let contentType = request.head.headerFields[.contentType]
+        let contentType = request.field("content-type")
         switch BodyKind(contentType: contentType, firstByte: bytes.first(where: { !Self.isSpace($0) })) {
         case .json:
             let value: JSONValue

@@ -1,5 +1,3 @@
-import HTTPTypes
-
 /// Refuses state changes that a browser sends on behalf of another site: a
 /// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than the server's own.
 /// Clients that are not browsers send neither header.
@@ -9,7 +7,6 @@ import HTTPTypes
 /// point its own name at this server's address (DNS rebinding): the browser then sends that
 /// site's name as both `Origin` and `Host`, and the request looks same-origin.
 struct CrossSiteGuard: Sendable {
-    private static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
     /// Lower-cased host names, without ports.
     let publicHosts: Set<String>
 
@@ -17,13 +14,13 @@ struct CrossSiteGuard: Sendable {
         self.publicHosts = Set(publicHosts.map { $0.lowercased() })
     }
 
-    func check(_ request: HTTPRequest, action: Action) throws(APIError) {
+    func check(_ request: APIRequest, action: Action) throws(APIError) {
         guard action.changesState else { return }
-        let fetchSite = request.headerFields[Self.secFetchSite]?.lowercased()
+        let fetchSite = request.field("sec-fetch-site")?.lowercased()
         if fetchSite == "cross-site" {
             throw Self.refusal
         }
-        let origin = request.headerFields[.origin]?.lowercased()
+        let origin = request.field("origin")?.lowercased()
         // Clients that are not browsers (most requests) send neither header: nothing to compare.
         guard origin != nil || fetchSite != nil else { return }
         let authority = (request.authority ?? "").lowercased()
