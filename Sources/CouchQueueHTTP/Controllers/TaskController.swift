@@ -48,7 +48,7 @@ enum TaskController {
         for (position, entry) in entries.enumerated() {
             guard case .object(let members) = entry else { throw APIError.badRequest("results[\(position)] must be an object") }
             var entryParameters = RequestParameters(maxJSONDepth: parameters.maxJSONDepth)
-            entryParameters.merge(members.mapValues { .json($0) })
+            entryParameters.merge(json: members)
             do {
                 reports.append(try report(entryParameters))
             } catch {

@@ -10,7 +10,7 @@ struct RequestBodyReader: Sendable {
     func parameters(of request: APIRequest) throws(APIError) -> RequestParameters {
         var parameters = RequestParameters(maxJSONDepth: maxJSONDepth)
         if let query = request.query {
-            parameters.merge(try FormDecoding.decode(String(query)).mapValues { .text($0) })
+            parameters.merge(texts: try FormDecoding.decode(String(query)))
         }
         guard request.body.readableBytes > 0 else { return parameters }
         if let codings = request.field("content-encoding") { try Self.requireIdentityEncoding(codings) }
@@ -25,14 +25,14 @@ struct RequestBodyReader: Sendable {
                 throw .badRequest(error.message)
             }
             guard case .object(let members) = value else { throw .badRequest("a JSON body must be an object of parameters") }
-            parameters.merge(members.mapValues { .json($0) })
+            parameters.merge(json: members)
         case .form:
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 // Untyped, it was only taken for a form: bytes that are not text are neither.
                 guard contentType != nil else { throw Self.unsupported("a body without a Content-Type that is not UTF-8 text") }
                 throw .badRequest("a form body must be UTF-8 text")
             }
-            parameters.merge(try FormDecoding.decode(text).mapValues { .text($0) })
+            parameters.merge(texts: try FormDecoding.decode(text))
         case .unsupported(let type):
             throw Self.unsupported(type.isEmpty ? "an empty Content-Type" : String(type.prefix(100)))
         }

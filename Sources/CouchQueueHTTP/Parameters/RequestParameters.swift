@@ -9,7 +9,10 @@ struct RequestParameters: Sendable {
         case json(JSONValue)
     }
 
-    private(set) var values: [String: Value] = [:]
+    /// From the query string or a form body.
+    private var texts: [String: String] = [:]
+    /// From a JSON body: they win over `texts`. Kept as parsed, not copied into `Value`s.
+    private var members: [String: JSONValue] = [:]
     /// The deepest JSON nesting accepted in JSON text values.
     let maxJSONDepth: Int
 
@@ -17,22 +20,28 @@ struct RequestParameters: Sendable {
         self.maxJSONDepth = maxJSONDepth
     }
 
-    /// Usually there is nothing to merge with (no query string): the values are taken whole.
-    mutating func merge(_ other: [String: Value]) {
-        if values.isEmpty {
-            values = other
-        } else {
-            values.merge(other) { _, body in body }
-        }
+    /// Query string or form values, over texts given before (a form body over the query).
+    mutating func merge(texts other: [String: String]) {
+        if texts.isEmpty { texts = other } else { texts.merge(other) { _, new in new } }
     }
 
-    func has(_ name: String) -> Bool { values[name] != nil }
+    /// A JSON body's members, over any given before.
+    mutating func merge(json other: [String: JSONValue]) {
+        if members.isEmpty { members = other } else { members.merge(other) { _, new in new } }
+    }
+
+    private subscript(_ name: String) -> Value? {
+        if let member = members[name] { return .json(member) }
+        return texts.isEmpty ? nil : texts[name].map { .text($0) }
+    }
+
+    func has(_ name: String) -> Bool { self[name] != nil }
 
     /// A string; JSON null and empty text count as absent. NUL is refused: neither store keeps
     /// it in text (SQLite cuts the text there, PostgreSQL refuses it).
     func string(_ name: String) throws(APIError) -> String? {
         let text: String?
-        switch values[name] {
+        switch self[name] {
         case nil, .json(.null)?: return nil
         case .text(let value)?: text = value.isEmpty ? nil : value
         case .json(.string(let value))?: text = value
@@ -44,7 +53,7 @@ struct RequestParameters: Sendable {
 
     /// Absent (JSON null too), or a non-empty string: given at all, it must name something.
     func nonEmptyString(_ name: String) throws(APIError) -> String? {
-        switch values[name] {
+        switch self[name] {
         case nil, .json(.null)?: nil
         default: try requiredString(name)
         }
@@ -57,7 +66,7 @@ struct RequestParameters: Sendable {
 
     /// `true/false/1/0/yes/no` in text, a JSON boolean in a JSON body.
     func bool(_ name: String) throws(APIError) -> Bool? {
-        switch values[name] {
+        switch self[name] {
         case nil, .json(.null)?: return nil
         case .json(.bool(let value))?: return value
         case .text(let text)?:
@@ -73,7 +82,7 @@ struct RequestParameters: Sendable {
 
     /// A switch: like `bool`, and named with no value (`?queues`) it is on.
     func flag(_ name: String) throws(APIError) -> Bool? {
-        if case .text("")? = values[name] { return true }
+        if case .text("")? = self[name] { return true }
         return try bool(name)
     }
 
@@ -81,7 +90,7 @@ struct RequestParameters: Sendable {
     /// syntax (`0x10`, `nan`, `inf`), which no client means to send. `null` is absent there
     /// too, as in JSON (`runAt=null`: now).
     func double(_ name: String) throws(APIError) -> Double? {
-        switch values[name] {
+        switch self[name] {
         case nil, .json(.null)?, .text("null")?: return nil
         case .json(.int(let value))?: return Double(value)
         case .json(.double(let value))?: return value
@@ -111,7 +120,7 @@ struct RequestParameters: Sendable {
 
     /// A JSON value: as is from a JSON body, parsed from JSON text otherwise.
     func json(_ name: String) throws(APIError) -> JSONValue? {
-        switch values[name] {
+        switch self[name] {
         case nil: return nil
         case .json(let value)?: return value
         case .text(let text)?:
@@ -137,7 +146,7 @@ struct RequestParameters: Sendable {
     /// A list given as a JSON array of strings or as comma-separated text; empty text counts
     /// as absent, as in `string` (a JSON `[]` is an empty list).
     func list(_ name: String) throws(APIError) -> [String]? {
-        switch values[name] {
+        switch self[name] {
         case nil, .json(.null)?, .text("")?, .json(.string(""))?: return nil
         case .json(.string(let text))?: return Self.split(text)
         case .text(let text)?:

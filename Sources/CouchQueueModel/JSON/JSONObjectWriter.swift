@@ -36,47 +36,51 @@ public struct JSONObjectWriter {
         bytes = object.bytes
     }
 
-    private mutating func key(_ name: String) {
+    /// Names are literals that need no escaping: their bytes are copied as they are, not
+    /// scanned (a task has sixteen).
+    private mutating func key(_ name: StaticString) {
         if bytes.count > membersStart { bytes.append(UInt8(ascii: ",")) }
-        JSONWriter.writeString(name, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func add(_ name: String, _ value: JSONValue) {
+    public mutating func add(_ name: StaticString, _ value: JSONValue) {
         key(name)
         JSONWriter.write(value, into: &bytes)
     }
 
-    public mutating func add(_ name: String, _ value: String?) {
+    public mutating func add(_ name: StaticString, _ value: String?) {
         key(name)
         if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
-    public mutating func add(_ name: String, _ value: Double?) {
+    public mutating func add(_ name: StaticString, _ value: Double?) {
         add(name, value.map { .double($0) } ?? .null)
     }
 
-    public mutating func add(_ name: String, _ value: Int) {
+    public mutating func add(_ name: StaticString, _ value: Int) {
         add(name, .int(Int64(value)))
     }
 
-    public mutating func add(_ name: String, _ value: Bool) {
+    public mutating func add(_ name: StaticString, _ value: Bool) {
         add(name, .bool(value))
     }
 
     /// A value written as its canonical text already is.
-    public mutating func add(_ name: String, canonical value: CanonicalJSON) {
+    public mutating func add(_ name: StaticString, canonical value: CanonicalJSON) {
         key(name)
         bytes += value.text.utf8
     }
 
     /// A nested object, or `null`.
-    public mutating func add(_ name: String, object value: (some JSONDirectlyWritable)?) {
+    public mutating func add(_ name: StaticString, object value: (some JSONDirectlyWritable)?) {
         key(name)
         if let value { Self.write(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
-    public mutating func add(_ name: String, objects values: [some JSONDirectlyWritable]) {
+    public mutating func add(_ name: StaticString, objects values: [some JSONDirectlyWritable]) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         for (position, value) in values.enumerated() {
