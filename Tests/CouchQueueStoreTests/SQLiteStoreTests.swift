@@ -143,6 +143,29 @@ import Testing
         }
     }
 
+    /// When SQLite rolls a batch's transaction back in the middle of a job (a full disk, an I/O
+    /// error), the jobs after it must not write outside any transaction: the batch fails whole.
+    /// The first job here rolls back by itself, as SQLite would; the second writes through
+    /// `Statement.run`, which GRDB does not watch.
+    @Test func aBatchWhoseTransactionSQLiteRolledBackFailsWhole() async throws {
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            try await store.writer.write { db in try db.execute(sql: "CREATE TABLE probe (x)") }
+            // Holds the writer, so that the next two writes wait and form the next batch together.
+            let holding = Task { try await store.writer.write { _ in Thread.sleep(forTimeInterval: 0.3) } }
+            try await Task.sleep(for: .milliseconds(100))
+            let rolledBack = Task { try await store.writer.write(.singleStatement) { db in try db.execute(sql: "ROLLBACK") } }
+            let written = Task {
+                try await store.writer.write(.singleStatement) { db in try db.cachedStatement(sql: "INSERT INTO probe VALUES (?)").run(1) }
+            }
+            try await holding.value
+            await #expect(throws: (any Error).self) { try await rolledBack.value }
+            await #expect(throws: (any Error).self) { try await written.value }
+            #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM probe") } == 0)
+            try await store.close()
+        }
+    }
+
     /// A second server on the same file would not see the first one's twins, interests or
     /// wake-ups: it is refused while the first has the file open.
     @Test func aFileHasOneServerAtATime() async throws {
