@@ -41,14 +41,13 @@ public struct APIRequest: Sendable {
     }
 
     /// A header field's value, or its values joined by `, ` when it is repeated, as
-    /// `HTTPFields` reads them; nil when absent.
+    /// `HTTPFields` reads them; nil when absent. `name` is in lower case.
     func field(_ name: String) -> String? {
-        guard let first = headers.first(name: name) else { return nil }
-        let values = headers[name]
-        return values.count == 1 ? first : values.joined(separator: ", ")
+        headers.joinedValues(name)
     }
 
-    /// The `Host` field's value (the head is refused without exactly one, `HostHeader`).
+    /// The `Host` field's value: `HostHeader` refuses a head with several, or with none but
+    /// in HTTP/1.0.
     var authority: String? {
         headers.first(name: "host")
     }

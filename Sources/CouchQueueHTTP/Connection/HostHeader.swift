@@ -7,7 +7,7 @@ enum HostHeader {
     /// the header fields in place, without gathering the `Host` values into an array.
     static func problem(_ head: HTTPRequestHead) -> String? {
         var host: String?
-        for field in head.headers where isHostName(field.name) {
+        for field in head.headers where field.name.isFieldName("host") {
             if host != nil { return "the request has more than one Host header" }
             host = field.value
         }
@@ -16,10 +16,6 @@ enum HostHeader {
             return http1_1OrLater ? "an HTTP/1.1 request must have a Host header" : nil
         }
         return isHostAndPort(Substring(host).utf8) ? nil : "the Host header is not a host name or address with an optional port"
-    }
-
-    private static func isHostName(_ name: String) -> Bool {
-        name.utf8.count == 4 && zip(name.utf8, "host".utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 
     /// RFC 3986's `host [ ":" port ]`: a bracketed IPv6 address, or a name or IPv4 address
