@@ -10,16 +10,26 @@ enum ResponseBytes {
         _ response: APIResponse, version: HTTPVersion, closing: Bool, withBody: Bool, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 160 + response.body.count)
-        buffer.writeString("HTTP/\(version.major).\(version.minor) \(response.status.code) \(response.status.reasonPhrase)\r\n")
-        buffer.writeString("Content-Type: application/json\r\nContent-Length: \(response.body.count)\r\nServer: couchqueue\r\n")
+        // Piece by piece: an interpolated line longer than 15 bytes is a String on the heap.
+        if version == .http1_1 {
+            buffer.writeStaticString("HTTP/1.1 ")
+        } else {
+            buffer.writeString("HTTP/\(version.major).\(version.minor) ")
+        }
+        buffer.writeString(String(response.status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(response.status.reasonPhrase)
+        buffer.writeStaticString("\r\nContent-Type: application/json\r\nContent-Length: ")
+        buffer.writeString(String(response.body.count))
+        buffer.writeStaticString("\r\nServer: couchqueue\r\n")
         buffer.writeBytes(HTTPDate.header())
         if let header = response.header { buffer.writeString("\(header.name): \(header.value)\r\n") }
         if closing {
-            buffer.writeString("Connection: close\r\n")
+            buffer.writeStaticString("Connection: close\r\n")
         } else if version == .http1_0 {
-            buffer.writeString("Connection: keep-alive\r\n")  // HTTP/1.0 closes unless told otherwise
+            buffer.writeStaticString("Connection: keep-alive\r\n")  // HTTP/1.0 closes unless told otherwise
         }
-        buffer.writeString("\r\n")
+        buffer.writeStaticString("\r\n")
         if withBody { buffer.writeBytes(response.body) }
         return buffer
     }
