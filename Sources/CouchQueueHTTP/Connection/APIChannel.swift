@@ -13,6 +13,7 @@ public struct APIChannel: ServerChildChannel {
 
     let responder: APIResponder
     let options: HTTPOptions
+    private let executors = EventLoopTaskExecutors()
 
     public init(responder: APIResponder, options: HTTPOptions) {
         self.responder = responder
@@ -25,7 +26,8 @@ public struct APIChannel: ServerChildChannel {
             let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: APIConnectionHandler.headLimits)
             try pipeline.addHandler(ByteToMessageHandler(decoder))
             try pipeline.addHandler(ConnectionGuardHandler(options))
-            try pipeline.addHandler(APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit, eventLoop: channel.eventLoop))
+            try pipeline.addHandler(
+                APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit, executor: executors.executor(for: channel.eventLoop)))
             return Value(channel: channel)
         }
     }

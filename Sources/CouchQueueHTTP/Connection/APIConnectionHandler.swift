@@ -69,10 +69,10 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         case followedByBrokenHTTP(oversizedHead: Bool)
     }
 
-    init(responder: APIResponder, bodyLimit: Int, eventLoop: any EventLoop) {
+    init(responder: APIResponder, bodyLimit: Int, executor: EventLoopTaskExecutor) {
         self.responder = responder
         self.bodyLimit = bodyLimit
-        self.executor = EventLoopTaskExecutor(eventLoop)
+        self.executor = executor
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
