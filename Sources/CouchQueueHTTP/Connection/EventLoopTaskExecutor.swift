@@ -16,7 +16,7 @@ import Synchronization
 /// and a place in the loop's task queue (under two locks, from another thread); here a burst
 /// waits in one list that a single loop task runs in order.
 final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
+    private let eventLoop: any EventLoop
 
     private struct Waiting {
         var jobs: [UnownedJob] = []
