@@ -4,7 +4,8 @@ import NIOHTTP1
 
 /// Serves the API on one HTTP/1.1 connection, inside the channel pipeline: it gathers a
 /// request's body within the limit, runs the responder and writes its answer. No stream or
-/// task sits between the socket and the responder but the one task that runs the request.
+/// task sits between the socket and the responder but the connection's one task, which runs
+/// its requests in turn (`ConnectionRequests`).
 ///
 /// - A body over the limit is refused with 413 as soon as its `Content-Length` (or, chunked,
 ///   its first byte over the limit) arrives; the rest is not read and the connection is closed.
@@ -49,6 +50,8 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private let bodyLimit: Int
     /// Where each request's task runs: the connection's event loop.
     private let executor: EventLoopTaskExecutor
+    /// Passes each request to the connection's task.
+    private let requests = ConnectionRequests()
     private var state = State.idle
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var pipelinedBytes = 0
@@ -168,22 +171,40 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         } catch {
             return refuse(.badRequest("the request head is not valid HTTP"), head: head, context: context)
         }
-        let (responder, executor) = (self.responder, self.executor)
-        let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let client = ClientPresence()
         self.client = client
+        let received = ConnectionRequests.Request(head: head, request: request, client: client)
+        if !requests.hand(received) { serve(startingWith: received, context: context) }
+    }
+
+    /// Starts the connection's task, which serves its requests one after the other as
+    /// `requests` hands them over, until the connection closes.
+    private func serve(startingWith first: ConnectionRequests.Request, context: ChannelHandlerContext) {
+        let (responder, executor) = (self.responder, self.executor)
+        let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task(executorPreference: executor) {
-            let response = await ClientPresence.$current.withValue(client) { await responder.respond(to: request) }
-            // On the event loop, where the task runs (`EventLoopTaskExecutor`).
-            let (connection, context) = handler.value
-            connection.client = nil
-            connection.answered(response, for: head, context: context)
+            var next: ConnectionRequests.Request? = first
+            while let received = next {
+                let response = await ClientPresence.$current.withValue(received.client) {
+                    await responder.respond(to: received.request)
+                }
+                // On the event loop, where the task runs (`EventLoopTaskExecutor`).
+                let (connection, context) = handler.value
+                connection.client = nil
+                connection.answered(response, for: received.head, context: context)
+                next = await withUnsafeContinuation { handler.value.0.requests.next($0) }
+            }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         client?.disconnect()
+        requests.close()
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        requests.close()
     }
 
     /// Writes the answer, then serves the requests pipelined behind it.
