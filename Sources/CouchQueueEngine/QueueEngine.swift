@@ -26,7 +26,7 @@ public final class QueueEngine: Sendable {
 
     /// Loads every queue's interests from the store: once before serving, after each change,
     /// and whenever another server may have changed them. Only interests that changed are
-    /// compiled again.
+    /// compiled again, off the event loops (`InterestCompiling`).
     public func reloadInterests() async throws {
         // The version is read first: a change made meanwhile leaves the router a version behind.
         let version = try await store.interestsVersion()
@@ -38,7 +38,7 @@ public final class QueueEngine: Sendable {
                 continue
             }
             do {
-                compiled[queue] = try CompiledInterests(interests)
+                compiled[queue] = try await InterestCompiling.compile(interests)
             } catch {
                 logger.error("stored interests no longer compile; the queue receives nothing", metadata: [
                     "couchqueue.queue": "\(queue)", "error": "\(error)",

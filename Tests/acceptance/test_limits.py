@@ -323,6 +323,31 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
 
 
+def test_costly_interests_are_compiled_off_the_event_loops(redos):
+    """Forty fields of `\\pL{1000}` are within every limit but take most of a second to compile
+    in a release build (the category's ranges looked up a thousand times per field): they are
+    compiled off the event loops, so /health keeps answering while several such interests are
+    set. Enough of them to keep compiling for about 3 s, whatever the build and the machine;
+    one is timed alone first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    interests = {f"f{i}": r"\pL{1000}" for i in range(40)}
+
+    def set_interest():
+        return Client(redos.server).api("PUT", "/interest", json={"queue": f"letters-{uid()}", "interests": interests},
+                                        timeout=120)
+
+    start = time.monotonic()
+    assert set_interest().status == 201
+    count = min(int(3 / (time.monotonic() - start)) + 1, 8)
+    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(count) as pool:
+        answers = list(pool.map(lambda _: set_interest(), range(count)))
+    assert [r.status for r in answers] == [201] * count, answers
+    assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
+    slowest = max(seconds for _, seconds in probe.results)
+    assert slowest < 1, f"GET /health took {slowest:.2f} s while interests were compiled: {probe.results}"
+
+
 @pytest.mark.parametrize("fast_post", [False, True])
 def test_data_too_costly_to_match_is_400_with_or_without_fast_post(redos, fast_post):
     """fastPost skips waiting for routing, not validation: it was answered 202 and dropped."""
