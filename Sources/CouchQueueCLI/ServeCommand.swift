@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     @Option(help: """
-        A host name under which browsers reach the server, so that its pages may change state; \
+        A host name under which browsers may reach the server (others are refused, against DNS rebinding); \
         repeat it for several. IP addresses and localhost always may (env COUCHQUEUE_PUBLIC_HOSTS, comma-separated).
         """)
     var publicHost: [String] = []

@@ -1,7 +1,8 @@
 """Cross-site protection: a state-changing request that a browser sends from another site
 (`Sec-Fetch-Site: cross-site`, or an `Origin` that is not the server's own) is a 403 forbidden
 and changes nothing; same-origin requests and clients without those headers work; reads
-(GET /status, GET /health) are not refused."""
+(GET /status, GET /health) are not refused, unless a browser reached the server under another
+site's name (DNS rebinding)."""
 
 import json
 
@@ -131,6 +132,19 @@ def test_a_browser_that_reached_the_server_under_another_sites_name_is_refused(c
     assert_error(r, 403, "forbidden")
     r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers={"Host": rebound})
     assert r.status == 201, "a client that is not a browser may use any name"
+
+
+def test_a_browser_that_reached_the_server_under_another_sites_name_reads_nothing(client, server):
+    """Under a rebound name the other site's page could read the answers: the status, with the
+    failed tasks' data, and a task's own."""
+    tid = client.publish_one(client.topic().data())
+    rebound = f"evil.example:{server.port}"
+    for headers in ({"Host": rebound, "Origin": f"http://{rebound}"}, {"Host": rebound, "Sec-Fetch-Site": "same-origin"},
+                    {"Host": rebound, "Sec-Fetch-Site": "none"}):
+        for path, params in (("/status", {}), ("/status", {"task": tid}), ("/api/status", {}), ("/health", {})):
+            assert_error(client.api("GET", path, params=params, headers=headers), 403, "forbidden", "--public-host")
+    r = client.api("GET", "/status", params={"task": tid}, headers={"Host": rebound})
+    assert r.status == 200 and r.body["task"]["id"] == tid, "a client that is not a browser may use any name"
 
 
 @pytest.mark.parametrize("host", ["localhost", "localhost.", "127.0.0.1", "[::1]"])

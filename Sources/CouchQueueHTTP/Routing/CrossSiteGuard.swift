@@ -2,10 +2,13 @@
 /// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than the server's own.
 /// Clients that are not browsers send neither header.
 ///
-/// A browser's request must also have reached the server under a name that is its own: an IP
-/// address, `localhost`, or a name given with `--public-host`. Otherwise another site could
-/// point its own name at this server's address (DNS rebinding): the browser then sends that
-/// site's name as both `Origin` and `Host`, and the request looks same-origin.
+/// A browser's request, a read as much as a change, must also have reached the server under
+/// a name that is its own: an IP address, `localhost`, or a name given with `--public-host`.
+/// Otherwise another site could point its own name at this server's address (DNS
+/// rebinding): the browser then sends that site's name as both `Origin` and `Host`, the
+/// request looks same-origin, and the site may read the answer (a status's failed tasks and
+/// their data). A read from another site under the server's own name is served: the browser
+/// does not let that site read the answer.
 struct CrossSiteGuard: Sendable {
     /// Lower-cased host names, without ports.
     let publicHosts: Set<String>
@@ -15,20 +18,20 @@ struct CrossSiteGuard: Sendable {
     }
 
     func check(_ request: APIRequest, action: Action) throws(APIError) {
-        guard action.changesState else { return }
         let fetchSite = request.field("sec-fetch-site")?.lowercased()
-        if fetchSite == "cross-site" {
-            throw Self.refusal
-        }
         let origin = request.field("origin")?.lowercased()
         // Clients that are not browsers (most requests) send neither header: nothing to compare.
         guard origin != nil || fetchSite != nil else { return }
         let authority = (request.authority ?? "").lowercased()
-        if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
+        if !isOwnName(host(of: authority)) {
+            throw APIError(.forbidden, "forbidden", "a browser may reach this server only through an IP address, localhost or a name given with --public-host")
+        }
+        guard action.changesState else { return }
+        if fetchSite == "cross-site" {
             throw Self.refusal
         }
-        if !isOwnName(host(of: authority)) {
-            throw APIError(.forbidden, "forbidden", "a browser may change state only through an IP address, localhost or a name given with --public-host")
+        if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
+            throw Self.refusal
         }
     }
 
