@@ -1,23 +1,27 @@
 import CouchQueueModel
+import Dispatch
 import HTTPTypes
 
-/// A controller's answer before it becomes a response.
+/// A controller's answer, encoded.
 struct APIResult: Sendable {
-    let status: HTTPResponse.Status
-    let body: any Encodable & Sendable
+    let response: APIResponse
 
+    /// The wire types encode plain values only: a failure is a programming error.
     init(_ status: HTTPResponse.Status, _ body: any Encodable & Sendable) {
-        self.status = status
-        self.body = body
+        let data = (try? JSONValueEncoder.encode(body)) ?? Array(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
+        response = APIResponse(status: status, body: data)
     }
 
     init(_ body: any Encodable & Sendable) {
         self.init(.ok, body)
     }
 
-    /// The JSON answer. The wire types encode plain values only: a failure is a programming error.
-    var response: APIResponse {
-        let data = (try? JSONValueEncoder.encode(body)) ?? Array(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
-        return APIResponse(status: status, body: data)
+    /// Encodes `body` off the event loops, for an answer that may be large: a status's page of
+    /// failed tasks, each up to the body limit, is tens of megabytes by default, and encoding
+    /// it took half a second of the loop that serves other connections.
+    static func encodedOffTheLoop(_ body: any Encodable & Sendable) async -> APIResult {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: APIResult(body)) }
+        }
     }
 }

@@ -323,14 +323,16 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
 
 
-def test_costly_interests_are_compiled_off_the_event_loops(redos):
+def test_costly_interests_are_compiled_off_the_event_loops(make_server):
     """Forty fields of `\\pL{1000}` are within every limit but take most of a second to compile
     in a release build (the category's ranges looked up a thousand times per field): they are
     compiled off the event loops, so /health keeps answering while several such interests are
     set. Enough of them to keep compiling for about 3 s, whatever the build and the machine;
-    one is timed alone first."""
+    one is timed alone first. The server runs on one CPU, so that it has one event loop, the
+    probe's."""
     from concurrent.futures import ThreadPoolExecutor
 
+    redos = Client(make_server(wrapper=("taskset", "-c", "0")))
     interests = {f"f{i}": r"\pL{1000}" for i in range(40)}
 
     def set_interest():
@@ -346,6 +348,36 @@ def test_costly_interests_are_compiled_off_the_event_loops(redos):
     assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
     slowest = max(seconds for _, seconds in probe.results)
     assert slowest < 1, f"GET /health took {slowest:.2f} s while interests were compiled: {probe.results}"
+
+
+def test_a_status_of_large_failed_tasks_does_not_hold_up_other_requests(make_server):
+    """A status holds a page of failed tasks, fifty by default, each as large as its data: here
+    about 20 MB. It is encoded off the event loops, so /health keeps answering while several
+    such statuses are answered: enough to keep encoding for about 3 s (at most four at once),
+    whatever the build; one is timed alone first. The server runs on one CPU, so that it has
+    one event loop, the probe's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    redos = Client(make_server(wrapper=("taskset", "-c", "0")))
+    topic = redos.topic()
+    worker = redos.register(topic.queue)
+    for n in range(50):
+        redos.publish_one(topic.data(n=n, pad="x" * 400_000))
+        task = redos.lease(worker)
+        redos.finish(worker, task["id"], state="fail", attempt=task["attempts"])
+
+    def status():
+        return Client(redos.server, timeout=120).api("GET", "/status", params={"failedQueue": "true"})
+
+    start = time.monotonic()
+    assert len(status().body["failedQueue"]["tasks"]) == 50
+    count = min(int(3 / (time.monotonic() - start)) + 1, 4)
+    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(count) as pool:
+        answers = list(pool.map(lambda _: status(), range(count)))
+    assert [(r.status, len(r.body["failedQueue"]["tasks"])) for r in answers] == [(200, 50)] * count
+    assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
+    slowest = max(seconds for _, seconds in probe.results)
+    assert slowest < 1, f"GET /health took {slowest:.2f} s while statuses were encoded: {probe.results}"
 
 
 @pytest.mark.parametrize("fast_post", [False, True])

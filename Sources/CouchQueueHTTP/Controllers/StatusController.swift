@@ -18,7 +18,7 @@ enum StatusController {
         query.fastPost = try parameters.flag("fastPost") ?? query.fastPost
         query.failedOffset = try parameters.int("offset") ?? query.failedOffset
         query.failedLimit = try parameters.int("limit") ?? query.failedLimit
-        return APIResult(try await engine.status(query))
+        return await APIResult.encodedOffTheLoop(try await engine.status(query))
     }
 
     static func health(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
