@@ -295,3 +295,28 @@ def test_a_repeated_content_encoding_field_is_read_with_the_others(server):
     status, headers, content = read_response(stream)
     assert status == 415 and "Content-Encoding gzip" in json.loads(content)["error"]["message"], content
     sock.close()
+
+
+def test_connections_that_close_leave_nothing_behind(make_server):
+    """A connection's requests are served by one task that waits between them; the close ends
+    it. Kept, those tasks would grow the server by about 5 KiB for every connection ever
+    opened: measured over 3,000 connections after 1,000 that warm the allocator up."""
+    srv = make_server()
+
+    def connections(count):
+        for _ in range(count):
+            s, f = connect(srv)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(f)[0] == 200
+            f.close()
+            s.close()
+
+    def resident_kib():
+        with open(f"/proc/{srv.proc.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    connections(1000)
+    before = resident_kib()
+    connections(3000)
+    grown = resident_kib() - before
+    assert grown < 4000, f"the server grew by {grown} KiB over 3,000 connections, opened and closed one after the other"
