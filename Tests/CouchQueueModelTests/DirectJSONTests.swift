@@ -51,6 +51,22 @@ import Testing
         try Self.readsBackAsEncoded(ErrorResponse(code: "bad_request", message: "publisher must be \"text\""))
     }
 
+    @Test func statusAnswers() throws {
+        var status = StatusResponse()
+        try Self.readsBackAsEncoded(status)
+        status.queue = QueueSummary(name: "emails", length: 3, scheduled: 1, started: 2)
+        status.queues = [QueueOverview(name: "emails", length: 3, scheduled: 1, started: 2, failed: 4, workers: 5)]
+        status.workerQueue = WorkerQueueSummary(workerId: "w_1", length: 0)
+        status.interests = ["emails": .fields(["to": "@b\\.c$"]), "audit": .everything]
+        status.workers = [WorkerSummary(workerId: "w_1", queues: ["emails"], tasks: ["t_1"], registeredAt: 1.5, lastSeenAt: 2)]
+        status.failedQueue = FailedQueuePage(length: 7, tasks: [Self.task, Self.task])
+        status.task = Self.task
+        status.fastPost = FastPostCounts()
+        try Self.readsBackAsEncoded(status)
+        status.failedQueue = FailedQueuePage(length: 0, tasks: [])
+        try Self.readsBackAsEncoded(status)
+    }
+
     @Test func theEncoderTakesTheDirectPath() throws {
         let response = TaskResponse(task: Self.task)
         #expect(try JSONValueEncoder.encode(response) == response.jsonBytes)

@@ -74,6 +74,13 @@ public struct JSONObjectWriter {
         bytes += value.text.utf8
     }
 
+    /// A value with no direct form, through its `Encodable` one. The wire types encode plain
+    /// values only: a failure is a programming error, written as `null`.
+    public mutating func add(_ name: StaticString, encoded value: some Encodable) {
+        key(name)
+        JSONWriter.write((try? JSONValueEncoder.jsonValue(value)) ?? .null, into: &bytes)
+    }
+
     /// A nested object, or `null`.
     public mutating func add(_ name: StaticString, object value: (some JSONDirectlyWritable)?) {
         key(name)
