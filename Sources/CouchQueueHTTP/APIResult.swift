@@ -17,8 +17,8 @@ struct APIResult: Sendable {
     }
 
     /// Encodes `body` off the event loops, for an answer that may be large: a status's page of
-    /// failed tasks, each up to the body limit, is tens of megabytes by default, and encoding
-    /// it took half a second of the loop that serves other connections.
+    /// failed tasks, each up to the body limit, is tens of megabytes by default, and the loop
+    /// that would encode it serves other connections.
     static func encodedOffTheLoop(_ body: any Encodable & Sendable) async -> APIResult {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async { continuation.resume(returning: APIResult(body)) }
