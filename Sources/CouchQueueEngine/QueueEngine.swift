@@ -38,7 +38,7 @@ public final class QueueEngine: Sendable {
                 continue
             }
             do {
-                compiled[queue] = try await InterestCompiling.compile(interests)
+                compiled[queue] = try await InterestCompiling.load(interests)
             } catch {
                 logger.error("stored interests no longer compile; the queue receives nothing", metadata: [
                     "couchqueue.queue": "\(queue)", "error": "\(error)",

@@ -4,6 +4,7 @@ clients (slowloris) and idle connections not blocking others, and catastrophic-b
 patterns matched in linear time while the server keeps answering."""
 
 import json
+import os
 import threading
 import time
 
@@ -226,6 +227,11 @@ def timed_publish(c, body):
         return None
 
 
+def one_cpu():
+    """A wrapper that runs the server on one of the CPUs the tests may use: one event loop."""
+    return ("taskset", "-c", str(min(os.sched_getaffinity(0))))
+
+
 class HealthProbe:
     """Calls GET /health in a loop from another thread while a test does something heavy."""
 
@@ -332,17 +338,17 @@ def test_costly_interests_are_compiled_off_the_event_loops(make_server):
     probe's."""
     from concurrent.futures import ThreadPoolExecutor
 
-    redos = Client(make_server(wrapper=("taskset", "-c", "0")))
+    c = Client(make_server(wrapper=one_cpu()))
     interests = {f"f{i}": r"\pL{1000}" for i in range(40)}
 
     def set_interest():
-        return Client(redos.server).api("PUT", "/interest", json={"queue": f"letters-{uid()}", "interests": interests},
-                                        timeout=120)
+        return Client(c.server).api("PUT", "/interest", json={"queue": f"letters-{uid()}", "interests": interests},
+                                    timeout=120)
 
     start = time.monotonic()
     assert set_interest().status == 201
     count = min(int(3 / (time.monotonic() - start)) + 1, 8)
-    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(count) as pool:
+    with HealthProbe(c.server) as probe, ThreadPoolExecutor(count) as pool:
         answers = list(pool.map(lambda _: set_interest(), range(count)))
     assert [r.status for r in answers] == [201] * count, answers
     assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
@@ -352,32 +358,33 @@ def test_costly_interests_are_compiled_off_the_event_loops(make_server):
 
 def test_a_status_of_large_failed_tasks_does_not_hold_up_other_requests(make_server):
     """A status holds a page of failed tasks, fifty by default, each as large as its data: here
-    about 20 MB. It is encoded off the event loops, so /health keeps answering while several
-    such statuses are answered: enough to keep encoding for about 3 s (at most four at once),
-    whatever the build; one is timed alone first. The server runs on one CPU, so that it has
-    one event loop, the probe's."""
+    about 20 MB. It is written off the event loops, so /health keeps answering while several
+    such statuses are answered: enough to keep writing for about 3 s (at most four at once);
+    one is timed alone first. The server runs on one CPU, so that it has one event loop, the
+    probe's. In a debug build, written on the loop, a probe waited about 0.45 s; off it, under
+    0.05 s."""
     from concurrent.futures import ThreadPoolExecutor
 
-    redos = Client(make_server(wrapper=("taskset", "-c", "0")))
-    topic = redos.topic()
-    worker = redos.register(topic.queue)
+    c = Client(make_server(wrapper=one_cpu()))
+    topic = c.topic()
+    worker = c.register(topic.queue)
     for n in range(50):
-        redos.publish_one(topic.data(n=n, pad="x" * 400_000))
-        task = redos.lease(worker)
-        redos.finish(worker, task["id"], state="fail", attempt=task["attempts"])
+        c.publish_one(topic.data(n=n, pad="x" * 400_000))
+        task = c.lease(worker)
+        c.finish(worker, task["id"], state="fail", attempt=task["attempts"])
 
     def status():
-        return Client(redos.server, timeout=120).api("GET", "/status", params={"failedQueue": "true"})
+        return Client(c.server, timeout=120).api("GET", "/status", params={"failedQueue": "true"})
 
     start = time.monotonic()
     assert len(status().body["failedQueue"]["tasks"]) == 50
     count = min(int(3 / (time.monotonic() - start)) + 1, 4)
-    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(count) as pool:
+    with HealthProbe(c.server) as probe, ThreadPoolExecutor(count) as pool:
         answers = list(pool.map(lambda _: status(), range(count)))
     assert [(r.status, len(r.body["failedQueue"]["tasks"])) for r in answers] == [(200, 50)] * count
     assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
     slowest = max(seconds for _, seconds in probe.results)
-    assert slowest < 1, f"GET /health took {slowest:.2f} s while statuses were encoded: {probe.results}"
+    assert slowest < 0.25, f"GET /health took {slowest:.2f} s while statuses were written: {probe.results}"
 
 
 @pytest.mark.parametrize("fast_post", [False, True])

@@ -7,7 +7,7 @@ extension QueueEngine {
     /// queue would otherwise be applied in the order their answers came, not their commits.
     public func setInterests(queue: String, interests: Interests) async throws -> InterestsSet {
         try QueueName.validate([queue], code: .badRequest)
-        _ = try await InterestCompiling.compile(interests, checkingTotalSize: true)
+        try await InterestCompiling.check(interests)
         try await store.setInterests(queue: queue, interests: interests, now: now)
         await refreshInterests()
         return InterestsSet(queue: queue, interests: interests)

@@ -48,7 +48,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private let responder: APIResponder
     private let bodyLimit: Int
-    /// Where each request's task runs: the connection's event loop.
+    /// Where the connection's task runs: its event loop.
     private let executor: EventLoopTaskExecutor
     /// Passes each request to the connection's task.
     private let requests = ConnectionRequests()
@@ -173,18 +173,21 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         }
         let client = ClientPresence()
         self.client = client
-        let received = ConnectionRequests.Request(head: head, request: request, client: client)
-        if !requests.hand(received) { serve(startingWith: received, context: context) }
+        if !requests.hand(ConnectionRequests.Request(head: head, request: request, client: client)) { serve(context: context) }
     }
 
     /// Starts the connection's task, which serves its requests one after the other as
-    /// `requests` hands them over, until the connection closes.
-    private func serve(startingWith first: ConnectionRequests.Request, context: ChannelHandlerContext) {
+    /// `requests` hands them over, until the connection closes. Nothing of a request outlives
+    /// its answer: an idle connection holds neither its last request's body nor its answer.
+    private func serve(context: ChannelHandlerContext) {
         let (responder, executor) = (self.responder, self.executor)
         let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task(executorPreference: executor) {
-            var next: ConnectionRequests.Request? = first
-            while let received = next {
+            while true {
+                // A request that was waiting (pipelined, or the first) takes its turn behind
+                // the loop's other jobs, as a task of its own would.
+                if handler.value.0.requests.hasWaiting { await Task.yield() }
+                guard let received = await withUnsafeContinuation({ handler.value.0.requests.next($0) }) else { return }
                 let response = await ClientPresence.$current.withValue(received.client) {
                     await responder.respond(to: received.request)
                 }
@@ -192,7 +195,6 @@ final class APIConnectionHandler: ChannelDuplexHandler {
                 let (connection, context) = handler.value
                 connection.client = nil
                 connection.answered(response, for: received.head, context: context)
-                next = await withUnsafeContinuation { handler.value.0.requests.next($0) }
             }
         }
     }

@@ -22,16 +22,20 @@ final class ConnectionRequests {
     }
 
     private var server = Server.none
-    /// A request pipelined behind the one being answered, received while it was answered.
+    /// A request the task has not taken yet: the first, before the task begins, or one
+    /// pipelined behind the one being answered.
     private var queued: Request?
     private var closed = false
 
+    var hasWaiting: Bool { queued != nil }
+
     /// Passes `request` to the connection's task. False when there is none: the caller
-    /// starts one with it.
+    /// starts one, which takes it.
     func hand(_ request: Request) -> Bool {
         switch server {
         case .none:
             server = .serving
+            queued = request
             return false
         case .serving:
             precondition(queued == nil, "a connection's requests are answered one at a time")
@@ -43,8 +47,8 @@ final class ConnectionRequests {
         return true
     }
 
-    /// The task's wait for its next request, once it has answered one: `task` is resumed with
-    /// it, or with nil once the connection has closed (the task then ends).
+    /// The task's wait for its next request: `task` is resumed with it, or with nil once the
+    /// connection has closed (the task then ends).
     func next(_ task: UnsafeContinuation<Request?, Never>) {
         if let queued {
             self.queued = nil

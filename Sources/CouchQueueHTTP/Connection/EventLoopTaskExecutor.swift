@@ -1,11 +1,11 @@
 import NIOCore
 import Synchronization
 
-/// Runs requests' tasks on their connections' event loop, one executor per loop.
+/// Runs connections' tasks on their event loop, one executor per loop.
 ///
 /// Swift's global executor is NIO's event loops (`main.swift`), but it picks a loop for each
 /// job: the one it is already on, or any loop of the group for a task resumed by a store's
-/// thread. With several loops, a request's task could resume on another loop than its
+/// thread. With several loops, a connection's task could resume on another loop than the
 /// connection's, and its answer then hop back to the connection's. Preferring the
 /// connection's loop keeps parsing, routing and the answer on the thread that owns the socket.
 /// Nothing on this path blocks: the store is awaited, and data too costly to match runs on

@@ -23,15 +23,18 @@ struct CrossSiteGuard: Sendable {
         // Clients that are not browsers (most requests) send neither header: nothing to compare.
         guard origin != nil || fetchSite != nil else { return }
         let authority = (request.authority ?? "").lowercased()
+        // A change from another site is refused as such first: naming the server with
+        // --public-host would not let it through.
+        if action.changesState {
+            if fetchSite == "cross-site" {
+                throw Self.refusal
+            }
+            if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
+                throw Self.refusal
+            }
+        }
         if !isOwnName(host(of: authority)) {
             throw APIError(.forbidden, "forbidden", "a browser may reach this server only through an IP address, localhost or a name given with --public-host")
-        }
-        guard action.changesState else { return }
-        if fetchSite == "cross-site" {
-            throw Self.refusal
-        }
-        if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
-            throw Self.refusal
         }
     }
 
