@@ -61,7 +61,8 @@ extension TaskReportsResponse: JSONDirectlyWritable {
 
 /// A status's page of failed tasks is as large as their data, fifty tasks by default: written
 /// directly, each task's stored text is copied into the answer instead of being parsed into a
-/// tree and written again (a twentieth of the time and far less memory for 20 MB of data).
+/// tree and written again (fifty tasks of 400 KB: 0.08-0.14 s a status instead of 0.20-0.27,
+/// as a Python client saw it).
 extension FailedQueuePage: JSONDirectlyWritable {
     public func write(to object: inout JSONObjectWriter) {
         object.add("length", length)
