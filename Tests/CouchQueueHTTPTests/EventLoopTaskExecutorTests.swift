@@ -4,7 +4,7 @@ import NIOPosix
 import Synchronization
 import Testing
 
-/// A request's task runs on its connection's event loop, also after a store call answers on
+/// A connection's task runs on its event loop, also after a store call answers on
 /// another thread or runs on an actor: the connection's state is touched there without a hop.
 @Suite struct EventLoopTaskExecutorTests {
     @TaskLocal static var request: Int?

@@ -1,6 +1,7 @@
 """The HTTP/1.1 connection itself, over a raw socket: pipelined requests are answered in order,
 `Expect: 100-continue` is answered before the body is sent, answers to HEAD carry no body,
-every answer has a Date, and what does not parse as HTTP gets 400 in the contract's shape."""
+every answer has a Date, and what does not parse as HTTP gets 400 in the contract's shape; a
+connection, idle or closed, keeps nothing of the requests it served."""
 
 import email.utils
 import json

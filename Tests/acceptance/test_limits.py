@@ -227,6 +227,17 @@ def timed_publish(c, body):
         return None
 
 
+def probed_at_once(srv, count, work):
+    """Runs `work` `count` times at once while /health is probed: their answers, and the
+    slowest probe after checking that every probe was answered 200."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with HealthProbe(srv) as probe, ThreadPoolExecutor(count) as pool:
+        answers = list(pool.map(lambda _: work(), range(count)))
+    assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
+    return answers, max(seconds for _, seconds in probe.results), probe.results
+
+
 def one_cpu():
     """A wrapper that runs the server on one of the CPUs the tests may use: one event loop."""
     return ("taskset", "-c", str(min(os.sched_getaffinity(0))))
@@ -315,18 +326,14 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     """Matching a long field against a large pattern is linear but not cheap (about 1.4 s each
     here in a debug build, within the work budget): it runs off the event loops, so /health
     keeps answering at once while several such publishes are matched."""
-    from concurrent.futures import ThreadPoolExecutor
-
     q = f"costly-{uid()}"
     redos.set_interest(q, {"s": "[ab]{300}$"})
     data = {"s": "a" * 20_000 + "b"}
-    with HealthProbe(redos.server) as probe, ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: Client(redos.server).api("PUT", "/task", json={"publisher": "p", "data": data},
-                                                                   timeout=60), range(4)))
+    answers, slowest, probes = probed_at_once(
+        redos.server, 4, lambda: Client(redos.server).api("PUT", "/task", json={"publisher": "p", "data": data}, timeout=60))
     assert [(r.status, [t["queue"] for t in r.body["tasks"]]) for r in answers] == [(201, [q])] * 4, answers
-    assert len(probe.results) >= 5 and all(status == 200 for status, _ in probe.results), probe.results
-    slowest = max(seconds for _, seconds in probe.results)
-    assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probe.results}"
+    assert len(probes) >= 5, probes
+    assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probes}"
 
 
 def test_costly_interests_are_compiled_off_the_event_loops(make_server):
@@ -336,8 +343,6 @@ def test_costly_interests_are_compiled_off_the_event_loops(make_server):
     set. Enough of them to keep compiling for about 3 s, whatever the build and the machine;
     one is timed alone first. The server runs on one CPU, so that it has one event loop, the
     probe's."""
-    from concurrent.futures import ThreadPoolExecutor
-
     c = Client(make_server(wrapper=one_cpu()))
     interests = {f"f{i}": r"\pL{1000}" for i in range(40)}
 
@@ -348,12 +353,9 @@ def test_costly_interests_are_compiled_off_the_event_loops(make_server):
     start = time.monotonic()
     assert set_interest().status == 201
     count = min(int(3 / (time.monotonic() - start)) + 1, 8)
-    with HealthProbe(c.server) as probe, ThreadPoolExecutor(count) as pool:
-        answers = list(pool.map(lambda _: set_interest(), range(count)))
+    answers, slowest, probes = probed_at_once(c.server, count, set_interest)
     assert [r.status for r in answers] == [201] * count, answers
-    assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
-    slowest = max(seconds for _, seconds in probe.results)
-    assert slowest < 1, f"GET /health took {slowest:.2f} s while interests were compiled: {probe.results}"
+    assert slowest < 1, f"GET /health took {slowest:.2f} s while interests were compiled: {probes}"
 
 
 def test_a_status_of_large_failed_tasks_does_not_hold_up_other_requests(make_server):
@@ -363,8 +365,6 @@ def test_a_status_of_large_failed_tasks_does_not_hold_up_other_requests(make_ser
     one is timed alone first. The server runs on one CPU, so that it has one event loop, the
     probe's. In a debug build, written on the loop, a probe waited about 0.45 s; off it, under
     0.05 s."""
-    from concurrent.futures import ThreadPoolExecutor
-
     c = Client(make_server(wrapper=one_cpu()))
     topic = c.topic()
     worker = c.register(topic.queue)
@@ -379,12 +379,9 @@ def test_a_status_of_large_failed_tasks_does_not_hold_up_other_requests(make_ser
     start = time.monotonic()
     assert len(status().body["failedQueue"]["tasks"]) == 50
     count = min(int(3 / (time.monotonic() - start)) + 1, 4)
-    with HealthProbe(c.server) as probe, ThreadPoolExecutor(count) as pool:
-        answers = list(pool.map(lambda _: status(), range(count)))
+    answers, slowest, probes = probed_at_once(c.server, count, status)
     assert [(r.status, len(r.body["failedQueue"]["tasks"])) for r in answers] == [(200, 50)] * count
-    assert len(probe.results) >= 3 and all(status == 200 for status, _ in probe.results), probe.results
-    slowest = max(seconds for _, seconds in probe.results)
-    assert slowest < 0.25, f"GET /health took {slowest:.2f} s while statuses were written: {probe.results}"
+    assert slowest < 0.25, f"GET /health took {slowest:.2f} s while statuses were written: {probes}"
 
 
 @pytest.mark.parametrize("fast_post", [False, True])
