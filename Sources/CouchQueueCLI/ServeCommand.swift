@@ -52,6 +52,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Largest request body in bytes (env COUCHQUEUE_BODY_LIMIT). [default: 1048576]")
     var bodyLimit: Int?
 
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Most bytes of data and fail reasons in one status page of failed tasks; statuses hold at most four such \
+            pages in memory at once, and wait their turn beyond (env COUCHQUEUE_STATUS_PAGE_BYTES). [default: 67108864]
+            """)
+    var statusPageBytes: Int?
+
     @Option(parsing: .unconditional, help: "Seconds a connection has to deliver a request's headers, and to read what it is sent, before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
     var idleTimeout: Double?
 
@@ -113,6 +121,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let limit = try bodyLimit ?? parse("COUCHQUEUE_BODY_LIMIT", Int.init) {
             guard limit > 0 else { throw ValidationError("--body-limit must be a positive number of bytes") }
             configuration.http.bodyLimit = limit
+        }
+        if let bytes = try statusPageBytes ?? parse("COUCHQUEUE_STATUS_PAGE_BYTES", Int.init) {
+            guard bytes > 0, bytes <= Int.max / 4 else { throw ValidationError("--status-page-bytes must be a positive number of bytes") }
+            configuration.http.statusPageBytes = bytes
         }
         configuration.http.publicHosts = publicHost.isEmpty
             ? (EnvironmentDefault.value("COUCHQUEUE_PUBLIC_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

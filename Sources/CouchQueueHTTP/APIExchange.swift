@@ -71,4 +71,6 @@ public struct APIResponse: Sendable {
     /// `Allow` on a `405` (RFC 9110, 15.5.6); `Accept-Encoding` on a `415` for a body's coding
     /// (15.5.16).
     public var header: HTTPField? = nil
+    /// Memory the answer holds from a budget (`MemoryBudget`), given back once it is written.
+    var reservation: MemoryBudget.Reservation? = nil
 }

@@ -7,12 +7,14 @@ public struct APIResponder: Sendable {
     let engine: QueueEngine
     let reader: RequestBodyReader
     let crossSiteGuard: CrossSiteGuard
+    let statusController: StatusController
     let logger: Logger
 
     public init(engine: QueueEngine, options: HTTPOptions, logger: Logger) {
         self.engine = engine
         self.reader = RequestBodyReader(maxJSONDepth: options.maxJSONDepth)
         self.crossSiteGuard = CrossSiteGuard(publicHosts: options.publicHosts)
+        self.statusController = StatusController(pageBytes: options.statusPageBytes)
         self.logger = logger
     }
 
@@ -29,7 +31,7 @@ public struct APIResponder: Sendable {
                 action = try Action.named(name, method: request.method)
                 try crossSiteGuard.check(request, action: action!)
             }
-            return try await Self.handler(for: action!)(parameters, engine).response
+            return try await handler(for: action!)(parameters, engine).response
         } catch {
             let apiError = APIError(error)
             if apiError.isServerError {
@@ -41,7 +43,7 @@ public struct APIResponder: Sendable {
 
     typealias Handler = @Sendable (RequestParameters, QueueEngine) async throws -> APIResult
 
-    private static func handler(for action: Action) -> Handler {
+    private func handler(for action: Action) -> Handler {
         switch action {
         case .taskCreate: TaskController.create
         case .taskGet: TaskController.lease
@@ -53,7 +55,7 @@ public struct APIResponder: Sendable {
         case .interestCreate: QueueController.setInterests
         case .interestDelete: QueueController.clearInterests
         case .queueDelete: QueueController.delete
-        case .status: StatusController.status
+        case .status: statusController.status
         case .health: StatusController.health
         }
     }

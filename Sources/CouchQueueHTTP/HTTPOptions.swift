@@ -1,3 +1,5 @@
+import CouchQueueEngine
+
 /// Limits of the HTTP layer, with the defaults the README documents.
 public struct HTTPOptions: Sendable {
     /// The largest request body accepted (413 above it).
@@ -8,6 +10,9 @@ public struct HTTPOptions: Sendable {
     public var idleTimeout: Double = 60
     /// How long a request's body may take to arrive once its headers have.
     public var bodyReadTimeout: Double = 30
+    /// The most bytes of data and fail reasons a status's page of failed tasks holds; four
+    /// such pages at most are in memory at once (`StatusController`).
+    public var statusPageBytes = StatusQuery().failedMaxBytes
     /// Host names under which browsers reach the server, besides IP addresses and `localhost`
     /// (`CrossSiteGuard`).
     public var publicHosts: [String] = []

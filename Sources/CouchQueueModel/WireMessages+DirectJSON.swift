@@ -67,6 +67,7 @@ extension FailedQueuePage: JSONDirectlyWritable {
     public func write(to object: inout JSONObjectWriter) {
         object.add("length", length)
         object.add("tasks", objects: tasks)
+        if let nextOffset { object.add("nextOffset", nextOffset) }
     }
 }
 

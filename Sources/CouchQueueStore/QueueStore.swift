@@ -74,7 +74,9 @@ public protocol QueueStore: Sendable {
     func workerQueueLength(workerId: String) async throws -> Int?
     func workers() async throws -> [WorkerSummary]
     func worker(id: String) async throws -> WorkerSummary?
-    func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage
+    /// The failed tasks from `offset`, newest first: `limit` of them at most, and no more than
+    /// fit in `maxBytes` (`FailedQueuePage.cut`), reading no more of them than that.
+    func failedTasks(offset: Int, limit: Int, maxBytes: Int, now: Double) async throws -> FailedQueuePage
     /// Throws when the store cannot be reached.
     func ping() async throws
 

@@ -93,18 +93,18 @@ extension SQLiteStore {
             registeredAt: row["registered_at"], lastSeenAt: row["last_seen_at"])
     }
 
-    public func failedTasks(offset: Int, limit: Int, now: Double) async throws -> FailedQueuePage {
+    public func failedTasks(offset: Int, limit: Int, maxBytes: Int, now: Double) async throws -> FailedQueuePage {
         try await pool.read { db in
             let length = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'failed'") ?? 0
-            let tasks = try Array(
-                ColumnCursor(
-                    db.makeStatement(sql: """
-                        SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
-                        ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
-                        """),
-                    arguments: limit, offset
-                ) { TaskRow.decode($0, now: now) })
-            return FailedQueuePage(length: length, tasks: tasks)
+            // Stepped a row at a time: the rows past the page's size are never read.
+            let rows = try ColumnCursor(
+                db.makeStatement(sql: """
+                    SELECT \(TaskRow.columns) FROM tasks WHERE state = 'failed'
+                    ORDER BY finished_at DESC, seq DESC LIMIT ? OFFSET ?
+                    """),
+                arguments: limit, offset
+            ) { TaskRow.decode($0, now: now) }
+            return try FailedQueuePage.cut(length: length, offset: offset, maxBytes: maxBytes, next: rows.next)
         }
     }
 }

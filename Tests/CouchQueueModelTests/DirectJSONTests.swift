@@ -59,7 +59,7 @@ import Testing
         status.workerQueue = WorkerQueueSummary(workerId: "w_1", length: 0)
         status.interests = ["emails": .fields(["to": "@b\\.c$"]), "audit": .everything]
         status.workers = [WorkerSummary(workerId: "w_1", queues: ["emails"], tasks: ["t_1"], registeredAt: 1.5, lastSeenAt: 2)]
-        status.failedQueue = FailedQueuePage(length: 7, tasks: [Self.task, Self.task])
+        status.failedQueue = FailedQueuePage(length: 7, tasks: [Self.task, Self.task], nextOffset: 2)
         status.task = Self.task
         status.fastPost = FastPostCounts()
         try Self.readsBackAsEncoded(status)

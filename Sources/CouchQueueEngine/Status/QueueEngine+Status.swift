@@ -28,7 +28,8 @@ extension QueueEngine {
             guard query.failedOffset >= 0, (1...1000).contains(query.failedLimit) else {
                 throw EngineError(.badRequest, "offset must be 0 or more and limit from 1 to 1000")
             }
-            response.failedQueue = try await store.failedTasks(offset: query.failedOffset, limit: query.failedLimit, now: now)
+            response.failedQueue = try await store.failedTasks(
+                offset: query.failedOffset, limit: query.failedLimit, maxBytes: query.failedMaxBytes, now: now)
         }
         if query.fastPost { response.fastPost = fastPosts.counts }
         return response

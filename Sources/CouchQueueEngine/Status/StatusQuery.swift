@@ -8,6 +8,9 @@ public struct StatusQuery: Sendable {
     public var failedQueue = false
     public var failedOffset = 0
     public var failedLimit = 50
+    /// The most bytes of data and fail reasons a page of failed tasks holds
+    /// (`FailedQueuePage.cut`): fifty tasks at the default body limit fit.
+    public var failedMaxBytes = 64 << 20
     public var fastPost = false
     public var task: String?
 

@@ -291,6 +291,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             response, version: request.version, closing: closing, withBody: request.method != .HEAD,
             allocator: context.channel.allocator)
         let written = context.writeAndFlush(wrapOutboundOut(bytes))
+        if let reservation = response.reservation {
+            written.whenComplete { _ in reservation.release() }
+        }
         if closing {
             let context = NIOLoopBound(context, eventLoop: context.eventLoop)
             written.whenComplete { _ in context.value.close(promise: nil) }

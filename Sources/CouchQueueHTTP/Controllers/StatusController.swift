@@ -3,11 +3,22 @@ import CouchQueueModel
 import CouchQueueStore
 
 /// `/status` and `/health`.
-enum StatusController {
+struct StatusController: Sendable {
     private static let sections = ["queue", "queues", "workerQueue", "interests", "workers", "failedQueue", "task", "fastPost"]
 
-    static func status(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
-        var query = sections.contains(where: parameters.has) ? StatusQuery() : StatusQuery.overview
+    /// The most bytes of data and fail reasons a page of failed tasks holds.
+    let pageBytes: Int
+    /// Pages of failed tasks being read, encoded or sent hold no more than four full pages'
+    /// worth of memory at once (`MemoryBudget`).
+    let failedPages: MemoryBudget
+
+    init(pageBytes: Int) {
+        self.pageBytes = pageBytes
+        self.failedPages = MemoryBudget(limit: 4 * pageBytes)
+    }
+
+    func status(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {
+        var query = Self.sections.contains(where: parameters.has) ? StatusQuery() : StatusQuery.overview
         query.queue = try parameters.nonEmptyString("queue")
         query.workerQueue = try parameters.nonEmptyString("workerQueue")
         query.task = try parameters.nonEmptyString("task")
@@ -18,7 +29,10 @@ enum StatusController {
         query.fastPost = try parameters.flag("fastPost") ?? query.fastPost
         query.failedOffset = try parameters.int("offset") ?? query.failedOffset
         query.failedLimit = try parameters.int("limit") ?? query.failedLimit
-        return await APIResult.encodedOffTheLoop(try await engine.status(query))
+        query.failedMaxBytes = pageBytes
+        guard query.failedQueue else { return await APIResult.encodedOffTheLoop(try await engine.status(query)) }
+        let reservation = await failedPages.reserve(pageBytes)
+        return await APIResult.encodedOffTheLoop(try await engine.status(query), holding: reservation)
     }
 
     static func health(_ parameters: RequestParameters, _ engine: QueueEngine) async throws -> APIResult {

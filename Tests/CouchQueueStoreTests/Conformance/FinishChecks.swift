@@ -25,7 +25,7 @@ enum FinishChecks {
             let (worker, task) = try await leased(f)
             let failed = try await f.finish(worker, task.id, .fail, failReason: "boom")
             #expect(failed.state == .failed && failed.failReason == "boom" && failed.attempts == 1)
-            let page = try await store.failedTasks(offset: 0, limit: 10, now: F.t0)
+            let page = try await store.failedTasks(offset: 0, limit: 10, maxBytes: .max, now: F.t0)
             #expect(page.length == 1 && page.tasks.map(\.id) == [task.id])
         },
         StoreCheck("reEnqueueReturnsTheSameTaskToItsQueue") { store in
@@ -33,7 +33,7 @@ enum FinishChecks {
             let (worker, task) = try await leased(f)
             let back = try await f.finish(worker, task.id, .fail, reEnqueue: true, failReason: "later")
             #expect(back.id == task.id && back.state == .queued && back.workerId == nil)
-            #expect(try await store.failedTasks(offset: 0, limit: 10, now: F.t0).length == 0)
+            #expect(try await store.failedTasks(offset: 0, limit: 10, maxBytes: .max, now: F.t0).length == 0)
             let again = try #require(try await f.lease(worker))
             #expect(again.id == task.id && again.attempts == 2)
             #expect(try await f.finish(worker, task.id, reEnqueue: true).state == .queued)

@@ -59,9 +59,33 @@ enum ReadChecks {
                 try await f.finish(worker, task, .fail, now: F.t0 + Double(i))
                 failed.append(task)
             }
-            let page = try await store.failedTasks(offset: 1, limit: 2, now: F.t0)
+            let page = try await store.failedTasks(offset: 1, limit: 2, maxBytes: .max, now: F.t0)
             #expect(page.length == 5)
             #expect(page.tasks.map(\.id) == [failed[3], failed[2]])
+            #expect(page.nextOffset == nil)
+        },
+        StoreCheck("failedQueuePagesEndBeforeTheirSizeBound") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            var failed: [String] = []
+            for i in 0..<5 {
+                // Each counts 100 bytes: 90 of data and a 10-byte reason.
+                try await f.publish(["a"], data: #"{"k":"\#(String(repeating: "x", count: 82))"}"#)
+                let task = try #require(try await f.lease(worker)).id
+                try await f.finish(worker, task, .fail, failReason: "0123456789", now: F.t0 + Double(i))
+                failed.append(task)
+            }
+            let newestFirst = Array(failed.reversed())
+            let cut = try await store.failedTasks(offset: 1, limit: 4, maxBytes: 250, now: F.t0)
+            #expect(cut.length == 5 && cut.tasks.map(\.id) == Array(newestFirst[1...2]) && cut.nextOffset == 3)
+            let exact = try await store.failedTasks(offset: 0, limit: 5, maxBytes: 300, now: F.t0)
+            #expect(exact.tasks.map(\.id) == Array(newestFirst[0...2]) && exact.nextOffset == 3)
+            let oneAlways = try await store.failedTasks(offset: 3, limit: 2, maxBytes: 10, now: F.t0)
+            #expect(oneAlways.tasks.map(\.id) == [newestFirst[3]] && oneAlways.nextOffset == 4)
+            let last = try await store.failedTasks(offset: 4, limit: 5, maxBytes: 10, now: F.t0)
+            #expect(last.tasks.map(\.id) == [newestFirst[4]] && last.nextOffset == nil)
+            let whole = try await store.failedTasks(offset: 0, limit: 5, maxBytes: 500, now: F.t0)
+            #expect(whole.tasks.map(\.id) == newestFirst && whole.nextOffset == nil)
         },
     ]
 }
