@@ -123,7 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.http.bodyLimit = limit
         }
         if let bytes = try statusPageBytes ?? parse("COUCHQUEUE_STATUS_PAGE_BYTES", Int.init) {
-            guard bytes > 0, bytes <= Int.max / 4 else { throw ValidationError("--status-page-bytes must be a positive number of bytes") }
+            guard bytes > 0, bytes <= Int.max / 8 else {
+                throw ValidationError("--status-page-bytes must be from 1 to \(Int.max / 8) bytes")
+            }
             configuration.http.statusPageBytes = bytes
         }
         configuration.http.publicHosts = publicHost.isEmpty

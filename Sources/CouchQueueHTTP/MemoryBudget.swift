@@ -1,3 +1,4 @@
+import CouchQueueEngine
 import Synchronization
 
 /// Bounds the memory that large answers hold at once, from the moment their content is read
@@ -7,10 +8,19 @@ import Synchronization
 /// request of a few bytes; a client that sends many of them and reads none of the answers would
 /// otherwise hold all those answers in the server's memory until its connections time out.
 /// Requests are let in in the order they asked; one larger than the whole budget goes alone.
+/// A request whose client leaves while it waits stops waiting, so that clients which ask and
+/// go leave nothing queued behind them.
 final class MemoryBudget: Sendable {
+    private struct Waiter {
+        let id: Int
+        let bytes: Int
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
     private struct State {
         var held = 0
-        var waiting: [(bytes: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiting: [Waiter] = []
+        var nextWaiter = 0
     }
 
     let limit: Int
@@ -20,29 +30,41 @@ final class MemoryBudget: Sendable {
         self.limit = limit
     }
 
-    /// Waits until `bytes` fit within the limit beside what is held, behind earlier requests.
-    func reserve(_ bytes: Int) async -> Reservation {
-        await withCheckedContinuation { continuation in
-            let granted = state.withLock { state in
+    /// Waits until `bytes` fit within the limit beside what is held, behind earlier requests;
+    /// nil if `client` leaves first.
+    func reserve(_ bytes: Int, unlessLeaves client: ClientPresence?) async -> Reservation? {
+        let admitted = await withCheckedContinuation { continuation in
+            let waiter = state.withLock { state -> Int? in
                 guard state.waiting.isEmpty, fits(bytes, state) else {
-                    state.waiting.append((bytes, continuation))
-                    return false
+                    defer { state.nextWaiter += 1 }
+                    state.waiting.append(Waiter(id: state.nextWaiter, bytes: bytes, continuation: continuation))
+                    return state.nextWaiter
                 }
                 state.held += bytes
-                return true
+                return nil
             }
-            if granted { continuation.resume() }
+            guard let waiter else { return continuation.resume(returning: true) }
+            client?.onLeave { self.stopWaiting(waiter) }
         }
-        return Reservation(budget: self, bytes: bytes)
+        client?.onLeave(nil)
+        return admitted ? Reservation(budget: self, bytes: bytes) : nil
     }
 
-    /// The bytes held now, for tests.
-    var held: Int {
-        state.withLock { $0.held }
-    }
+    /// The bytes held now, and the requests waiting, for tests.
+    var held: Int { state.withLock { $0.held } }
+    var waiting: Int { state.withLock { $0.waiting.count } }
 
     private func fits(_ bytes: Int, _ state: State) -> Bool {
         state.held == 0 || state.held + bytes <= limit
+    }
+
+    private func stopWaiting(_ id: Int) {
+        let waiter = state.withLock { state in
+            state.waiting.firstIndex { $0.id == id }.map { state.waiting.remove(at: $0) }
+        }
+        waiter?.continuation.resume(returning: false)
+        // The first in line may have been held back only by the one that left.
+        adjust(by: 0)
     }
 
     /// Changes what a reservation holds by `change` bytes, then lets in the waiting requests
@@ -50,14 +72,14 @@ final class MemoryBudget: Sendable {
     fileprivate func adjust(by change: Int) {
         let admitted = state.withLock { state in
             state.held += change
-            var admitted: [CheckedContinuation<Void, Never>] = []
+            var admitted: [CheckedContinuation<Bool, Never>] = []
             while let first = state.waiting.first, fits(first.bytes, state) {
                 state.held += first.bytes
                 admitted.append(state.waiting.removeFirst().continuation)
             }
             return admitted
         }
-        for continuation in admitted { continuation.resume() }
+        for continuation in admitted { continuation.resume(returning: true) }
     }
 
     /// Memory taken from a budget, given back by `release()` or when the reservation is gone.
@@ -78,7 +100,7 @@ final class MemoryBudget: Sendable {
                 defer { bytes = newBytes }
                 return newBytes - bytes
             }
-            budget.adjust(by: change)
+            if change != 0 { budget.adjust(by: change) }
         }
 
         func release() {

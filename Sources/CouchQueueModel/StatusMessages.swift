@@ -88,8 +88,8 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
 }
 
 /// `status.failedQueue`: newest first, paged by `offset` and `limit`, and by size: a page
-/// ends before the task that would take its tasks' data and fail reasons past a bound
-/// (`maxBytes`), so that one status of large failed tasks cannot take the server's memory.
+/// ends before the task that would take its tasks' data and fail reasons past a bound, so
+/// that one status of large failed tasks cannot take the server's memory (`cut`, in the store).
 public struct FailedQueuePage: Codable, Sendable {
     public var length: Int
     public var tasks: [QueueTask]
@@ -100,30 +100,5 @@ public struct FailedQueuePage: Codable, Sendable {
         self.length = length
         self.tasks = tasks
         self.nextOffset = nextOffset
-    }
-
-    /// The bytes a task counts for in a page's size: its data and its fail reason, the parts
-    /// as large as a request body.
-    public static func size(of task: QueueTask) -> Int {
-        task.data.text.utf8.count + (task.failReason?.utf8.count ?? 0)
-    }
-
-    /// The page of the tasks `offset` and `limit` chose, taken in order from `next`, as long as
-    /// it stays within `maxBytes`; its first task always, however large. Reads one task past
-    /// the bound at most.
-    public static func cut(
-        length: Int, offset: Int, maxBytes: Int, next: () throws -> QueueTask?
-    ) rethrows -> FailedQueuePage {
-        var page = FailedQueuePage(length: length, tasks: [])
-        var bytes = 0
-        while let task = try next() {
-            bytes += size(of: task)
-            guard bytes <= maxBytes || page.tasks.isEmpty else {
-                page.nextOffset = offset + page.tasks.count
-                break
-            }
-            page.tasks.append(task)
-        }
-        return page
     }
 }

@@ -78,25 +78,28 @@ extension PostgresStore {
 
     /// The server sends the page's rows that begin within `maxBytes`, and its second row in
     /// any case: `FailedQueuePage.cut` needs the first row past the bound to know the page
-    /// ends early. `octet_length` reads a stored text's size without reading the text.
+    /// ends early. Sizes are the server's (`octet_length` reads a stored text's size without
+    /// reading the text), so that its choice of rows and the cut agree.
     public func failedTasks(offset: Int, limit: Int, maxBytes: Int, now: Double) async throws -> FailedQueuePage {
         var length = 0
         for count in try await query("SELECT count(*)::int8 FROM tasks WHERE state = 'failed'").decode(Int.self) { length = count }
         let rows = try await query("""
-            SELECT \(unescaped: PostgresTaskRow.columns) FROM (
+            SELECT \(unescaped: PostgresTaskRow.columns), bytes FROM (
                 SELECT *, row_number() OVER newest_first AS position,
-                    coalesce(sum(octet_length(data) + coalesce(octet_length(fail_reason), 0)) OVER before, 0) AS bytes_before
+                    coalesce(sum(bytes) OVER (newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS bytes_before
                 FROM (
-                    SELECT * FROM tasks WHERE state = 'failed'
+                    SELECT *, (octet_length(data) + coalesce(octet_length(fail_reason), 0))::int8 AS bytes
+                    FROM tasks WHERE state = 'failed'
                     ORDER BY finished_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
                 ) page
-                WINDOW newest_first AS (ORDER BY finished_at DESC, seq DESC),
-                    before AS (newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                WINDOW newest_first AS (ORDER BY finished_at DESC, seq DESC)
             ) sized
             WHERE position <= 2 OR bytes_before <= \(maxBytes)
             ORDER BY finished_at DESC, seq DESC
             """)
-        var tasks = try rows.map { try PostgresTaskRow.decode($0, now: now) }.makeIterator()
-        return FailedQueuePage.cut(length: length, offset: offset, maxBytes: maxBytes) { tasks.next() }
+        var sized = try rows.map { row in
+            (try PostgresTaskRow.decode(row, now: now), try row.makeRandomAccess()[PostgresTaskRow.columnCount].decode(Int.self))
+        }.makeIterator()
+        return FailedQueuePage.cut(length: length, offset: offset, maxBytes: maxBytes) { sized.next() }
     }
 }

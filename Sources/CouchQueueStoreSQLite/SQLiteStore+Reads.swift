@@ -104,7 +104,9 @@ extension SQLiteStore {
                     """),
                 arguments: limit, offset
             ) { TaskRow.decode($0, now: now) }
-            return try FailedQueuePage.cut(length: length, offset: offset, maxBytes: maxBytes, next: rows.next)
+            return try FailedQueuePage.cut(length: length, offset: offset, maxBytes: maxBytes) {
+                try rows.next().map { ($0, FailedQueuePage.size(of: $0)) }
+            }
         }
     }
 }

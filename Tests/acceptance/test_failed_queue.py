@@ -159,12 +159,19 @@ def test_a_page_ends_before_its_size_bound_and_names_the_next(large_failures):
     assert [t["id"] for t in alone["tasks"]] == newest_first[1:2] and "nextOffset" not in alone
 
 
+def largest_send_buffer():
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        return int(f.read().split()[2])
+
+
 def test_unread_pages_of_failed_tasks_hold_back_more_until_they_are_taken(large_failures):
     """Each status below is 12 MiB that its client does not read, more than the kernel's
-    buffers take. Past the memory that pages of failed tasks may hold at once (four full
-    pages, 64 MiB), further ones wait until answers are taken, while other requests,
-    statuses without failed tasks included, are answered at once. Without the bound, the
-    waiting status was answered."""
+    buffers take (4 MiB by default). Past the memory that pages of failed tasks may hold at
+    once (four full pages, 64 MiB), further ones wait until answers are taken, while other
+    requests, statuses without failed tasks included, are answered at once. Without the
+    bound, the waiting status was answered."""
+    if largest_send_buffer() > 8 * MIB:
+        pytest.skip("the kernel's send buffers take an unread answer whole")
     c, newest_first = large_failures
     unread = []
     for _ in range(6):

@@ -3,9 +3,10 @@ import Synchronization
 /// Whether the client that made a request is still connected. The HTTP layer sets one for
 /// each request (`current`, a task-local) and marks it gone when the connection closes, or
 /// its sending side; a lease parked for that request then stops waiting, so that it takes no
-/// task for nobody, and costly matching not yet begun is skipped (`CostlyMatching`). Once the
-/// connection has closed (`disconnect`), no lease is begun for the request either. Nothing
-/// else reacts: work the request began is finished and answered as usual.
+/// task for nobody, costly matching not yet begun is skipped (`CostlyMatching`), and a status
+/// waiting for memory stops waiting. Once the connection has closed (`disconnect`), no lease
+/// is begun for the request either. Nothing else reacts: work the request began is finished
+/// and answered as usual.
 public final class ClientPresence: Sendable {
     @TaskLocal public static var current: ClientPresence?
 
@@ -39,7 +40,7 @@ public final class ClientPresence: Sendable {
     var isDisconnected: Bool { state.withLock { $0.disconnected } }
 
     /// Runs `action` when the client leaves, at once if it has; nil forgets an earlier one.
-    func onLeave(_ action: (@Sendable () -> Void)?) {
+    public func onLeave(_ action: (@Sendable () -> Void)?) {
         let gone = state.withLock { state in
             if !state.gone { state.onLeave = action }
             return state.gone

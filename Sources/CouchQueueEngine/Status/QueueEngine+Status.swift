@@ -25,9 +25,7 @@ extension QueueEngine {
         if query.interests { response.interests = try await store.allInterests() }
         if query.workers { response.workers = try await store.workers() }
         if query.failedQueue {
-            guard query.failedOffset >= 0, (1...1000).contains(query.failedLimit) else {
-                throw EngineError(.badRequest, "offset must be 0 or more and limit from 1 to 1000")
-            }
+            try query.checkPaging()
             response.failedQueue = try await store.failedTasks(
                 offset: query.failedOffset, limit: query.failedLimit, maxBytes: query.failedMaxBytes, now: now)
         }

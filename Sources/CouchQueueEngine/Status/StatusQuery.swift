@@ -16,6 +16,13 @@ public struct StatusQuery: Sendable {
 
     public init() {}
 
+    /// Refuses a page of failed tasks out of range.
+    public func checkPaging() throws(EngineError) {
+        guard failedOffset >= 0, (1...1000).contains(failedLimit) else {
+            throw EngineError(.badRequest, "offset must be 0 or more and limit from 1 to 1000")
+        }
+    }
+
     /// With no section asked: every section but `queue`, `workerQueue` and `task`.
     public static var overview: StatusQuery {
         var query = StatusQuery()

@@ -9,7 +9,9 @@ struct StatusController: Sendable {
     /// The most bytes of data and fail reasons a page of failed tasks holds.
     let pageBytes: Int
     /// Pages of failed tasks being read, encoded or sent hold no more than four full pages'
-    /// worth of memory at once (`MemoryBudget`).
+    /// worth of memory at once (`MemoryBudget`). Reading and encoding one takes about twice
+    /// its size (the tasks read, and their encoding), so that much is reserved until the
+    /// answer's size is known; only the answer is held while it is sent.
     let failedPages: MemoryBudget
 
     init(pageBytes: Int) {
@@ -30,8 +32,12 @@ struct StatusController: Sendable {
         query.failedOffset = try parameters.int("offset") ?? query.failedOffset
         query.failedLimit = try parameters.int("limit") ?? query.failedLimit
         query.failedMaxBytes = pageBytes
-        guard query.failedQueue else { return await APIResult.encodedOffTheLoop(try await engine.status(query)) }
-        let reservation = await failedPages.reserve(pageBytes)
+        var reservation: MemoryBudget.Reservation?
+        if query.failedQueue {
+            try query.checkPaging()
+            reservation = await failedPages.reserve(2 * pageBytes, unlessLeaves: ClientPresence.current)
+            guard reservation != nil else { throw EngineError(.unavailable, "the client left before its status was read") }
+        }
         return await APIResult.encodedOffTheLoop(try await engine.status(query), holding: reservation)
     }
 

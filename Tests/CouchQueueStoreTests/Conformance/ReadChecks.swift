@@ -69,10 +69,12 @@ enum ReadChecks {
             let worker = try await f.worker(["a"])
             var failed: [String] = []
             for i in 0..<5 {
-                // Each counts 100 bytes: 90 of data and a 10-byte reason.
-                try await f.publish(["a"], data: #"{"k":"\#(String(repeating: "x", count: 82))"}"#)
+                // Each counts 100 bytes: 90 of data and a 10-byte reason, or 100 of data alone.
+                let reason = i == 2 ? nil : "0123456789"
+                let padding = String(repeating: "x", count: reason == nil ? 92 : 82)
+                try await f.publish(["a"], data: #"{"k":"\#(padding)"}"#)
                 let task = try #require(try await f.lease(worker)).id
-                try await f.finish(worker, task, .fail, failReason: "0123456789", now: F.t0 + Double(i))
+                try await f.finish(worker, task, .fail, failReason: reason, now: F.t0 + Double(i))
                 failed.append(task)
             }
             let newestFirst = Array(failed.reversed())
