@@ -135,6 +135,18 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if case .body(var chunk) = part, case .receiving(let head, var body) = state {
+            guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
+                return refuse(tooLarge, head: head, context: context)
+            }
+            // `body` is then the buffer's only holder, appended to in place: a copy of `state`
+            // kept while appending (a `switch` over the pair of part and state keeps one)
+            // copied the whole body for every chunk, quadratic in a body sent in tiny chunks.
+            state = .responding
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+            return
+        }
         switch (part, state) {
         case (.head(let head), .idle):
             if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > bodyLimit {
@@ -146,13 +158,6 @@ final class APIConnectionHandler: ChannelDuplexHandler {
                 context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
-        case (.body(var chunk), .receiving(let head, var body)):
-            guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
-                return refuse(tooLarge, head: head, context: context)
-            }
-            state = .responding  // lets `body` be appended to without a copy
-            body.writeBuffer(&chunk)
-            state = .receiving(head, body)
         case (.end, .receiving(let head, let body)):
             state = .responding
             respond(to: head, body: body, context: context)
