@@ -300,6 +300,26 @@ def test_a_repeated_content_encoding_field_is_read_with_the_others(server):
     sock.close()
 
 
+@pytest.mark.parametrize("codings", ["gzip, chunked", "Chunked"])
+def test_a_transfer_coding_other_than_chunked_is_501_and_changes_nothing(server, codings):
+    """The HTTP decoder removes only `chunked`: a body sent `gzip, chunked` was read still
+    compressed and refused as malformed JSON. RFC 9112 (6.1) asks for a 501 instead."""
+    client = Client(server)
+    topic = client.topic()
+    body = json.dumps({"publisher": "p", "data": topic.data()}).encode()
+    sock, stream = connect(server)
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: %s\r\n\r\n"
+                 b"%x\r\n%s\r\n0\r\n\r\n" % (codings.encode(), len(body), body))
+    status, _, content = read_response(stream)
+    sock.close()
+    if codings == "Chunked":  # the name is not case-sensitive
+        assert status == 201 and client.queue_status(topic.queue)["length"] == 1, content
+        return
+    error = json.loads(content)["error"]
+    assert status == 501 and error["code"] == "unsupported_transfer_coding" and "gzip" in error["message"], content
+    assert client.queue_status(topic.queue)["length"] == 0
+
+
 def test_connections_that_close_leave_nothing_behind(make_server):
     """A connection's requests are served by one task that waits between them; the close ends
     it. Kept, those tasks would grow the server by about 5 KiB for every connection ever

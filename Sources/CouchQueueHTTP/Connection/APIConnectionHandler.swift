@@ -153,6 +153,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
                 return refuse(tooLarge, head: head, context: context)
             }
             if let problem = HostHeader.problem(head) { return refuse(.badRequest(problem), head: head, context: context) }
+            if let coding = Self.unknownTransferCoding(head) { return refuse(notImplemented(coding), head: head, context: context) }
             // An HTTP/1.0 client cannot read an interim answer (RFC 9110, 10.1.1).
             if head.version != .http1_0, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
@@ -277,6 +278,19 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .refused
         write(error.response, for: head, closing: true, context: context)
+    }
+
+    /// A transfer coding other than `chunked`: the decoder removes only that one, so a body
+    /// sent `gzip, chunked` would be read compressed (RFC 9112, 6.1, asks for a 501). A coding
+    /// list that does not end in `chunked` never gets here: the decoder refuses it as broken.
+    private static func unknownTransferCoding(_ head: HTTPRequestHead) -> Substring? {
+        head.headers[canonicalForm: "transfer-encoding"].first { $0.lowercased() != "chunked" }
+    }
+
+    private func notImplemented(_ coding: Substring) -> APIError {
+        APIError(
+            .notImplemented, "unsupported_transfer_coding",
+            "a body with Transfer-Encoding \(coding.prefix(100)) is not supported: send it chunked alone, or with a Content-Length")
     }
 
     /// As the HTTP decoder (llhttp) decides it: after such a request it stops parsing.
