@@ -48,6 +48,11 @@ enum TaskRow {
         )
     }
 
+    /// The few columns a lease reads of a task it may pass over, without decoding the rest.
+    static func singularlyRun(_ row: Columns) -> Bool { row[9] }
+    static func queue(_ row: Columns) -> String { row[2] }
+    static func data(_ row: Columns) -> String { row[6] }
+
     /// The worker a copy of scope `all` is for (`owner_id`), which `decode` shows as the task's
     /// worker only while nobody holds it.
     static func owner(_ row: Columns) -> String? {
