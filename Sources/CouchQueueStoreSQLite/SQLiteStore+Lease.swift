@@ -114,7 +114,7 @@ extension SQLiteStore {
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
         let heldBack = choice.heldBack
-        let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: source.key, now) { row -> Candidate in
+        let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: source.key, now) { row -> LeaseCandidate in
             let keys = TaskRow.keys(row)
             if TaskRow.singularlyRun(row), heldBack.contains(queue: TaskRow.queue(row), dataKey: keys.dataKey, data: TaskRow.data(row)) {
                 return .heldBack
@@ -133,7 +133,7 @@ extension SQLiteStore {
         }
     }
 
-    private enum Candidate {
+    private enum LeaseCandidate {
         case waiting(keys: (seq: Int64, dataKey: Int64), task: QueueTask)
         /// A `singularlyRun` task whose twin this lease already found started or chose.
         case heldBack
@@ -151,23 +151,24 @@ private struct LeaseChoice {
     var isFull: Bool { chosen.count >= limit }
 }
 
-/// Data whose `singularlyRun` twins a lease passes over: a twin is started or chosen. Without
-/// it, each held-back twin was decoded and its twins looked up (a row read for each candidate
-/// until the started one): 20,000 held back cost a lease 140 ms of the writer.
+/// Data whose `singularlyRun` twins a lease passes over: a task with it is started, or chosen
+/// by this lease. Without it, each held-back twin was decoded and its twins' rows read in turn
+/// until the started one: behind a started twin published last, quadratic (2,000 twins cost a
+/// lease about 10 s of the writer). A class: the cursor's closure reads it while the loop,
+/// holding the lease's choice `inout`, adds to it.
 private final class HeldBackTwins {
     private struct Key: Hashable {
         let queue: String
         let dataKey: Int64
     }
 
-    private var data: [Key: [String]] = [:]
+    private var data: [Key: Set<String>] = [:]
 
     func contains(queue: String, dataKey: Int64, data text: String) -> Bool {
         data[Key(queue: queue, dataKey: dataKey)]?.contains(text) ?? false
     }
 
     func insert(queue: String, dataKey: Int64, data text: String) {
-        let key = Key(queue: queue, dataKey: dataKey)
-        if !(data[key]?.contains(text) ?? false) { data[key, default: []].append(text) }
+        data[Key(queue: queue, dataKey: dataKey), default: []].insert(text)
     }
 }

@@ -26,18 +26,18 @@ enum TaskRow {
         let runAt: Double = row[12]
         var state = TaskState(rawValue: row[10]) ?? .queued
         if state == .queued && runAt > now { state = .scheduled }
-        let data: String = row[6]
+        let data = Self.data(row)
         let worker: String? = row[4]
         return QueueTask(
             id: row[0],
             publicationId: row[1],
-            queue: row[2],
+            queue: queue(row),
             workerId: worker ?? row[3],
             publisher: row[5],
             data: CanonicalJSON(storedText: data),
             scope: TaskScope(rawValue: row[7]) ?? .any,
             singularlyEnqueue: row[8],
-            singularlyRun: row[9],
+            singularlyRun: singularlyRun(row),
             state: state,
             attempts: row[11],
             runAt: runAt,

@@ -300,24 +300,45 @@ def test_a_repeated_content_encoding_field_is_read_with_the_others(server):
     sock.close()
 
 
-@pytest.mark.parametrize("codings", ["gzip, chunked", "Chunked"])
-def test_a_transfer_coding_other_than_chunked_is_501_and_changes_nothing(server, codings):
+def send_chunked(server, codings, body, extra=b""):
+    """Sends `body` as one chunk under `Transfer-Encoding: codings`: the answer, and the
+    connection's socket and stream, still open on this side."""
+    sock, stream = connect(server)
+    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%sTransfer-Encoding: %s\r\n\r\n"
+                 b"%x\r\n%s\r\n0\r\n\r\n" % (extra, codings.encode(), len(body), body))
+    status, _, content = read_response(stream)
+    return status, content, sock, stream
+
+
+@pytest.mark.parametrize("codings", ["gzip, chunked", "GZIP, , chunked"])
+def test_a_transfer_coding_before_chunked_is_501_and_changes_nothing(server, codings):
     """The HTTP decoder removes only `chunked`: a body sent `gzip, chunked` was read still
-    compressed and refused as malformed JSON. RFC 9112 (6.1) asks for a 501 instead."""
+    compressed and refused as malformed JSON. RFC 9112 (6.1) asks for a 501; no `100
+    Continue` comes first, and the connection is closed."""
     client = Client(server)
     topic = client.topic()
     body = json.dumps({"publisher": "p", "data": topic.data()}).encode()
-    sock, stream = connect(server)
-    sock.sendall(b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: %s\r\n\r\n"
-                 b"%x\r\n%s\r\n0\r\n\r\n" % (codings.encode(), len(body), body))
-    status, _, content = read_response(stream)
-    sock.close()
-    if codings == "Chunked":  # the name is not case-sensitive
-        assert status == 201 and client.queue_status(topic.queue)["length"] == 1, content
-        return
+    status, content, sock, stream = send_chunked(server, codings, body, extra=b"Expect: 100-continue\r\n")
     error = json.loads(content)["error"]
-    assert status == 501 and error["code"] == "unsupported_transfer_coding" and "gzip" in error["message"], content
+    assert status == 501 and error["code"] == "unsupported_transfer_coding", content
+    assert "Transfer-Encoding GZIP " in error["message"] or "Transfer-Encoding gzip " in error["message"], content
+    sock.settimeout(5)
+    assert stream.read() == b"", "the connection is closed"
+    sock.close()
     assert client.queue_status(topic.queue)["length"] == 0
+
+
+@pytest.mark.parametrize("codings, expected", [("Chunked", 201), ("gzip", 400), ("chunked, gzip", 400)])
+def test_chunked_in_any_case_is_read_and_a_list_not_ending_in_it_is_400(server, codings, expected):
+    """Coding names are not case-sensitive; a list whose last coding is not `chunked` leaves
+    the body's length unknown: 400 (RFC 9112, 6.3), from the HTTP decoder."""
+    client = Client(server)
+    topic = client.topic()
+    body = json.dumps({"publisher": "p", "data": topic.data()}).encode()
+    status, content, sock, _ = send_chunked(server, codings, body)
+    sock.close()
+    assert status == expected, content
+    assert client.queue_status(topic.queue)["length"] == (1 if expected == 201 else 0)
 
 
 def test_connections_that_close_leave_nothing_behind(make_server):

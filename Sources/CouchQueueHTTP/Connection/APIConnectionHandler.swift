@@ -280,11 +280,14 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         write(error.response, for: head, closing: true, context: context)
     }
 
-    /// A transfer coding other than `chunked`: the decoder removes only that one, so a body
-    /// sent `gzip, chunked` would be read compressed (RFC 9112, 6.1, asks for a 501). A coding
-    /// list that does not end in `chunked` never gets here: the decoder refuses it as broken.
+    /// A transfer coding other than `chunked` before a final `chunked`: the decoder removes
+    /// only that one, so a body sent `gzip, chunked` would be read compressed (RFC 9112, 6.1,
+    /// asks for a 501). A list that does not end in `chunked` is left to the decoder, which
+    /// refuses it as broken HTTP (400, as 6.3 asks); empty list elements count for nothing.
     private static func unknownTransferCoding(_ head: HTTPRequestHead) -> Substring? {
-        head.headers[canonicalForm: "transfer-encoding"].first { $0.lowercased() != "chunked" }
+        let codings = head.headers[canonicalForm: "transfer-encoding"].filter { !$0.isEmpty }
+        guard codings.last?.lowercased() == "chunked" else { return nil }
+        return codings.first { $0.lowercased() != "chunked" }
     }
 
     private func notImplemented(_ coding: Substring) -> APIError {
