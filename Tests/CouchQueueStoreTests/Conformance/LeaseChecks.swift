@@ -116,6 +116,18 @@ enum LeaseChecks {
             let elsewhere = try await f.publish(["b"], data: #"{"x":1}"#, singularlyRun: true)[0].id
             #expect(try await f.lease(worker, limit: 3).map(\.id) == [first, elsewhere])
         },
+        // A worker's own copy and a task of its queue with the same data are twins too (same
+        // queue and data): the copy, chosen first, holds the other back in the same lease.
+        StoreCheck("anOwnCopyChosenHoldsBackASingularlyRunTwinOfItsQueue") { store in
+            let f = F(store)
+            let worker = try await f.worker(["a"])
+            let copy = try await f.publish(["a"], data: #"{"x":1}"#, scope: .all)[0].id
+            let singular = try await f.publish(["a"], data: #"{"x":1}"#, singularlyRun: true)[0].id
+            let other = try await f.publish(["a"], data: #"{"x":2}"#, singularlyRun: true)[0].id
+            #expect(try await f.lease(worker, limit: 3).map(\.id) == [copy, other])
+            try await f.finish(worker, copy)
+            #expect(try await f.lease(worker, limit: 3).map(\.id) == [singular])
+        },
         StoreCheck("dueTasksAreTheOnesALeaseWouldFindAndLookingWritesNothing") { store in
             let f = F(store)
             let worker = try await f.worker(["high", "low"])
