@@ -108,25 +108,28 @@ extension SQLiteStore {
     /// Adds the due tasks of `source` to `choice`, oldest first, passing over `singularlyRun`
     /// ones whose twin (`singularlyRun` or not) is started or already chosen. The candidates
     /// are read through a cursor: usually only the rows taken are ever read. A twin found
-    /// held back, or chosen, holds back the rest of its twins for the whole lease: they are
-    /// passed over without being decoded or looked up again.
+    /// held back holds back the rest of its twins for the whole lease: they are passed over
+    /// without being decoded or looked up again. Only those are remembered, so a lease that
+    /// meets no held-back twin (nearly every one) reads and hashes nothing more.
     private static func choose(
         _ db: Database, _ twins: TwinRegistry, from source: Source, now: Double, into choice: inout LeaseChoice
     ) throws {
         let heldBack = choice.heldBack
         let candidates = try ColumnCursor(db.cachedStatement(sql: source.sql), arguments: source.key, now) { row -> LeaseCandidate in
             let keys = TaskRow.keys(row)
-            if TaskRow.singularlyRun(row), heldBack.contains(queue: TaskRow.queue(row), dataKey: keys.dataKey, data: TaskRow.data(row)) {
+            if TaskRow.singularlyRun(row), !heldBack.isEmpty,
+                heldBack.contains(queue: TaskRow.queue(row), dataKey: keys.dataKey, data: TaskRow.data(row))
+            {
                 return .heldBack
             }
             return .waiting(keys: keys, task: TaskRow.decode(row, now: now))
         }
         while !choice.isFull, let candidate = try candidates.next() {
             guard case .waiting(let keys, let task) = candidate else { continue }
-            defer { heldBack.insert(queue: task.queue, dataKey: keys.dataKey, data: task.data.text) }
             if task.singularlyRun,
                 try hasStartedTwin(db, twins, queue: task.queue, dataKey: keys.dataKey, data: task.data.text, starting: choice.seqs)
             {
+                heldBack.insert(queue: task.queue, dataKey: keys.dataKey, data: task.data.text)
                 continue
             }
             choice.chosen.append((keys.seq, task))
@@ -144,7 +147,7 @@ extension SQLiteStore {
 private struct LeaseChoice {
     let limit: Int
     var chosen: [(seq: Int64, task: QueueTask)] = []
-    /// The data, by queue and data key, of the tasks this lease chose or found held back.
+    /// The data, by queue and data key, of the tasks this lease found held back.
     let heldBack = HeldBackTwins()
 
     var seqs: [Int64] { chosen.map(\.seq) }
@@ -152,7 +155,7 @@ private struct LeaseChoice {
 }
 
 /// Data whose `singularlyRun` twins a lease passes over: a task with it is started, or chosen
-/// by this lease. Without it, each held-back twin was decoded and its twins' rows read in turn
+/// by this lease, as the look-up of one of them found. Without it, each held-back twin was decoded and its twins' rows read in turn
 /// until the started one: behind a started twin published last, quadratic (2,000 twins cost a
 /// lease about 10 s of the writer). A class: the cursor's closure reads it while the loop,
 /// holding the lease's choice `inout`, adds to it.
@@ -163,6 +166,8 @@ private final class HeldBackTwins {
     }
 
     private var data: [Key: Set<String>] = [:]
+
+    var isEmpty: Bool { data.isEmpty }
 
     func contains(queue: String, dataKey: Int64, data text: String) -> Bool {
         data[Key(queue: queue, dataKey: dataKey)]?.contains(text) ?? false
