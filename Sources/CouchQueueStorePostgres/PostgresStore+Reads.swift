@@ -30,14 +30,15 @@ extension PostgresStore {
         return overviews
     }
 
-    /// Per-queue counts for `queues q`; scope `all` copies count in their workers' queues.
+    /// Per-queue counts for `queues q`; scope `all` copies count in their workers' queues, and
+    /// started tasks of a deleted queue (`queue_deleted`) in no queue of that name created since.
     /// `now` is a number the server formats, never text from a request.
     private static func countColumns(now: Double) -> String {
         let waiting = "FROM tasks t WHERE t.queue = q.name AND t.state = 'queued' AND t.owner_id IS NULL"
         return """
             (SELECT count(*) \(waiting) AND t.run_at <= \(now))::int8,
             (SELECT count(*) \(waiting) AND t.run_at > \(now))::int8,
-            (SELECT count(*) FROM tasks t WHERE t.queue = q.name AND t.state = 'started')::int8,
+            (SELECT count(*) FROM tasks t WHERE t.queue = q.name AND t.state = 'started' AND NOT t.queue_deleted)::int8,
             (SELECT count(*) FROM tasks t WHERE t.queue = q.name AND t.state = 'failed')::int8,
             (SELECT count(*) FROM worker_queues w WHERE w.queue = q.name)::int8
             """

@@ -42,14 +42,15 @@ extension SQLiteStore {
     }
 
     /// Started tasks by queue (of `queue` alone, if named), read through the one index over
-    /// started tasks: they are as many as the leases held (migration v5).
+    /// started tasks: they are as many as the leases held (migration v5). Those of a deleted
+    /// queue (`queue_deleted`) belong to no queue of that name created since.
     private static func startedCounts(_ db: Database, queue: String? = nil) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT queue, count(*) FROM tasks INDEXED BY tasks_held
-                WHERE state = 'started' AND (?1 IS NULL OR queue = ?1) GROUP BY queue
+                WHERE state = 'started' AND NOT queue_deleted AND (?1 IS NULL OR queue = ?1) GROUP BY queue
                 """,
             arguments: [queue])
         while let row = try rows.next() { counts[row[0]] = row[1] }

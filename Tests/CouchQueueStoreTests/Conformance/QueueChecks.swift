@@ -66,7 +66,8 @@ enum QueueChecks {
         },
         // Its workers may still report on them, but none goes back to the queue: not by
         // `reEnqueue`, nor when its lease runs out, nor when its worker is deleted; and not
-        // into a queue of the same name created before then (`b`), which is another queue.
+        // into a queue of the same name created before then (`b`), which is another queue and
+        // does not count them as its own.
         StoreCheck("startedTasksOfADeletedQueueNeverGoBack") { store in
             let f = F(store)
             for (queue, recreated) in [("a", false), ("b", true)] {
@@ -80,7 +81,11 @@ enum QueueChecks {
                 _ = try await store.heartbeat(
                     HeartbeatParams(workerId: other, taskIds: [waiting], now: F.t0 + 1, leaseExpiresAt: F.t0 + 1 + F.lease))
                 #expect(try await store.deleteQueue(queue: queue) == 0)
-                if recreated { try await f.interested(queue) }
+                if recreated {
+                    try await f.interested(queue)
+                    #expect(try await store.queueSummary(name: queue, now: F.t0)?.started == 0, "\(queue)")
+                    #expect(try await store.queueOverviews(now: F.t0).first { $0.name == queue }?.started == 0, "\(queue)")
+                }
 
                 #expect(try await f.finish(worker, reported, reEnqueue: true).state == .succeeded, "\(queue)")
                 #expect(try await store.deleteWorkers(.id(worker)) == 1)
