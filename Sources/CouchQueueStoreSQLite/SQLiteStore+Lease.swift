@@ -155,10 +155,10 @@ private struct LeaseChoice {
 }
 
 /// Data whose `singularlyRun` twins a lease passes over: a task with it is started, or chosen
-/// by this lease, as the look-up of one of them found. Without it, each held-back twin was decoded and its twins' rows read in turn
-/// until the started one: behind a started twin published last, quadratic (2,000 twins cost a
-/// lease about 10 s of the writer). A class: the cursor's closure reads it while the loop,
-/// holding the lease's choice `inout`, adds to it.
+/// by this lease, as the look-up of one of them found. Without it, each held-back twin was
+/// decoded and its twins' rows read in turn until the started one: behind a started twin
+/// published last, quadratic (2,000 twins cost a lease about 10 s of the writer). A class:
+/// the cursor's closure reads it while the loop, holding the lease's choice `inout`, adds to it.
 private final class HeldBackTwins {
     private struct Key: Hashable {
         let queue: String
