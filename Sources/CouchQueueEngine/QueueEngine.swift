@@ -45,7 +45,7 @@ public final class QueueEngine: Sendable {
                 ])
             }
         }
-        router.replaceAll(compiled, version: version)
+        await InterestCompiling.whileLoading { [router, compiled] in router.replaceAll(compiled, version: version) }
     }
 
     /// Reloads, or keeps the interests loaded when the store cannot be read: a publish routed

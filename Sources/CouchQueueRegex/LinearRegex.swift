@@ -6,7 +6,10 @@
 /// (backreferences, lookaround, `a**`, counts above 1000, …), plus `\C` (any byte) and
 /// script classes such as `\p{Greek}`, which RE2 accepts; patterns over 4096 bytes, over
 /// 20,000 instructions once repetitions are expanded, or nested over 250 levels deep.
-public struct LinearRegex: Sendable {
+///
+/// A class: routing hands patterns around by the thousand, and a copy of a struct retained
+/// each of the compiled program's arrays.
+public final class LinearRegex: Sendable {
     public let pattern: String
     let program: Program
 

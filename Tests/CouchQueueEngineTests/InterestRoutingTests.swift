@@ -107,4 +107,34 @@ import Testing
         #expect(try interests(["s": "[ab]{30}b$"]).fields![0].regex.workBound(utf8Count: text.utf8.count) > InterestRouter.inlineWorkLimit)
         #expect(try await router.route(.object(["s": .string(text)])) == (["ends-b"], 3))
     }
+
+    /// Each level of a path is read from the side with fewer names: the data's fields, or the
+    /// fields patterns read. Both ways find the same fields.
+    @Test func aFieldIsFoundWhicheverSideHasFewerNames() async throws {
+        let many = Dictionary(uniqueKeysWithValues: (0..<50).map { ("f\($0)", "^never$") })
+        let router = InterestRouter()
+        router.replaceAll(
+            [
+                "few": try interests(["email": "@example", "user.id": "^42$"]),
+                "many": try interests(many.merging(["user.id": "^42$"]) { $1 }),
+                "none": try interests(many),
+            ], version: 1)
+        #expect(try await router.route(data) == (["few", "many"], 1))
+        let wide = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<200).map { ("g\($0)", JSONValue.string("x")) }))
+        #expect(try await router.route(wide).queues.isEmpty)
+    }
+
+    /// Patterns on fields the data lacks cost nothing; each search planned costs a set-up
+    /// besides its text, so that thousands of cheap ones are matched off the event loop.
+    @Test func thousandsOfPatternsOnPresentFieldsCountAsWork() throws {
+        let fields = Dictionary(uniqueKeysWithValues: (0..<1_000).map { ("f\($0)", "^x$") })
+        let table = RoutingTable(["q": try interests(fields)])
+        let absent = try #require(table.plan(.object(["other": .string("x")]), budget: .max))
+        #expect(absent.searches.isEmpty && absent.work == 0)
+        let present = JSONValue.object(fields.mapValues { _ in .string("x") })
+        let planned = try #require(table.plan(present, budget: .max))
+        #expect(planned.searches.count == 1_000 && planned.work > InterestRouter.inlineWorkLimit)
+        #expect(table.plan(present, budget: planned.work - 1) == nil)
+        #expect(table.interested(planned.searches) == ["q"])
+    }
 }

@@ -336,6 +336,33 @@ def test_costly_publishes_do_not_hold_up_other_requests(redos):
     assert slowest < 1, f"GET /health took {slowest:.2f} s while costly publishes were matched: {probes}"
 
 
+def test_thousands_of_patterns_do_not_hold_up_other_requests(make_server):
+    """Ten queues of 5,000 patterns each. A publication's routing reads only the fields its data
+    and the patterns both have, and once thousands of searches are planned it matches them off
+    the event loops. Before, every pattern's field was looked up and its work bounded on the
+    event loop: about 22 ms of a release build per publish when the data lacked the fields, 70
+    when it had them; here /health waited 1.1 s (now 0.08 s; 0.2 s in a debug build). The
+    server runs on one CPU, so that it has one event loop, the probe's."""
+    c = Client(make_server(wrapper=one_cpu()))
+    for i in range(10):
+        interests = {f"f{k}": f"^never{i}$" for k in range(5000)}
+        assert c.api("PUT", "/interest", json={"queue": f"many-{i}-{uid()}", "interests": interests}, timeout=60).status == 201
+    lacking = {"publisher": "p", "data": {"x": 1}}
+    having = {"publisher": "p", "data": {f"f{k}": "x" for k in range(5000)}}
+
+    def publish():
+        client = Client(c.server, timeout=60)
+        answers = [client.api("PUT", "/task", json=having)]
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            answers.append(client.api("PUT", "/task", json=lacking))
+        return answers
+
+    answers, slowest, probes = probed_at_once(c.server, 16, publish)
+    assert {(r.status, json.dumps(r.body["tasks"])) for batch in answers for r in batch} == {(200, "[]")}
+    assert slowest < 0.75, f"GET /health took {slowest:.2f} s while publishes were routed: {probes}"
+
+
 def test_costly_interests_are_compiled_off_the_event_loops(make_server):
     """Forty fields of `\\pL{1000}` are within every limit but take most of a second to compile
     in a release build (the category's ranges looked up a thousand times per field): they are

@@ -55,16 +55,6 @@ struct CompiledInterests: Sendable {
             fields = compiled
         }
     }
-
-    /// A pattern and the text of the field it is matched against.
-    typealias Candidate = (regex: LinearRegex, text: String)
-
-    /// The (pattern, text) pairs that decide this queue's interest in the data of `texts`; a
-    /// missing or null field takes no part. nil when the queue wants everything.
-    func candidates(_ texts: inout FieldTexts) -> [Candidate]? {
-        guard let fields else { return nil }
-        return fields.compactMap { field in texts.text(at: field.path).map { (field.regex, $0) } }
-    }
 }
 
 extension Interests {

@@ -36,6 +36,14 @@ enum InterestCompiling {
         }
     }
 
+    /// Runs `work` on the queue that compiles stored interests: building a routing table over
+    /// many patterns takes milliseconds, too long for an event loop.
+    static func whileLoading<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            loading.async { continuation.resume(returning: work()) }
+        }
+    }
+
     /// Compiles on `queue`, and keeps the result among the recent ones before the next compile
     /// on that queue begins.
     private static func compile(

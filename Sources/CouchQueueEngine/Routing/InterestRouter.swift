@@ -11,6 +11,7 @@ import Synchronization
 final class InterestRouter: Sendable {
     struct Loaded {
         var byQueue: [String: CompiledInterests] = [:]
+        var table = RoutingTable([:])
         /// nil until the first load.
         var version: Int64?
     }
@@ -22,9 +23,13 @@ final class InterestRouter: Sendable {
         self.costlyMatching = costlyMatching
     }
 
+    /// Builds the routing table, then applies it unless newer interests are loaded already.
+    /// Building over many patterns takes milliseconds: the engine calls this off the event
+    /// loops (`InterestCompiling.whileLoading`).
     func replaceAll(_ interests: [String: CompiledInterests], version: Int64) {
+        let table = RoutingTable(interests)
         loaded.withLock { current in
-            if current.version.map({ version > $0 }) ?? true { current = Loaded(byQueue: interests, version: version) }
+            if current.version.map({ version > $0 }) ?? true { current = Loaded(byQueue: interests, table: table, version: version) }
         }
     }
 
@@ -48,40 +53,23 @@ final class InterestRouter: Sendable {
 
     /// Refuses data whose matching would exceed the budget, without matching it.
     func checkMatchingCost(_ data: JSONValue) throws(EngineError) {
-        _ = try plan(data, snapshot: current)
+        _ = try plan(data, loaded.withLock { $0.table })
     }
 
     /// The interested queues, by name, and the version of the interests that chose them.
     /// Refuses data whose matching would exceed the budget before matching any of it.
     func route(_ data: JSONValue) async throws(EngineError) -> (queues: [String], version: Int64?) {
-        let snapshot = current
-        let (candidates, work) = try plan(data, snapshot: snapshot)
-        let match: @Sendable () -> [String] = { [candidates] in
-            candidates.compactMap { queue, pairs in
-                pairs.map { $0.contains { $0.regex.matches($0.text) } } ?? true ? queue : nil
-            }.sorted()
-        }
-        guard work > Self.inlineWorkLimit else { return (match(), snapshot.version) }
-        return (try await costlyMatching.run(work: work, match), snapshot.version)
+        let (table, version) = loaded.withLock { ($0.table, $0.version) }
+        let (searches, work) = try plan(data, table)
+        let match: @Sendable () -> [String] = { [searches] in table.interested(searches) }
+        guard work > Self.inlineWorkLimit else { return (match(), version) }
+        return (try await costlyMatching.run(work: work, match), version)
     }
 
-    private typealias Candidates = [(queue: String, pairs: [CompiledInterests.Candidate]?)]
-
-    /// What matching `data` takes: each queue's (pattern, text) pairs, and the work bound,
-    /// refused as soon as the bound passes the budget.
-    private func plan(_ data: JSONValue, snapshot: Loaded) throws(EngineError) -> (candidates: Candidates, work: Int) {
-        var candidates: Candidates = []
-        candidates.reserveCapacity(snapshot.byQueue.count)
-        var texts = FieldTexts(data)
-        var work = 0
-        for (queue, interests) in snapshot.byQueue {
-            let pairs = interests.candidates(&texts)
-            for pair in pairs ?? [] { work += pair.regex.workBound(utf8Count: pair.text.utf8.count) }
-            guard work <= Self.workBudget else {
-                throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
-            }
-            candidates.append((queue, pairs))
+    private func plan(_ data: JSONValue, _ table: RoutingTable) throws(EngineError) -> (searches: [RoutingTable.Search], work: Int) {
+        guard let plan = table.plan(data, budget: Self.workBudget) else {
+            throw EngineError(.badRequest, "data is too large to match against the registered interests: shorten its long fields")
         }
-        return (candidates, work)
+        return plan
     }
 }
