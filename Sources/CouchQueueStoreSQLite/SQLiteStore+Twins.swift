@@ -82,7 +82,7 @@ extension SQLiteStore {
     /// answers how many there were.
     @discardableResult
     static func deleteLiveTasks(_ db: Database, _ twins: TwinRegistry, sql: String, arguments: StatementArguments) throws -> Int {
-        let deleted = try Row.fetchCursor(db, sql: sql + " RETURNING seq, queue, data_key", arguments: arguments)
+        let deleted = try Row.fetchCursor(db.cachedStatement(sql: sql + " RETURNING seq, queue, data_key"), arguments: arguments)
         var count = 0
         while let row = try deleted.next() {
             twins.remove(seq: row[0], queue: row[1], dataKey: row[2])
