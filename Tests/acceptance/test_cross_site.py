@@ -116,6 +116,19 @@ def test_same_origin_requests_are_allowed(client, server):
     assert r.status == 200, r
 
 
+@pytest.mark.parametrize("host, origin, status", [
+    ("127.0.0.1:80", "http://127.0.0.1", 201),
+    ("localhost:443", "https://localhost", 201),
+    ("127.0.0.1:80", "https://127.0.0.1", 403),
+    ("127.0.0.1:443", "http://127.0.0.1", 403),
+])
+def test_a_host_naming_its_schemes_default_port_is_the_same_origin(client, host, origin, status):
+    """A browser leaves the default port out of `Origin`; a `Host` forwarded by a proxy may name it."""
+    topic = client.topic()
+    r = client.api("PUT", "/task", json={"publisher": "p", "data": topic.data()}, headers={"Host": host, "Origin": origin})
+    assert r.status == status, r
+
+
 def test_a_browser_that_reached_the_server_under_another_sites_name_is_refused(client, server):
     """DNS rebinding: another site points its own name at this server's address; its page's
     requests then carry that name as both Origin and Host, and look same-origin."""

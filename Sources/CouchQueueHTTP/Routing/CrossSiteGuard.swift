@@ -29,12 +29,20 @@ struct CrossSiteGuard: Sendable {
             if fetchSite == "cross-site" {
                 throw Self.refusal
             }
-            if let origin, origin != "http://\(authority)", origin != "https://\(authority)" {
+            if let origin, !Self.isOrigin(origin, of: authority) {
                 throw Self.refusal
             }
         }
         if !isOwnName(host(of: authority)) {
             throw APIError(.forbidden, "forbidden", "a browser may reach this server only through an IP address, localhost or a name given with --public-host")
+        }
+    }
+
+    /// The server's own origin, over either scheme (a proxy may add TLS). A browser leaves the
+    /// scheme's default port out of `Origin`, while a `Host` may name it (`:80`, `:443`).
+    private static func isOrigin(_ origin: String, of authority: String) -> Bool {
+        [("http://", ":80"), ("https://", ":443")].contains { scheme, defaultPort in
+            origin == scheme + authority || (authority.hasSuffix(defaultPort) && origin == scheme + authority.dropLast(defaultPort.count))
         }
     }
 
