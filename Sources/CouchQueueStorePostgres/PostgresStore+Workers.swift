@@ -28,20 +28,22 @@ extension PostgresStore {
                 "SELECT 1 FROM workers WHERE id = \(params.workerId) FOR KEY SHARE", logger: logger
             ).collect()
             guard !worker.isEmpty else { throw StoreError.workerNotFound(params.workerId) }
-            var held: [String] = []
+            // Locked as they are read: a lease expiring meanwhile has its row locked, and once
+            // that commits, the row is no longer this worker's and is left out, not answered as
+            // held and renewed while another worker leases the task.
+            var held: [(seq: Int64, id: String)] = []
             let rows = try await connection.query(
-                "SELECT id FROM tasks WHERE worker_id = \(params.workerId) AND state = 'started' ORDER BY seq", logger: logger)
-            for try await id in rows.decode(String.self) { held.append(id) }
-            let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
+                "SELECT seq, id FROM tasks WHERE worker_id = \(params.workerId) AND state = 'started' \(unescaped: Self.inLockOrder)",
+                logger: logger)
+            for try await row in rows.decode((Int64, String).self) { held.append(row) }
+            let heldIds = held.sorted { $0.seq < $1.seq }.map(\.id)
+            let renewed = params.taskIds.map { Set($0) }.map { wanted in heldIds.filter(wanted.contains) } ?? heldIds
             if !renewed.isEmpty {
-                try await connection.query("""
-                    UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id IN (
-                        SELECT id FROM tasks WHERE id = ANY(\(renewed)) AND state = 'started' AND worker_id = \(params.workerId)
-                        \(unescaped: Self.inLockOrder))
-                    """, logger: logger)
+                try await connection.query(
+                    "UPDATE tasks SET lease_expires_at = \(params.leaseExpiresAt) WHERE id = ANY(\(renewed))", logger: logger)
             }
             _ = try await touchWorker(connection, id: params.workerId, now: params.now)
-            return held
+            return heldIds
         }
     }
 

@@ -34,12 +34,13 @@ struct PostgresStoreTests {
     @Test func sessionsOpenDuringMigration5StillRunTheFunctions() async throws {
         try await PostgresTestDatabase.withFreshStore { store in
             let logger = Logger(label: "tests")
-            try await store.client.query("ALTER TABLE tasks DROP COLUMN queue_deleted", logger: logger)
-            try await store.client.query("DELETE FROM couchqueue_migrations WHERE version = 5", logger: logger)
+            // Set up first: the store's own reads name the column.
             let fixture = StoreFixture(store)
             try await fixture.interested("a")
             let worker = try await fixture.worker(["a"])
             for _ in 0..<3 { try await fixture.publish(["a"]) }
+            try await store.client.query("ALTER TABLE tasks DROP COLUMN queue_deleted", logger: logger)
+            try await store.client.query("DELETE FROM couchqueue_migrations WHERE version = 5", logger: logger)
             let (now, expires) = (StoreFixture.t0, StoreFixture.t0 + StoreFixture.lease)
             try await store.client.withConnection { connection in
                 /// The ids of what `query` answers.
@@ -92,6 +93,48 @@ struct PostgresStoreTests {
                 try await group.waitForAll()
             }
             #expect(try await fixture.state(task.id) == .succeeded)
+        }
+    }
+
+    /// A heartbeat meeting a lease expiry under way on another server: it waits for the
+    /// expiry's lock on the task, and must then neither answer the task as held nor renew it.
+    /// Answered from its read before the lock, it listed the task as renewed while another
+    /// worker could already lease it.
+    @Test func aHeartbeatDoesNotRenewATaskWhoseLeaseExpiresMeanwhile() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let fixture = StoreFixture(store)
+            try await fixture.publish(["a"])
+            let worker = try await fixture.worker(["a"])
+            let task = try #require(try await fixture.lease(worker))
+            let logger = Logger(label: "tests")
+            let (expiring, expiringSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let held = try await withThrowingTaskGroup(of: [String]?.self) { group in
+                group.addTask {
+                    try await store.client.withTransaction(logger: logger) { connection in
+                        try await connection.query(
+                            "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE id = \(task.id)",
+                            logger: logger)
+                        expiringSignal.yield()
+                        for await _ in release { break }
+                    }
+                    return nil
+                }
+                for await _ in expiring { break }
+                group.addTask {
+                    try await store.heartbeat(HeartbeatParams(
+                        workerId: worker, taskIds: nil, now: StoreFixture.t0 + 1, leaseExpiresAt: StoreFixture.t0 + 1 + StoreFixture.lease))
+                }
+                try await Self.waitForLockWaiters(1, store.client, logger)
+                releaseSignal.yield()
+                var held: [String]?
+                for try await answer in group where answer != nil { held = answer }
+                return held
+            }
+            #expect(held == [])
+            #expect(try await fixture.state(task.id) == .queued)
+            let other = try await fixture.worker(["a"])
+            #expect(try await fixture.lease(other)?.id == task.id)
         }
     }
 
