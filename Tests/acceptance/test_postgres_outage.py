@@ -46,6 +46,37 @@ def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_e
         server.stop()
 
 
+def test_workers_silenced_by_an_outage_are_not_reaped_as_it_ends(tmp_path, relay):
+    """During an outage longer than the worker timeout, workers' calls are refused and their
+    signs of life not stored: once PostgreSQL is back, they get a worker timeout to call again,
+    as after the server's start, before any is reaped with its scope `all` copies. Before, the
+    first pass after the outage reaped them, and a worker's next call was a 404."""
+    relay.open()
+    server = Serve(relay.store, tmp_path, "--worker-timeout", "3")
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        assert requests.put(f"{base}/interest", params={"queue": "silenced", "interests": "*"}, timeout=10).status_code == 201
+        time.sleep(3.5)  # past the start-up grace
+        worker = requests.put(f"{base}/worker", params={"queues": "silenced"}, timeout=10).json()["workerId"]
+        copy = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "outage-test", "scope": "all"}, timeout=10)
+        assert copy.status_code == 201, copy.text
+        relay.close()
+        time.sleep(PATIENCE + 2)  # maintenance's passes fail meanwhile
+        relay.open()
+        deadline = time.monotonic() + 30
+        while requests.get(f"{base}/health", timeout=PATIENCE + 5).status_code != 200:
+            assert time.monotonic() < deadline, "the server did not serve again once PostgreSQL was back"
+            time.sleep(0.2)
+        time.sleep(1)  # several maintenance passes with the store back
+        answer = requests.post(f"{base}/worker", params={"workerId": worker}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        leased = requests.get(f"{base}/task", params={"workerId": worker}, timeout=10).json()["task"]
+        assert leased and leased["id"] == copy.json()["tasks"][0]["id"], leased
+    finally:
+        server.stop()
+
+
 def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_timeout(tmp_path, relay):
     relay.open()
     server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")

@@ -25,12 +25,18 @@ public struct MaintenanceService: Service {
     /// removed at most 4,000 rows a second, less than a busy server finishes.
     public var sweepBatchesPerPass = 10
 
+    /// A pass that fails (the store out of reach, most often) restarts the grace `runOnce`
+    /// gives workers after start-up, from the end of the next pass that succeeds: while the
+    /// store could not be reached, workers' calls were refused and their signs of life not
+    /// stored, so once it is back they must have a worker timeout to call again before any is
+    /// reaped with its scope `all` copies.
     public func run() async throws {
         let interval = Duration.milliseconds(Int64(options.maintenanceInterval * 1000))
-        let upSince = options.now()
+        var reachableSince = options.now()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let report = try await runOnce(now: options.now(), upSince: upSince)
+                let report = try await runOnce(now: options.now(), upSince: reachableSince)
+                if reachableSince == .infinity { reachableSince = options.now() }
                 if report != MaintenanceReport() {
                     logger.debug("maintenance", metadata: [
                         "couchqueue.leases.expired": "\(report.expiredLeases)",
@@ -39,6 +45,7 @@ public struct MaintenanceService: Service {
                     ])
                 }
             } catch {
+                reachableSince = .infinity  // nobody is reaped until a pass succeeds again
                 logger.error("maintenance failed; retrying", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: interval)
@@ -47,10 +54,10 @@ public struct MaintenanceService: Service {
 
     /// One pass; returns what it changed.
     ///
-    /// No worker counts as silent before this server has been up (`upSince`) for a whole
-    /// worker timeout: while it was down, workers could not reach it. Otherwise a restart after
-    /// a longer pause would reap every worker at once, with the scope `all` copies waiting for
-    /// them, before any could call again.
+    /// No worker counts as silent before this server has been up, and its store within reach
+    /// (`upSince`), for a whole worker timeout: while it was down, workers could not reach it.
+    /// Otherwise a restart after a longer pause would reap every worker at once, with the scope
+    /// `all` copies waiting for them, before any could call again.
     public func runOnce(now: Double, upSince: Double = -.infinity) async throws -> MaintenanceReport {
         var report = MaintenanceReport()
         report.expiredLeases = try await store.expireLeases(now: now)
