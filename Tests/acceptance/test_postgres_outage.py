@@ -20,6 +20,13 @@ from support.postgres import Serve, locked_by_psql, psql_value, serves, table_lo
 PATIENCE = 10
 
 
+def wait_until_it_serves_again(base):
+    deadline = time.monotonic() + 30
+    while requests.get(f"{base}/health", timeout=PATIENCE + 5).status_code != 200:
+        assert time.monotonic() < deadline, "the server did not serve again once PostgreSQL was back"
+        time.sleep(0.2)
+
+
 def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_ends(tmp_path, relay):
     relay.open()
     server = Serve(relay.store, tmp_path)
@@ -36,10 +43,7 @@ def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_e
             assert answer.json()["error"]["code"] == "store_unavailable" and answer.headers["Retry-After"] == "1"
             assert waited < PATIENCE + 5, f"{path} waited {waited:.1f} s"
         relay.open()
-        deadline = time.monotonic() + 30
-        while requests.get(f"{base}/health", timeout=PATIENCE + 5).status_code != 200:
-            assert time.monotonic() < deadline, "the server did not serve again once PostgreSQL was back"
-            time.sleep(0.5)
+        wait_until_it_serves_again(base)
         published = requests.put(f"{base}/task", params={"data": '{"n": 2}', "publisher": "outage-test"}, timeout=10)
         assert published.status_code == 201 and published.json()["tasks"][0]["queue"] == "outage", published.text
     finally:
@@ -64,10 +68,7 @@ def test_workers_silenced_by_an_outage_are_not_reaped_as_it_ends(tmp_path, relay
         relay.close()
         time.sleep(PATIENCE + 2)  # maintenance's passes fail meanwhile
         relay.open()
-        deadline = time.monotonic() + 30
-        while requests.get(f"{base}/health", timeout=PATIENCE + 5).status_code != 200:
-            assert time.monotonic() < deadline, "the server did not serve again once PostgreSQL was back"
-            time.sleep(0.2)
+        wait_until_it_serves_again(base)
         time.sleep(1)  # several maintenance passes with the store back
         answer = requests.post(f"{base}/worker", params={"workerId": worker}, timeout=10)
         assert answer.status_code == 200, answer.text
