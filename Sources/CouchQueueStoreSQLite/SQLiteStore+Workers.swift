@@ -62,10 +62,10 @@ extension SQLiteStore {
     private static let workersPerSlice = 256
 
     /// Returns the worker's started tasks to their queues (those whose queue is gone go) and
-    /// drops its own copies. Its statements are prepared once: prepared for each worker, they
+    /// drops its own copies; answers whether the worker was there to delete (another request
+    /// may have deleted it). Its statements are prepared once: prepared for each worker, they
     /// held the writer about 0.75 ms a worker, and `DELETE /worker?queue=` of 4,000 workers
     /// held every other write back for 3 s.
-    /// Answers whether the worker was there to delete: another request may have deleted it.
     @discardableResult
     static func deleteWorker(_ db: Database, _ twins: TwinRegistry, id: String) throws -> Bool {
         // Each statement matches a partial index, so the cost does not grow with the backlog.

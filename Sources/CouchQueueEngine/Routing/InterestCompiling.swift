@@ -39,9 +39,7 @@ enum InterestCompiling {
     /// Runs `work` on the queue that compiles stored interests: building a routing table over
     /// many patterns takes milliseconds, too long for an event loop.
     static func whileLoading<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            loading.async { continuation.resume(returning: work()) }
-        }
+        await run(on: loading, work)
     }
 
     /// Compiles on `queue`, and keeps the result among the recent ones before the next compile
@@ -49,14 +47,17 @@ enum InterestCompiling {
     private static func compile(
         on queue: DispatchQueue, _ make: @escaping @Sendable () throws(EngineError) -> CompiledInterests
     ) async throws(EngineError) -> CompiledInterests {
-        let compiled: Result<CompiledInterests, EngineError> = await withCheckedContinuation { continuation in
-            queue.async {
-                let compiled = Result(catching: make)
-                if case .success(let made) = compiled { remember(made) }
-                continuation.resume(returning: compiled)
-            }
+        try await run(on: queue) {
+            let compiled = Result(catching: make)
+            if case .success(let made) = compiled { remember(made) }
+            return compiled
+        }.get()
+    }
+
+    private static func run<T: Sendable>(on queue: DispatchQueue, _ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: work()) }
         }
-        return try compiled.get()
     }
 
     private static func remember(_ compiled: CompiledInterests) {
