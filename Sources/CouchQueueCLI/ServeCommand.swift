@@ -60,6 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var statusPageBytes: Int?
 
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Most bytes all connections together may hold in request bodies and answers their clients have not read; \
+            past it, the connection holding the most is closed (env COUCHQUEUE_CONNECTION_MEMORY). \
+            [default: a quarter of the machine's memory, or of its control group's limit]
+            """)
+    var connectionMemory: Int?
+
     @Option(parsing: .unconditional, help: "Seconds a connection has to deliver a request's headers, and to read what it is sent, before it is closed (env COUCHQUEUE_IDLE_TIMEOUT). [default: 60]")
     var idleTimeout: Double?
 
@@ -127,6 +136,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--status-page-bytes must be from 1 to \(Int.max / 8) bytes")
             }
             configuration.http.statusPageBytes = bytes
+        }
+        if let bytes = try connectionMemory ?? parse("COUCHQUEUE_CONNECTION_MEMORY", Int.init) {
+            guard bytes > 0 else { throw ValidationError("--connection-memory must be a positive number of bytes") }
+            configuration.http.connectionMemory = bytes
         }
         configuration.http.publicHosts = publicHost.isEmpty
             ? (EnvironmentDefault.value("COUCHQUEUE_PUBLIC_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

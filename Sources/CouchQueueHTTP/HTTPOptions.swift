@@ -13,6 +13,9 @@ public struct HTTPOptions: Sendable {
     /// The most bytes of data and fail reasons a status's page of failed tasks holds; four
     /// such pages at most are in memory at once (`StatusController`).
     public var statusPageBytes = StatusQuery().failedMaxBytes
+    /// The most bytes all connections together may hold in request bodies and unsent answers
+    /// before the one holding the most is closed (`ConnectionMemory`).
+    public var connectionMemory = ConnectionMemory.defaultLimit
     /// Host names under which browsers reach the server, besides IP addresses and `localhost`
     /// (`CrossSiteGuard`).
     public var publicHosts: [String] = []

@@ -76,7 +76,8 @@ public enum CouchQueueServer {
         let host = configuration.host
         let server = Server(
             childChannelSetup: APIChannel(
-                responder: APIResponder(engine: engine, options: configuration.http, logger: logger), options: configuration.http),
+                responder: APIResponder(engine: engine, options: configuration.http, logger: logger), options: configuration.http,
+                logger: logger),
             configuration: .init(
                 address: .hostname(host, port: configuration.port), serverName: "couchqueue",
                 availableConnectionsDelegate: connectionCap(configuration, logger: logger)),

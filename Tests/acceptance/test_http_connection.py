@@ -355,14 +355,10 @@ def test_connections_that_close_leave_nothing_behind(make_server):
             f.close()
             s.close()
 
-    def resident_kib():
-        with open(f"/proc/{srv.proc.pid}/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-
     connections(1000)
-    before = resident_kib()
+    before = srv.resident_kib()
     connections(3000)
-    grown = resident_kib() - before
+    grown = srv.resident_kib() - before
     assert grown < 4000, f"the server grew by {grown} KiB over 3,000 connections, opened and closed one after the other"
 
 
@@ -378,10 +374,6 @@ def test_an_idle_connection_holds_nothing_of_its_last_request(make_server):
     request = (b"PUT /task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
-    def resident_kib():
-        with open(f"/proc/{srv.proc.pid}/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-
     def publish_and_stay(count):
         kept = []
         for _ in range(count):
@@ -392,9 +384,9 @@ def test_an_idle_connection_holds_nothing_of_its_last_request(make_server):
         return kept
 
     warm = publish_and_stay(50)
-    before = resident_kib()
+    before = srv.resident_kib()
     kept = publish_and_stay(200)
-    grown = (resident_kib() - before) / 200
+    grown = (srv.resident_kib() - before) / 200
     for s, f in warm + kept:
         f.close()
         s.close()

@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTP1
 
 /// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 request
-/// decoder, the connection guard, and the API served in the pipeline, which writes its answers
-/// as bytes.
+/// decoder, the connection guard (which keeps the account of memory all connections share),
+/// and the API served in the pipeline, which writes its answers as bytes.
 public struct APIChannel: ServerChildChannel {
     public struct Value: ServerChildChannelValue {
         public let channel: any Channel
@@ -14,10 +14,12 @@ public struct APIChannel: ServerChildChannel {
     let responder: APIResponder
     let options: HTTPOptions
     private let executors = EventLoopTaskExecutors()
+    private let memory: ConnectionMemory
 
-    public init(responder: APIResponder, options: HTTPOptions) {
+    public init(responder: APIResponder, options: HTTPOptions, logger: Logger) {
         self.responder = responder
         self.options = options
+        self.memory = ConnectionMemory(limit: options.connectionMemory, logger: logger)
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -25,7 +27,7 @@ public struct APIChannel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: APIConnectionHandler.headLimits)
             try pipeline.addHandler(ByteToMessageHandler(decoder))
-            try pipeline.addHandler(ConnectionGuardHandler(options))
+            try pipeline.addHandler(ConnectionGuardHandler(options, memory: memory))
             try pipeline.addHandler(
                 APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit, executor: executors.executor(for: channel.eventLoop)))
             return Value(channel: channel)

@@ -14,6 +14,9 @@ import NIOHTTP1
 /// will not be answered (behind a closing answer), must not lift it, or the connection, which
 /// then reads nothing more, would be held open for good.
 ///
+/// It also keeps the connection's account of memory (`ConnectionMemory`): each request's body
+/// from its arrival until its answer is written, and each answer until the kernel has taken it.
+///
 /// Requests move a deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
 /// the timer's (a body's, after an idle wait) sets the timer anew.
@@ -32,21 +35,29 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     /// Writes not yet taken by the kernel.
     private var pendingWrites = 0
     private var deadline: NIODeadline { min(readDeadline, writeDeadline) }
-    /// Requests received in full and not yet answered (pipelined ones wait behind the first).
-    private var unanswered = 0
+    /// The body bytes of each request received in full and not yet answered, oldest first
+    /// (pipelined ones wait behind the first).
+    private var unansweredBodies = CircularBuffer<Int>(initialCapacity: 4)
+    /// The body bytes of the request being received.
+    private var receivingBytes = 0
+    private let memory: ConnectionMemory
+    private var account: ConnectionMemory.Account?
     private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
 
-    init(_ options: HTTPOptions) {
+    init(_ options: HTTPOptions, memory: ConnectionMemory) {
+        self.memory = memory
         self.idleTimeout = .milliseconds(Int64(options.idleTimeout * 1000))
         self.bodyReadTimeout = .milliseconds(Int64(options.bodyReadTimeout * 1000))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        account = memory.open { [channel = context.channel] in channel.close(promise: nil) }
         if context.channel.isActive { arm(idleTimeout, context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.task.cancel()
+        account?.connectionClosed()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -58,24 +69,40 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head: arm(bodyReadTimeout, context)
         case .end:
-            unanswered += 1
+            unansweredBodies.append(receivingBytes)
+            receivingBytes = 0
             readDeadline = .distantFuture
-        case .body: break
+        case .body(let chunk):
+            receivingBytes += chunk.readableBytes
+            account?.change(by: chunk.readableBytes)
         }
         context.fireChannelRead(data)
     }
 
     /// Every write but a `100 Continue` is a whole response. After the last one due, the next
-    /// request (or the body a `100 Continue` asked for) has the idle timeout.
+    /// request (or the body a `100 Continue` asked for) has the idle timeout. A response gives
+    /// back its request's body; a refusal, written before the body has arrived in full, what
+    /// has.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if unwrapOutboundIn(data) != ResponseBytes.continueInterim { unanswered = max(unanswered - 1, 0) }
+        let answer = unwrapOutboundIn(data)
+        var answeredBody = 0
+        if answer != ResponseBytes.continueInterim {
+            if let body = unansweredBodies.popFirst() {
+                answeredBody = body
+            } else {
+                (answeredBody, receivingBytes) = (receivingBytes, 0)
+            }
+        }
+        let answerBytes = answer.readableBytes
+        account?.change(by: answerBytes - answeredBody)
         pendingWrites += 1
         if pendingWrites == 1 { writeDeadline = .now() + idleTimeout }
-        if unanswered == 0 { arm(idleTimeout, context) } else { setTimer(context) }
+        if unansweredBodies.isEmpty { arm(idleTimeout, context) } else { setTimer(context) }
         let written = promise ?? context.eventLoop.makePromise()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         written.futureResult.whenComplete { _ in
             let (guardHandler, context) = loopBound.value
+            guardHandler.account?.change(by: -answerBytes)
             guardHandler.pendingWrites -= 1
             guardHandler.writeDeadline = guardHandler.pendingWrites == 0 ? .distantFuture : .now() + guardHandler.idleTimeout
             if context.channel.isActive { guardHandler.setTimer(context) }

@@ -170,6 +170,11 @@ class Server:
     def pid(self):
         return self.proc.pid if self.proc else None
 
+    def resident_kib(self):
+        """The process's resident memory (VmRSS), in KiB."""
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
     def url(self, path="/"):
         if self.port is None:
             raise ServerError("server not started")
