@@ -26,8 +26,10 @@ public final class QueueEngine: Sendable {
 
     /// Loads every queue's interests from the store: once before serving, after each change,
     /// and whenever another server may have changed them. Only interests that changed are
-    /// compiled again, off the event loops (`InterestCompiling`).
-    public func reloadInterests() async throws {
+    /// compiled again, off the event loops (`InterestCompiling`). Answers the version it read:
+    /// the interests loaded are at least that new.
+    @discardableResult
+    public func reloadInterests() async throws -> Int64 {
         // The version is read first: a change made meanwhile leaves the router a version behind.
         let version = try await store.interestsVersion()
         let known = router.current.byQueue
@@ -46,6 +48,7 @@ public final class QueueEngine: Sendable {
             }
         }
         await InterestCompiling.whileLoading { [router, compiled] in router.replaceAll(compiled, version: version) }
+        return version
     }
 
     /// Reloads, or keeps the interests loaded when the store cannot be read: a publish routed

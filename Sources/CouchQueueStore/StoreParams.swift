@@ -14,16 +14,14 @@ public struct InsertTasksParams: Sendable {
     public var singularlyRun: Bool
     public var runAt: Double
     public var now: Double
-    /// The interests version routing used. A store that several servers share refuses the
-    /// insert with `StoreError.staleInterests` once another server has changed interests;
-    /// nil skips the check.
-    public var interestsVersion: Int64?
+    /// What the store checks of routing as it inserts; nil asks for no check.
+    public var routingCheck: RoutingCheck?
 
     public init(
         publicationId: String, publisher: String, data: String, queues: [String], scope: TaskScope,
-        singularlyEnqueue: Bool, singularlyRun: Bool, runAt: Double, now: Double, interestsVersion: Int64? = nil
+        singularlyEnqueue: Bool, singularlyRun: Bool, runAt: Double, now: Double, routingCheck: RoutingCheck? = nil
     ) {
-        self.interestsVersion = interestsVersion
+        self.routingCheck = routingCheck
         self.publicationId = publicationId
         self.publisher = publisher
         self.data = data
@@ -34,6 +32,19 @@ public struct InsertTasksParams: Sendable {
         self.runAt = runAt
         self.now = now
     }
+}
+
+/// How a store makes sure, as it inserts a publication's copies, that no change of interests
+/// it must follow came after its routing; if one did, it refuses the insert whole with
+/// `StoreError.staleInterests`, and the engine routes again.
+public enum RoutingCheck: Sendable, Equatable {
+    /// Routed with the interests at this version: refused once any server has changed
+    /// interests since, as the change may have come before the publish began.
+    case routedAt(Int64)
+    /// Routed with interests that hold every change committed before the publish began (read
+    /// after it began): later changes are concurrent with it and may be ordered after it, so
+    /// only a queue deleted since refuses it, which would leave its copies behind.
+    case queuesExist
 }
 
 public struct LeaseParams: Sendable {

@@ -65,7 +65,7 @@ extension PostgresStore {
     }
 
     private func checkInterestsVersion(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
-        guard let expected = params.interestsVersion else { return }
+        guard case .routedAt(let expected) = params.routingCheck else { return }
         let rows = try await connection.query("SELECT version FROM couchqueue_interests_version", logger: logger)
         for try await version in rows.decode(Int64.self) where version != expected {
             throw StoreError.staleInterests(params.publicationId)
@@ -151,7 +151,7 @@ private struct CommonPublish: PostgresPreparedStatement {
         bindings.append(params.singularlyRun)
         bindings.append(params.runAt)
         bindings.append(params.now)
-        bindings.append(params.interestsVersion)
+        if case .routedAt(let version) = params.routingCheck { bindings.append(version) } else { bindings.append(Int64?.none) }
         bindings.append(Int64(Set(params.queues).count))
         return bindings
     }

@@ -7,7 +7,7 @@ extension SQLiteStore {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
         return try await writer.write(single ? .singleStatement : .savepoint) { [twins, committedInterestsVersion] db in
-            try Self.requireLatestInterests(params, committedInterestsVersion)
+            try Self.checkRouting(db, params, committedInterestsVersion)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
             for copy in try Self.copies(db, params) {
@@ -35,12 +35,19 @@ extension SQLiteStore {
         }
     }
 
-    /// Refuses a publish routed with interests that have changed since (`staleInterests`), as
-    /// the batch under way sees them: read in memory, not from the file, where a subquery in
-    /// each `INSERT` cost SQLite about twice the allocations of the insert itself.
-    private static func requireLatestInterests(_ params: InsertTasksParams, _ version: CommittedInterestsVersion) throws {
-        guard let routedWith = params.interestsVersion, routedWith != version.inWriter else { return }
-        throw StoreError.staleInterests(params.publicationId)
+    /// Refuses a publish as `RoutingCheck` says (`staleInterests`), as the batch under way
+    /// sees the interests. The version is read in memory, not from the file, where a subquery
+    /// in each `INSERT` cost SQLite about twice the allocations of the insert itself.
+    private static func checkRouting(_ db: Database, _ params: InsertTasksParams, _ version: CommittedInterestsVersion) throws {
+        let holds = switch params.routingCheck {
+        case nil: true
+        case .routedAt(let routedWith): routedWith == version.inWriter
+        case .queuesExist:
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM queues WHERE name IN (\(databaseQuestionMarks(count: params.queues.count)))",
+                arguments: StatementArguments(params.queues)) == Set(params.queues).count
+        }
+        if !holds { throw StoreError.staleInterests(params.publicationId) }
     }
 
     private static func copies(_ db: Database, _ params: InsertTasksParams) throws -> [(queue: String, owner: String?)] {

@@ -37,30 +37,44 @@ extension QueueEngine {
     /// Routes with the interests loaded and lets the store check, as it inserts, that no
     /// server changed them since; if one did, reloads and routes again. So an interest
     /// registered through any server applies to the next publish on every server.
+    ///
+    /// Once a reload has read a version, that version was committed after this publish began:
+    /// routing at least that new holds every change acknowledged before, and the changes
+    /// after are concurrent with it. From then on, the store checks only that the queues
+    /// still exist, so that interests changing many times a second on other queues do not
+    /// refuse every attempt.
     private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
+        var readSinceStart: Int64?
         for _ in 0..<3 {
-            if router.version == nil { try await reloadInterests() }
+            if router.version == nil { readSinceStart = try await reloadInterests() }
             let routed = try await router.route(publication.data)
+            let check: RoutingCheck? =
+                if let readSinceStart, let version = routed.version, version >= readSinceStart {
+                    .queuesExist
+                } else {
+                    routed.version.map { .routedAt($0) }
+                }
             do {
                 if !routed.queues.isEmpty {
-                    return try await store(publication, queues: routed.queues, version: routed.version, id: id)
+                    return try await store(publication, queues: routed.queues, check: check, id: id)
                 }
                 // Nothing to insert, so nothing for the store to check as it inserts: ask.
+                if check == .queuesExist { return [] }
                 if try await store.interestsVersion() == routed.version { return [] }
             } catch let error as StoreError where error.code == .staleInterests {}
-            try await reloadInterests()
+            readSinceStart = try await reloadInterests()
         }
         throw StoreError.staleInterests(id)
     }
 
-    private func store(_ publication: Publication, queues: [String], version: Int64?, id: String) async throws -> [PublishedTask] {
+    private func store(_ publication: Publication, queues: [String], check: RoutingCheck?, id: String) async throws -> [PublishedTask] {
         let now = self.now
         let published = try await store.insertTasks(
             InsertTasksParams(
                 publicationId: id, publisher: publication.publisher, data: publication.data.canonicalText,
                 queues: queues, scope: publication.scope, singularlyEnqueue: publication.singularlyEnqueue,
                 singularlyRun: publication.singularlyRun, runAt: publication.runAt ?? now, now: now,
-                interestsVersion: version))
+                routingCheck: check))
         let keys = published.map { $0.workerId ?? $0.queue }
         if let runAt = publication.runAt, runAt > now {
             waitingWorkers.wake(keys, at: runAt)

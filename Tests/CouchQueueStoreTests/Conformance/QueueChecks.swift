@@ -12,7 +12,7 @@ enum QueueChecks {
             func insert(_ scope: TaskScope, into queue: String = "a", routedAt version: Int64) async throws -> [PublishedTask] {
                 try await store.insertTasks(InsertTasksParams(
                     publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: [queue], scope: scope,
-                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, interestsVersion: version))
+                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, routingCheck: .routedAt(version)))
             }
             let changes: [(name: String, run: () async throws -> Void)] = [
                 ("set", { try await f.interested("a") }),
@@ -34,6 +34,25 @@ enum QueueChecks {
             #expect(queued + (try await store.workerQueueLength(workerId: worker) ?? 0) == 0)
             try await f.interested("a")
             #expect(try await insert(.any, routedAt: try await store.interestsVersion()).count == 1)
+        },
+        // Checked only for its queues, a publish is stored whatever interests changed since,
+        // and refused whole once one of its queues is gone.
+        StoreCheck("aPublishCheckedForItsQueuesIsRefusedOnlyOnceOneIsDeleted") { store in
+            let f = F(store)
+            func insert(into queues: [String]) async throws -> [PublishedTask] {
+                try await store.insertTasks(InsertTasksParams(
+                    publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: queues, scope: .any,
+                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, routingCheck: .queuesExist))
+            }
+            try await f.interested("a")
+            try await f.interested("b")
+            try await f.interested("c")
+            _ = try await store.clearInterests(queue: "b")
+            #expect(try await insert(into: ["a", "b"]).count == 2)
+            _ = try await store.deleteQueue(queue: "c")
+            await expectStoreError(.staleInterests) { _ = try await insert(into: ["a", "c"]) }
+            await expectStoreError(.staleInterests) { _ = try await insert(into: ["c"]) }
+            #expect(try await store.queueSummary(name: "a", now: F.t0)?.length == 1)
         },
         StoreCheck("setInterestsCreatesTheQueueAndReplacesItsInterests") { store in
             try await store.setInterests(queue: "a", interests: .fields(["email": "@"]), now: F.t0)
@@ -113,7 +132,7 @@ enum QueueChecks {
                                 return try await store.insertTasks(InsertTasksParams(
                                     publicationId: RandomID.make("p"), publisher: "tests", data: #"{"i":\#(i)}"#, queues: [queue],
                                     scope: .any, singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0,
-                                    interestsVersion: version)).map(\.id)
+                                    routingCheck: .routedAt(version))).map(\.id)
                             } catch let error as StoreError where error.code == .staleInterests { return [] }
                         }
                     }
