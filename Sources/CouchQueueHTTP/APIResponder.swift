@@ -41,6 +41,22 @@ public struct APIResponder: Sendable {
         }
     }
 
+    /// The refusal of a request that its head alone decides (an unknown route, another
+    /// method, a cross-site request, a body of a type or coding not read), or nil. For a
+    /// client that waits for `100 Continue` before it sends the body: it is refused instead,
+    /// and never sends a body only to have it refused.
+    public func refusal(beforeBodyOf request: APIRequest) -> APIResponse? {
+        do {
+            if case .action(let action) = try Action.resolve(method: request.method, path: request.path) {
+                try crossSiteGuard.check(request, action: action)
+            }
+            try reader.checkBodyHeaders(of: request)
+            return nil
+        } catch {
+            return APIError(error).response
+        }
+    }
+
     typealias Handler = @Sendable (RequestParameters, QueueEngine) async throws -> APIResult
 
     private func handler(for action: Action) -> Handler {

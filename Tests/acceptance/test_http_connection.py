@@ -59,6 +59,23 @@ def test_expect_100_continue_is_answered_before_the_body(server):
     sock.close()
 
 
+@pytest.mark.parametrize("head,status,code", [
+    ("PUT /task HTTP/1.1\r\nSec-Fetch-Site: cross-site\r\nContent-Type: application/json", 403, "forbidden"),
+    ("PUT /task HTTP/1.1\r\nContent-Type: text/plain", 415, "unsupported_media_type"),
+    ("PUT /task HTTP/1.1\r\nContent-Type: application/json\r\nContent-Encoding: gzip", 415, "unsupported_media_type"),
+    ("PUT /nowhere HTTP/1.1\r\nContent-Type: application/json", 404, "not_found"),
+    ("PATCH /task HTTP/1.1\r\nContent-Type: application/json", 405, "method_not_allowed"),
+])
+def test_expect_100_continue_gets_the_refusal_instead_when_the_head_decides_it(server, head, status, code):
+    """The client is told at once, and never sends a body only to have it refused."""
+    sock, stream = connect(server)
+    sock.sendall(f"{head}\r\nHost: {server.host}\r\nContent-Length: 30\r\nExpect: 100-continue\r\n\r\n".encode())
+    answered, headers, content = read_response(stream)
+    assert (answered, json.loads(content)["error"]["code"]) == (status, code)
+    assert headers.get("connection") == "close" and stream.read() == b""
+    sock.close()
+
+
 def test_an_interim_answer_does_not_count_as_an_answer_for_the_idle_timeout(make_server):
     """A pipelined request that expects 100-continue (its body sent anyway) is followed by a
     long poll: the interim answer left one request unanswered in the count, so the idle timeout

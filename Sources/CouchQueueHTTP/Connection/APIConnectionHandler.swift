@@ -25,7 +25,9 @@ import NIOHTTP1
 ///   and the connection closed.
 /// - A client that closes its sending side (half-close) is answered what it sent in full, and
 ///   then the connection is closed: nothing more can arrive.
-/// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once.
+/// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once,
+///   with the refusal instead when the head alone decides one, and then the connection is
+///   closed, as for a body over the limit.
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
@@ -156,6 +158,9 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             if let coding = Self.unknownTransferCoding(head) { return refuse(notImplemented(coding), head: head, context: context) }
             // An HTTP/1.0 client cannot read an interim answer (RFC 9110, 10.1.1).
             if head.version != .http1_0, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                if let request = try? APIRequest(head: head, body: ByteBuffer()), let refusal = responder.refusal(beforeBodyOf: request) {
+                    return refuse(refusal, head: head, context: context)
+                }
                 context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
@@ -276,8 +281,12 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     }
 
     private func refuse(_ error: APIError, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        refuse(error.response, head: head, context: context)
+    }
+
+    private func refuse(_ response: APIResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .refused
-        write(error.response, for: head, closing: true, context: context)
+        write(response, for: head, closing: true, context: context)
     }
 
     /// A transfer coding other than `chunked` before a final `chunked`: the decoder removes

@@ -34,9 +34,18 @@ struct RequestBodyReader: Sendable {
             }
             parameters.merge(texts: try FormDecoding.decode(text))
         case .unsupported(let type):
-            throw Self.unsupported(type.isEmpty ? "an empty Content-Type" : String(type.prefix(100)))
+            throw Self.unsupported(type: type)
         }
         return parameters
+    }
+
+    /// Refuses a body from its header fields alone: a coding other than `identity`, or a type
+    /// that is neither JSON nor a form (an untyped body is told by its first byte).
+    func checkBodyHeaders(of request: APIRequest) throws(APIError) {
+        if let codings = request.field("content-encoding") { try Self.requireIdentityEncoding(codings) }
+        if let contentType = request.field("content-type"), case .unsupported(let type) = BodyKind(contentType: contentType, firstByte: nil) {
+            throw Self.unsupported(type: type)
+        }
     }
 
     /// A compressed body would otherwise be read as text and refused as malformed JSON, which
@@ -50,6 +59,10 @@ struct RequestBodyReader: Sendable {
             "a body with Content-Encoding \(coding.prefix(100)) is not supported: send it uncompressed")
         error.header = HTTPField(name: .acceptEncoding, value: "identity")
         throw error
+    }
+
+    private static func unsupported(type: String) -> APIError {
+        unsupported(type.isEmpty ? "an empty Content-Type" : String(type.prefix(100)))
     }
 
     private static func unsupported(_ what: String) -> APIError {
