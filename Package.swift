@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CouchQueueHTTPTests",
-            dependencies: ["CouchQueueHTTP", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["CouchQueueHTTP", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

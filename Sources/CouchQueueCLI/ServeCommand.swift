@@ -138,7 +138,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.http.statusPageBytes = bytes
         }
         if let bytes = try connectionMemory ?? parse("COUCHQUEUE_CONNECTION_MEMORY", Int.init) {
-            guard bytes > 0 else { throw ValidationError("--connection-memory must be a positive number of bytes") }
+            // Below it, one request within the body limit, with its head, could be cut off
+            // instead of answered.
+            guard bytes / 2 >= configuration.http.bodyLimit else {
+                throw ValidationError("--connection-memory must be at least twice the body limit, \(2 * configuration.http.bodyLimit) bytes")
+            }
             configuration.http.connectionMemory = bytes
         }
         configuration.http.publicHosts = publicHost.isEmpty

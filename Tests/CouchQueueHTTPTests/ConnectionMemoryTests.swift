@@ -1,10 +1,11 @@
 @testable import CouchQueueHTTP
+import Foundation
 import Logging
 import Synchronization
 import Testing
 
-/// Past the limit, the connection holding the most is closed, once; what a connection holds
-/// is given back when it is gone.
+/// Past the limit, connections are closed, most bytes held longest first, until the others
+/// hold no more; what a connection holds is given back when it is gone.
 @Suite struct ConnectionMemoryTests {
     /// Accounts whose closes are counted instead of closing anything.
     private final class Connections: Sendable {
@@ -22,43 +23,64 @@ import Testing
         var closed: [String: Int] { closes.withLock { $0 } }
     }
 
+    /// Long enough for a stalled client's bytes to outweigh twenty times as many just sent.
+    private func stall() {
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+
     @Test func whatConnectionsHoldAddsUpAndIsGivenBackWhenTheyAreGone() {
         let connections = Connections(limit: 100)
         let (a, b) = (connections.open("a"), connections.open("b"))
-        a.change(by: 30)
-        b.change(by: 50)
-        a.change(by: -10)
+        a.change(by: 30, progress: true)
+        b.change(by: 50, progress: true)
+        a.change(by: -10, progress: false)
         #expect(connections.memory.held == 70 && a.held == 20 && b.held == 50)
         b.connectionClosed()
         #expect(connections.memory.held == 20)
         // A write that fails once the connection is gone gives back nothing more.
-        b.change(by: -50)
+        b.change(by: -50, progress: false)
         b.connectionClosed()
         #expect(connections.memory.held == 20 && connections.closed.isEmpty)
     }
 
-    @Test func pastTheLimitTheConnectionHoldingTheMostIsClosedOnce() {
+    @Test func aClientThatSendsPromptlyIsClosedAfterOneThatStalledWithLess() {
         let connections = Connections(limit: 100)
-        let (a, b, c) = (connections.open("a"), connections.open("b"), connections.open("c"))
-        a.change(by: 30)
-        b.change(by: 60)
-        c.change(by: 10)
-        #expect(connections.closed.isEmpty)
-        c.change(by: 5)  // 105: b, the largest, not c, which passed the limit
-        #expect(connections.closed == ["b": 1])
-        // Until its close lands, what b holds counts as gone: 45 held by the others.
-        c.change(by: 40)
-        #expect(connections.closed == ["b": 1] && connections.memory.closed == 1)
-        b.connectionClosed()
-        #expect(connections.memory.held == 85)
-        c.change(by: 20)  // 105 again, and c now holds the most
-        #expect(connections.closed == ["b": 1, "c": 1])
+        let (stalled, prompt) = (connections.open("stalled"), connections.open("prompt"))
+        stalled.change(by: 10, progress: true)
+        stall()
+        prompt.change(by: 95, progress: true)  // 105, and it holds the most
+        #expect(connections.closed == ["stalled": 1])
+        // Until that close lands, what it holds counts as gone: 100 held by the others.
+        prompt.change(by: 5, progress: true)
+        #expect(connections.closed == ["stalled": 1] && connections.memory.closed == 1)
+        stalled.connectionClosed()
+        #expect(connections.memory.held == 100)
+    }
+
+    @Test func asManyAreClosedAsItTakes() {
+        let connections = Connections(limit: 100)
+        let (first, second, prompt) = (connections.open("first"), connections.open("second"), connections.open("prompt"))
+        first.change(by: 20, progress: true)
+        second.change(by: 20, progress: true)
+        stall()
+        prompt.change(by: 95, progress: true)  // 135: closing one of the stalled leaves 115
+        #expect(connections.closed == ["first": 1, "second": 1])
+    }
+
+    @Test func amongConnectionsStalledAlikeTheOneHoldingTheMostIsClosed() {
+        let connections = Connections(limit: 100)
+        let (small, large) = (connections.open("small"), connections.open("large"))
+        small.change(by: 30, progress: true)
+        large.change(by: 60, progress: true)
+        stall()
+        small.change(by: 20, progress: false)  // an answer the client does not read: 110
+        #expect(connections.closed == ["large": 1])
     }
 
     @Test func aConnectionAloneOverTheLimitIsClosed() {
         let connections = Connections(limit: 100)
         let a = connections.open("a")
-        a.change(by: 101)
+        a.change(by: 101, progress: true)
         #expect(connections.closed == ["a": 1])
         a.connectionClosed()
         #expect(connections.memory.held == 0)

@@ -74,6 +74,12 @@ def test_a_second_server_on_the_same_sqlite_file_is_refused(make_server, tmp_pat
     assert requests.get(first.url("/health"), timeout=10).status_code == 200
 
 
+def test_a_connection_memory_below_twice_the_body_limit_is_refused(tmp_path):
+    """Below it, one request within the body limit could be cut off instead of answered."""
+    done = run_serve(tmp_path, "--body-limit", "1000", "--connection-memory", "1999")
+    assert done.returncode == 64 and "--connection-memory must be at least twice the body limit, 2000 bytes" in done.stderr, done.stderr
+
+
 def test_help_names_every_flag_and_its_environment_variable():
     done = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
@@ -82,6 +88,7 @@ def test_help_names_every_flag_and_its_environment_variable():
                            ("--body-limit", "COUCHQUEUE_BODY_LIMIT"), ("--idle-timeout", "COUCHQUEUE_IDLE_TIMEOUT"),
                            ("--body-timeout", "COUCHQUEUE_BODY_TIMEOUT"), ("--public-host", "COUCHQUEUE_PUBLIC_HOSTS"),
                            ("--lease-recheck", "COUCHQUEUE_LEASE_RECHECK"),
+                           ("--connection-memory", "COUCHQUEUE_CONNECTION_MEMORY"),
                            ("--postgres-pool-size", "COUCHQUEUE_POSTGRES_POOL_SIZE"),
                            ("--postgres-operation-timeout", "COUCHQUEUE_POSTGRES_OPERATION_TIMEOUT")]:
         assert flag in done.stdout and variable in done.stdout, flag

@@ -1,6 +1,7 @@
-"""The bound on memory that all connections together hold (`--connection-memory`): request
-bodies that have not arrived in full, and answers their clients do not read. Past it, the
-connections holding the most are closed and the server goes on serving the others."""
+"""The bound on memory that all connections together hold (`--connection-memory`): requests
+that have not arrived in full or wait to be served, and answers their clients do not read.
+Past it, the connections holding the most for the longest are closed, clients that send and
+read promptly last, and the server goes on serving the others."""
 
 import socket
 import time
@@ -92,6 +93,83 @@ def test_answers_left_unread_on_many_connections_are_bounded(make_server):
                 cut += 1
         assert cut >= 20, f"{cut} of 40 unread answers of 6 MiB were cut under a 32 MiB bound"
         assert complete >= 1, "every connection was closed, not only the ones past the bound"
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_clients_that_send_and_read_promptly_are_not_closed_for_stalled_ones(make_server):
+    """Ten uploads of 350 KB stall under a bound of 4 MiB; a publish of 900 KB, then a status
+    that answers it, both prompt, pass the bound. The stalled uploads are closed, not they:
+    counting the whole answer as it was written, before the kernel took any of it, and
+    closing the connection holding the most, closed the prompt ones on every try."""
+    srv = make_server(extra_args=["--connection-memory", str(4 * MIB)])
+    c = Client(srv)
+    topic = c.topic()
+    head = request_head("PUT", "/task", srv, {"Content-Type": "application/json", "Content-Length": str(400_000)})
+    stalled = []
+    try:
+        for _ in range(10):
+            sock = socket.create_connection((srv.host, srv.port), timeout=10)
+            send_tolerant(sock, head + b'{"data": {"pad": "' + b"a" * 350_000)
+            stalled.append(sock)
+        time.sleep(1)
+        task = c.publish_one(topic.data(blob="x" * 900_000))
+        assert len(c.api("GET", "/status", params={"task": task}).body["task"]["data"]["blob"]) == 900_000
+        assert sum(closed_by_server(sock) for sock in stalled) >= 1
+    finally:
+        for sock in stalled:
+            sock.close()
+        c.close()
+
+
+def test_heads_still_arriving_are_counted(make_server):
+    """300 connections each send 70 KB of a head's fields and stall (within the 80 KiB head
+    limit, until the idle timeout). Uncounted, they grew the server by about 40 MiB."""
+    srv = make_server(extra_args=["--connection-memory", str(4 * MIB)])
+    still_serves(srv)
+    before = srv.resident_kib()
+    socks = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection((srv.host, srv.port), timeout=10)
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000)
+            socks.append(sock)
+        time.sleep(1)
+        grown_mib = (srv.resident_kib() - before) / 1024
+        closed = sum(closed_by_server(sock) for sock in socks)
+        assert closed >= 200, f"only {closed} of 300 connections holding 70 KB each were closed under a 4 MiB bound"
+        assert grown_mib < 20, f"the server grew by {grown_mib:.0f} MiB"
+        still_serves(srv)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_heads_pipelined_behind_a_long_poll_are_counted(make_server):
+    """20 connections each send a long poll and then 100 requests with 70 KB heads behind it:
+    each connection stops reading past a body limit's worth of them, and together they pass
+    the bound. Uncounted, 40 such connections grew the server by about 400 MiB."""
+    srv = make_server(extra_args=["--connection-memory", str(4 * MIB)])
+    c = Client(srv)
+    worker = c.register(c.topic().queue)
+    c.close()
+    before = srv.resident_kib()
+    long_poll = f"GET /task?workerId={worker}&wait=20 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    padded = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n"
+    pipelined = long_poll + padded * 100
+    socks = []
+    try:
+        for _ in range(20):
+            sock = socket.create_connection((srv.host, srv.port), timeout=10)
+            send_tolerant(sock, pipelined, response_check=False, timeout=0.5)
+            socks.append(sock)
+        time.sleep(1)
+        grown_mib = (srv.resident_kib() - before) / 1024
+        closed = sum(closed_by_server(sock) for sock in socks)
+        assert closed >= 10, f"only {closed} of 20 connections were closed under a 4 MiB bound"
+        assert grown_mib < 40, f"the server grew by {grown_mib:.0f} MiB"
+        still_serves(srv)
     finally:
         for sock in socks:
             sock.close()

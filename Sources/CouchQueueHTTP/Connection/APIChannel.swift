@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 
 /// How Hummingbird's server sets up and serves each connection: NIO's HTTP/1.1 request
-/// decoder, the connection guard (which keeps the account of memory all connections share),
-/// and the API served in the pipeline, which writes its answers as bytes.
+/// decoder, with the connection's account of memory (`ConnectionHeldBytes`) kept on either
+/// side of it, the connection guard, and the API served in the pipeline, which writes its
+/// answers as bytes.
 public struct APIChannel: ServerChildChannel {
     public struct Value: ServerChildChannelValue {
         public let channel: any Channel
@@ -26,8 +27,16 @@ public struct APIChannel: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: APIConnectionHandler.headLimits)
-            try pipeline.addHandler(ByteToMessageHandler(decoder))
-            try pipeline.addHandler(ConnectionGuardHandler(options, memory: memory))
+            // Given back when the guard is removed, as the connection closes.
+            let held = ConnectionHeldBytes(memory.open { [channel] in channel.close(promise: nil) })
+            do {
+                try pipeline.addHandler(ReadBytesCounter(held))
+                try pipeline.addHandler(ByteToMessageHandler(decoder))
+                try pipeline.addHandler(ConnectionGuardHandler(options, held: held))
+            } catch {
+                held.connectionClosed()
+                throw error
+            }
             try pipeline.addHandler(
                 APIConnectionHandler(responder: responder, bodyLimit: options.bodyLimit, executor: executors.executor(for: channel.eventLoop)))
             return Value(channel: channel)

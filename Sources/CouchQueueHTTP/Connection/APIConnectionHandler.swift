@@ -9,8 +9,9 @@ import NIOHTTP1
 ///
 /// - A body over the limit is refused with 413 as soon as its `Content-Length` (or, chunked,
 ///   its first byte over the limit) arrives; the rest is not read and the connection is closed.
-/// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes or
-///   `maxPipelinedParts` parts of them, the socket is no longer read until they are served.
+/// - Requests pipelined behind one in progress wait in order; past `bodyLimit` bytes (heads
+///   and bodies) or `maxPipelinedParts` parts of them, the socket is no longer read until
+///   they are served.
 /// - Requests pipelined behind one are served only while the client reads its answers (the
 ///   channel is writable): one that only sends would otherwise pile answers up in memory.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection closes once the answers
@@ -90,7 +91,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         if quiescing, !state.isResponding { return }  // closing: nothing more is served
         if state.isResponding || !pipelined.isEmpty {
             pipelined.append(part)
-            if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
+            pipelinedBytes += part.heldBytes
         } else {
             handle(part, context: context)
         }
@@ -240,7 +241,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private func servePipelined(context: ChannelHandlerContext) {
         guard context.channel.isWritable, !quiescing else { return }
         while let part = pipelined.popFirst() {
-            if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
+            pipelinedBytes -= part.heldBytes
             handle(part, context: context)
             if state.isResponding { break }
         }

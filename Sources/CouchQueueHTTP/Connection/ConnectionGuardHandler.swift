@@ -14,8 +14,8 @@ import NIOHTTP1
 /// will not be answered (behind a closing answer), must not lift it, or the connection, which
 /// then reads nothing more, would be held open for good.
 ///
-/// It also keeps the connection's account of memory (`ConnectionMemory`): each request's body
-/// from its arrival until its answer is written, and each answer until the kernel has taken it.
+/// It also keeps the connection's account of memory (`ConnectionHeldBytes`), and passes on
+/// nothing more once that has closed the connection.
 ///
 /// Requests move a deadline, not the timer: one timer fires at the earliest deadline and,
 /// if the deadline moved on meanwhile, sets itself again for it. Only a deadline earlier than
@@ -35,29 +35,24 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     /// Writes not yet taken by the kernel.
     private var pendingWrites = 0
     private var deadline: NIODeadline { min(readDeadline, writeDeadline) }
-    /// The body bytes of each request received in full and not yet answered, oldest first
-    /// (pipelined ones wait behind the first).
-    private var unansweredBodies = CircularBuffer<Int>(initialCapacity: 4)
-    /// The body bytes of the request being received.
-    private var receivingBytes = 0
-    private let memory: ConnectionMemory
-    private var account: ConnectionMemory.Account?
+    private let held: ConnectionHeldBytes
+    /// Requests received in full and not yet answered (pipelined ones wait behind the first).
+    private var unanswered: Int { held.unansweredRequests }
     private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
 
-    init(_ options: HTTPOptions, memory: ConnectionMemory) {
-        self.memory = memory
+    init(_ options: HTTPOptions, held: ConnectionHeldBytes) {
+        self.held = held
         self.idleTimeout = .milliseconds(Int64(options.idleTimeout * 1000))
         self.bodyReadTimeout = .milliseconds(Int64(options.bodyReadTimeout * 1000))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        account = memory.open { [channel = context.channel] in channel.close(promise: nil) }
         if context.channel.isActive { arm(idleTimeout, context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.task.cancel()
-        account?.connectionClosed()
+        held.connectionClosed()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -66,48 +61,53 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        switch part {
         case .head: arm(bodyReadTimeout, context)
-        case .end:
-            unansweredBodies.append(receivingBytes)
-            receivingBytes = 0
-            readDeadline = .distantFuture
-        case .body(let chunk):
-            receivingBytes += chunk.readableBytes
-            account?.change(by: chunk.readableBytes)
+        case .end: readDeadline = .distantFuture
+        case .body: break
         }
+        held.received(part)
+        // Closed past the memory limit, just now: what the decoder still parses is not served.
+        guard context.channel.isActive else { return }
         context.fireChannelRead(data)
     }
 
     /// Every write but a `100 Continue` is a whole response. After the last one due, the next
-    /// request (or the body a `100 Continue` asked for) has the idle timeout. A response gives
-    /// back its request's body; a refusal, written before the body has arrived in full, what
-    /// has.
+    /// request (or the body a `100 Continue` asked for) has the idle timeout.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let answer = unwrapOutboundIn(data)
-        var answeredBody = 0
-        if answer != ResponseBytes.continueInterim {
-            if let body = unansweredBodies.popFirst() {
-                answeredBody = body
-            } else {
-                (answeredBody, receivingBytes) = (receivingBytes, 0)
-            }
-        }
-        let answerBytes = answer.readableBytes
-        account?.change(by: answerBytes - answeredBody)
+        if unwrapOutboundIn(data) != ResponseBytes.continueInterim { held.answerWritten() }
         pendingWrites += 1
         if pendingWrites == 1 { writeDeadline = .now() + idleTimeout }
-        if unansweredBodies.isEmpty { arm(idleTimeout, context) } else { setTimer(context) }
+        if unanswered == 0 { arm(idleTimeout, context) } else { setTimer(context) }
         let written = promise ?? context.eventLoop.makePromise()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         written.futureResult.whenComplete { _ in
             let (guardHandler, context) = loopBound.value
-            guardHandler.account?.change(by: -answerBytes)
             guardHandler.pendingWrites -= 1
+            guardHandler.countUnsent(context)
             guardHandler.writeDeadline = guardHandler.pendingWrites == 0 ? .distantFuture : .now() + guardHandler.idleTimeout
             if context.channel.isActive { guardHandler.setTimer(context) }
         }
         context.write(data, promise: written)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        context.flush()
+        countUnsent(context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        countUnsent(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// The answers' bytes the kernel has not taken: the flush wrote what it could. Nothing,
+    /// without asking the channel, once every write has completed: so a client that reads
+    /// its answers costs nothing to count.
+    private func countUnsent(_ context: ChannelHandlerContext) {
+        let unsent = pendingWrites == 0 ? 0 : (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        held.unsentNow(unsent)
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {

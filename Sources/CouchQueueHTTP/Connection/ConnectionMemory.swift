@@ -1,17 +1,19 @@
-import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// Bounds the memory that all connections together hold for requests and answers in flight:
-/// the bodies of requests received and not yet answered, and answers written and not yet
-/// taken by the kernel. Past the limit, the connection that holds the most is closed, as
-/// Redis's `maxmemory-clients` evicts clients: it is the one sending, or asking for and not
-/// reading, the most.
+/// requests received and not yet answered, and answers the kernel has not taken
+/// (`ConnectionHeldBytes`). Past the limit, connections are closed until the others hold
+/// less, first the one that holds the most bytes for the longest: by what it holds times how
+/// long its client has neither sent nor read anything. A client that sends or reads promptly
+/// is closed last, however large its request or answer; one that waits on a long poll holds
+/// too little to be closed before the stalled ones.
 ///
 /// One connection is bounded already (the body limit, one answer in service, reads held while
 /// its answers are unread); thousands of them were not: 4,000 clients that each asked for a
-/// task of 1 MB and read nothing took the server to 1.9 GB. A change is two atomic additions;
-/// the connections are looked through only when the limit is passed.
+/// task of 1 MB and read nothing took the server to 1.9 GB. A change is two atomic additions
+/// and a look at the clock; the connections are looked through only past the limit.
 final class ConnectionMemory: Sendable {
     let limit: Int
     private let total = Atomic<Int>(0)
@@ -37,11 +39,10 @@ final class ConnectionMemory: Sendable {
 
     /// What all connections hold now.
     var held: Int { total.load(ordering: .relaxed) }
-    /// How many connections were closed for holding the most.
+    /// How many connections were closed past the limit.
     var closed: Int { accounts.withLock { $0.closed } }
 
-    /// An account for a new connection; `close` closes the connection when it holds the most
-    /// past the limit.
+    /// An account for a new connection; `close` closes the connection.
     func open(close: @escaping @Sendable () -> Void) -> Account {
         let account = Account(memory: self, close: close)
         accounts.withLock { $0.open[ObjectIdentifier(account)] = Entry(account: account) }
@@ -50,36 +51,40 @@ final class ConnectionMemory: Sendable {
 
     fileprivate func add(_ bytes: Int) {
         let now = total.add(bytes, ordering: .relaxed).newValue
-        if bytes > 0, now > limit { evictIfOver() }
+        if bytes > 0, now > limit { closeWhileOver() }
     }
 
     fileprivate func remove(_ account: Account) {
         _ = accounts.withLock { $0.open.removeValue(forKey: ObjectIdentifier(account)) }
     }
 
-    /// Closes the connection that holds the most, unless what the others hold is within the
-    /// limit. Connections already closing count as gone, so that one passing of the limit
-    /// closes one connection, not one for every change until that close lands; and one is
-    /// enough, since the change that passed the limit was at most what its own connection
-    /// holds. A warning says so, at most once a minute.
-    private func evictIfOver() {
-        let (closing, warning) = accounts.withLock { accounts -> (Account?, Int?) in
+    /// Closes connections, most bytes held longest first, until the others hold no more
+    /// than the limit. Connections already closing count as gone, so that one passing of the limit
+    /// does not close another connection for every change until those closes land. A warning
+    /// says so, at most once a minute.
+    private func closeWhileOver() {
+        let (closing, warning) = accounts.withLock { accounts -> ([Account], Int?) in
             var held = total.load(ordering: .relaxed)
             for entry in accounts.open.values where entry.closing { held -= entry.account.held }
-            guard held > limit,
-                let (key, largest) = accounts.open.lazy.filter({ !$0.value.closing }).max(by: { $0.value.account.held < $1.value.account.held })
-            else { return (nil, nil) }
-            accounts.open[key]?.closing = true
-            accounts.closed += 1
-            let now = ContinuousClock.now
-            guard accounts.lastWarning.map({ now - $0 >= .seconds(60) }) ?? true else { return (largest.account, nil) }
-            accounts.lastWarning = now
-            return (largest.account, accounts.closed)
+            var closing: [Account] = []
+            let now = NIODeadline.now().uptimeNanoseconds
+            while held > limit {
+                let candidates = accounts.open.lazy.filter { !$0.value.closing && $0.value.account.held > 0 }
+                guard let (key, entry) = candidates.max(by: { $0.value.account.stall(at: now) < $1.value.account.stall(at: now) }) else { break }
+                accounts.open[key]?.closing = true
+                held -= entry.account.held
+                closing.append(entry.account)
+            }
+            accounts.closed += closing.count
+            let instant = ContinuousClock.now
+            guard !closing.isEmpty, accounts.lastWarning.map({ instant - $0 >= .seconds(60) }) ?? true else { return (closing, nil) }
+            accounts.lastWarning = instant
+            return (closing, accounts.closed)
         }
-        closing?.closeConnection()
+        for account in closing { account.closeConnection() }
         if let warning {
             logger.warning(
-                "connections held more than \(limit) bytes of requests and unread answers: the one holding the most is closed (\(warning) so far; --connection-memory sets the limit)")
+                "connections held more than \(limit) bytes of requests and unread answers: the ones holding the most for the longest are closed (\(warning) so far; --connection-memory sets the limit)")
         }
     }
 
@@ -88,6 +93,7 @@ final class ConnectionMemory: Sendable {
     final class Account: Sendable {
         private let memory: ConnectionMemory
         private let bytes = Atomic<Int>(0)
+        private let progress = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
         private let isClosed = Atomic<Bool>(false)
         fileprivate let closeConnection: @Sendable () -> Void
 
@@ -98,27 +104,30 @@ final class ConnectionMemory: Sendable {
 
         var held: Int { bytes.load(ordering: .relaxed) }
 
-        /// Holds `change` more bytes (fewer if negative); nothing once the connection is gone.
-        func change(by change: Int) {
-            guard change != 0, !isClosed.load(ordering: .relaxed) else { return }
+        /// What it holds times how long its client has neither sent nor read anything (in
+        /// bytes × milliseconds, from 1 ms so that a client that just did still counts its
+        /// bytes), at `now` (uptime in nanoseconds).
+        fileprivate func stall(at now: UInt64) -> Double {
+            let since = progress.load(ordering: .relaxed)
+            return Double(held) * (Double(now &- min(since, now)) / 1e6 + 1)
+        }
+
+        /// Holds `change` more bytes (fewer if negative); `progress` when its client sent or
+        /// read them. Nothing once the connection is gone.
+        func change(by change: Int, progress madeProgress: Bool) {
+            guard !isClosed.load(ordering: .relaxed) else { return }
+            if madeProgress { progress.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed) }
+            guard change != 0 else { return }
             bytes.add(change, ordering: .relaxed)
             memory.add(change)
         }
 
-        /// Gives back everything, once the connection is gone.
+        /// Gives back everything, once the connection is gone: first from the total, then
+        /// from the accounts, so that no look through them meanwhile counts it as held.
         func connectionClosed() {
             guard !isClosed.exchange(true, ordering: .relaxed) else { return }
-            memory.remove(self)
             memory.add(-bytes.exchange(0, ordering: .relaxed))
+            memory.remove(self)
         }
     }
-
-    /// A quarter of the memory the server may use: the machine's, or its control group's
-    /// limit (a container's) when that is lower.
-    static let defaultLimit: Int = {
-        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        let group = (try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8))
-            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        return max(min(physical, group ?? .max) / 4, 64 << 20)
-    }()
 }
