@@ -34,30 +34,37 @@ def still_serves(srv):
     c.close()
 
 
+def held_on_many_connections(srv, count, payload, **send):
+    """Opens `count` connections that each send `payload` (as far as the server reads it)
+    and then stall; answers how many the server closed, and how many MiB it grew by. Checks
+    that it still serves, and closes the rest."""
+    before = srv.resident_kib()
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((srv.host, srv.port), timeout=10)
+            send_tolerant(sock, payload, **send)
+            socks.append(sock)
+        time.sleep(1)
+        grown_mib = (srv.resident_kib() - before) / 1024
+        closed = sum(closed_by_server(sock) for sock in socks)
+        still_serves(srv)
+        return closed, grown_mib
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def test_bodies_stalled_on_many_connections_are_bounded(make_server):
     """200 connections each send all but 1 KiB of a 1 MiB body and stall: each alone is within
     the body limit, and each would hold its body until the body timeout. Without the bound
     they grew the server by about 200 MiB; with 16 MiB, the ones holding the most are closed."""
     srv = make_server(extra_args=["--connection-memory", str(16 * MIB)])
     still_serves(srv)
-    before = srv.resident_kib()
-    body = b'{"data": {"pad": "' + b"a" * (MIB - 1024)
     head = request_head("PUT", "/task", srv, {"Content-Type": "application/json", "Content-Length": str(MIB)})
-    socks = []
-    try:
-        for _ in range(200):
-            sock = socket.create_connection((srv.host, srv.port), timeout=10)
-            send_tolerant(sock, head + body)
-            socks.append(sock)
-        time.sleep(1)
-        grown_mib = (srv.resident_kib() - before) / 1024
-        closed = sum(closed_by_server(sock) for sock in socks)
-        assert closed >= 150, f"only {closed} of 200 connections holding 1 MiB each were closed under a 16 MiB bound"
-        assert grown_mib < 100, f"the server grew by {grown_mib:.0f} MiB"
-        still_serves(srv)
-    finally:
-        for sock in socks:
-            sock.close()
+    closed, grown_mib = held_on_many_connections(srv, 200, head + b'{"data": {"pad": "' + b"a" * (MIB - 1024))
+    assert closed >= 150, f"only {closed} of 200 connections holding 1 MiB each were closed under a 16 MiB bound"
+    assert grown_mib < 100, f"the server grew by {grown_mib:.0f} MiB"
 
 
 def test_answers_left_unread_on_many_connections_are_bounded(make_server):
@@ -128,22 +135,9 @@ def test_heads_still_arriving_are_counted(make_server):
     limit, until the idle timeout). Uncounted, they grew the server by about 40 MiB."""
     srv = make_server(extra_args=["--connection-memory", str(4 * MIB)])
     still_serves(srv)
-    before = srv.resident_kib()
-    socks = []
-    try:
-        for _ in range(300):
-            sock = socket.create_connection((srv.host, srv.port), timeout=10)
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000)
-            socks.append(sock)
-        time.sleep(1)
-        grown_mib = (srv.resident_kib() - before) / 1024
-        closed = sum(closed_by_server(sock) for sock in socks)
-        assert closed >= 200, f"only {closed} of 300 connections holding 70 KB each were closed under a 4 MiB bound"
-        assert grown_mib < 20, f"the server grew by {grown_mib:.0f} MiB"
-        still_serves(srv)
-    finally:
-        for sock in socks:
-            sock.close()
+    closed, grown_mib = held_on_many_connections(srv, 300, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000)
+    assert closed >= 200, f"only {closed} of 300 connections holding 70 KB each were closed under a 4 MiB bound"
+    assert grown_mib < 20, f"the server grew by {grown_mib:.0f} MiB"
 
 
 def test_heads_pipelined_behind_a_long_poll_are_counted(make_server):
@@ -154,22 +148,8 @@ def test_heads_pipelined_behind_a_long_poll_are_counted(make_server):
     c = Client(srv)
     worker = c.register(c.topic().queue)
     c.close()
-    before = srv.resident_kib()
     long_poll = f"GET /task?workerId={worker}&wait=20 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     padded = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n"
-    pipelined = long_poll + padded * 100
-    socks = []
-    try:
-        for _ in range(20):
-            sock = socket.create_connection((srv.host, srv.port), timeout=10)
-            send_tolerant(sock, pipelined, response_check=False, timeout=0.5)
-            socks.append(sock)
-        time.sleep(1)
-        grown_mib = (srv.resident_kib() - before) / 1024
-        closed = sum(closed_by_server(sock) for sock in socks)
-        assert closed >= 10, f"only {closed} of 20 connections were closed under a 4 MiB bound"
-        assert grown_mib < 40, f"the server grew by {grown_mib:.0f} MiB"
-        still_serves(srv)
-    finally:
-        for sock in socks:
-            sock.close()
+    closed, grown_mib = held_on_many_connections(srv, 20, long_poll + padded * 100, response_check=False, timeout=0.5)
+    assert closed >= 10, f"only {closed} of 20 connections were closed under a 4 MiB bound"
+    assert grown_mib < 40, f"the server grew by {grown_mib:.0f} MiB"
