@@ -63,9 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: """
-            Most bytes all connections together may hold in request bodies and answers their clients have not read; \
-            past it, the connection holding the most is closed (env COUCHQUEUE_CONNECTION_MEMORY). \
-            [default: a quarter of the machine's memory, or of its control group's limit]
+            Most bytes all connections together may hold in requests not yet answered and answers their clients have \
+            not read; past it, connections are closed, the one holding the most bytes for the longest first. At least \
+            twice --body-limit (env COUCHQUEUE_CONNECTION_MEMORY). \
+            [default: a quarter of the machine's memory, or of its control groups' lowest limit; at least 64 MiB]
             """)
     var connectionMemory: Int?
 

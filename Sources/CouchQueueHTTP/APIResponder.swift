@@ -45,7 +45,7 @@ public struct APIResponder: Sendable {
     /// method, a cross-site request, a body of a type or coding not read), or nil. For a
     /// client that waits for `100 Continue` before it sends the body: it is refused instead,
     /// and never sends a body only to have it refused.
-    public func refusal(beforeBodyOf request: APIRequest) -> APIResponse? {
+    func refusal(beforeBodyOf request: APIRequest) -> APIResponse? {
         do {
             if case .action(let action) = try Action.resolve(method: request.method, path: request.path) {
                 try crossSiteGuard.check(request, action: action)
