@@ -66,7 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
             Most bytes all connections together may hold in requests not yet answered and answers their clients have \
             not read; past it, connections are closed, the one holding the most bytes for the longest first. At least \
             twice --body-limit (env COUCHQUEUE_CONNECTION_MEMORY). \
-            [default: a quarter of the machine's memory, or of its control groups' lowest limit; at least 64 MiB]
+            [default: a quarter of the machine's memory, or of its control groups' lowest limit; at least 64 MiB and \
+            twice --body-limit]
             """)
     var connectionMemory: Int?
 
@@ -138,13 +139,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.http.statusPageBytes = bytes
         }
+        // Below twice the body limit, one request within it, with its head, could be cut off
+        // instead of answered.
+        let leastMemory = configuration.http.bodyLimit > Int.max / 2 ? Int.max : 2 * configuration.http.bodyLimit
         if let bytes = try connectionMemory ?? parse("COUCHQUEUE_CONNECTION_MEMORY", Int.init) {
-            // Below it, one request within the body limit, with its head, could be cut off
-            // instead of answered.
-            guard bytes / 2 >= configuration.http.bodyLimit else {
-                throw ValidationError("--connection-memory must be at least twice the body limit, \(2 * configuration.http.bodyLimit) bytes")
+            guard bytes >= leastMemory else {
+                throw ValidationError("--connection-memory must be at least twice the body limit, \(leastMemory) bytes")
             }
             configuration.http.connectionMemory = bytes
+        } else {
+            configuration.http.connectionMemory = max(configuration.http.connectionMemory, leastMemory)
         }
         configuration.http.publicHosts = publicHost.isEmpty
             ? (EnvironmentDefault.value("COUCHQUEUE_PUBLIC_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
