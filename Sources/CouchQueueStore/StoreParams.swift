@@ -43,8 +43,10 @@ public enum RoutingCheck: Sendable, Equatable {
     case routedAt(Int64)
     /// Routed with interests that hold every change committed before the publish began (read
     /// after it began): later changes are concurrent with it and may be ordered after it, so
-    /// only a queue deleted since refuses it, which would leave its copies behind.
-    case queuesExist
+    /// only a queue it goes to that no longer has the interests that chose it (as
+    /// `StoredText.interests` writes them, by queue) refuses it: one deleted since, which
+    /// would leave its copies behind, or re-created or changed to interests it may not match.
+    case queuesHold([String: String])
 }
 
 public struct LeaseParams: Sendable {

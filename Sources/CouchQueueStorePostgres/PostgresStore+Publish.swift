@@ -4,7 +4,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
-        if params.scope == .any && !params.singularlyEnqueue { return try await insertInOneStatement(params) }
+        if params.scope == .any && !params.singularlyEnqueue, !params.checksQueuesInterests { return try await insertInOneStatement(params) }
         let published = try await transaction { [self] connection in
             try await checkInterestsVersion(connection, params)
             try await lockQueues(connection, params)
@@ -73,7 +73,8 @@ extension PostgresStore {
     }
 
     /// Holds the rows of the queues published into `FOR KEY SHARE` until commit, or refuses the
-    /// publish as stale if one is gone. `DELETE /queue` takes its row first, so it waits for a
+    /// publish as stale if one is gone, or has other interests than `RoutingCheck.queuesHold`
+    /// asks. `DELETE /queue` takes its row first, so it waits for a
     /// publish under way and then deletes its tasks, and a publish waiting for it finds no
     /// row. (The version alone, read from the statement's snapshot, let a publish racing a
     /// deletion insert after the deletion's snapshot.) Interest changes do not change the
@@ -81,9 +82,14 @@ extension PostgresStore {
     private func lockQueues(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
         let queues = Set(params.queues)
         let rows = try await connection.query(
-            "SELECT name FROM queues WHERE name = ANY(\(queues.sorted())) ORDER BY name FOR KEY SHARE", logger: logger
-        ).collect()
-        guard rows.count == queues.count else { throw StoreError.staleInterests(params.publicationId) }
+            "SELECT name, interests FROM queues WHERE name = ANY(\(queues.sorted())) ORDER BY name FOR KEY SHARE", logger: logger)
+        var (found, interests) = (0, [String: String]())
+        for try await (name, text) in rows.decode((String, String?).self) {
+            found += 1
+            interests[name] = text
+        }
+        let holds = if case .queuesHold(let routedWith) = params.routingCheck { interests == routedWith } else { found == queues.count }
+        guard holds else { throw StoreError.staleInterests(params.publicationId) }
     }
 
     /// The workers' rows are taken `FOR KEY SHARE` until commit, as a lease takes them: a
@@ -114,6 +120,13 @@ extension PostgresStore {
             """, logger: logger)
         for try await (id, runAt) in rows.decode((String, Double).self) { return (id, runAt) }
         return nil
+    }
+}
+
+extension InsertTasksParams {
+    /// Whether the queues' interests are checked, which `CommonPublish` does not do.
+    fileprivate var checksQueuesInterests: Bool {
+        if case .queuesHold = routingCheck { true } else { false }
     }
 }
 

@@ -42,12 +42,17 @@ extension SQLiteStore {
         let holds = switch params.routingCheck {
         case nil: true
         case .routedAt(let routedWith): routedWith == version.inWriter
-        case .queuesExist:
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM queues WHERE name IN (\(databaseQuestionMarks(count: params.queues.count)))",
-                arguments: StatementArguments(params.queues)) == Set(params.queues).count
+        case .queuesHold(let interests):
+            try Self.storedInterests(db, of: Array(interests.keys)) == interests
         }
         if !holds { throw StoreError.staleInterests(params.publicationId) }
+    }
+
+    private static func storedInterests(_ db: Database, of queues: [String]) throws -> [String: String] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT name, interests FROM queues WHERE name IN (\(databaseQuestionMarks(count: queues.count))) AND interests IS NOT NULL",
+            arguments: StatementArguments(queues))
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
     }
 
     private static func copies(_ db: Database, _ params: InsertTasksParams) throws -> [(queue: String, owner: String?)] {

@@ -40,9 +40,9 @@ extension QueueEngine {
     ///
     /// Once a reload has read a version, that version was committed after this publish began:
     /// routing at least that new holds every change acknowledged before, and the changes
-    /// after are concurrent with it. From then on, the store checks only that the queues
-    /// still exist, so that interests changing many times a second on other queues do not
-    /// refuse every attempt.
+    /// after are concurrent with it. From then on, the store checks only that the queues it
+    /// goes to still have the interests that chose them, so that interests changing many
+    /// times a second on other queues do not refuse every attempt.
     private func routeAndStore(_ publication: Publication, id: String) async throws -> [PublishedTask] {
         var readSinceStart: Int64?
         for _ in 0..<3 {
@@ -50,7 +50,7 @@ extension QueueEngine {
             let routed = try await router.route(publication.data)
             let check: RoutingCheck? =
                 if let readSinceStart, let version = routed.version, version >= readSinceStart {
-                    .queuesExist
+                    .queuesHold(routed.storedInterests)
                 } else {
                     routed.version.map { .routedAt($0) }
                 }
@@ -59,7 +59,7 @@ extension QueueEngine {
                     return try await store(publication, queues: routed.queues, check: check, id: id)
                 }
                 // Nothing to insert, so nothing for the store to check as it inserts: ask.
-                if check == .queuesExist { return [] }
+                if case .queuesHold = check { return [] }
                 if try await store.interestsVersion() == routed.version { return [] }
             } catch let error as StoreError where error.code == .staleInterests {}
             readSinceStart = try await reloadInterests()

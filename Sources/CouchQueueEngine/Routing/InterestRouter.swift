@@ -1,4 +1,5 @@
 import CouchQueueModel
+import CouchQueueStore
 import Synchronization
 
 /// Decides which queues want a task: every queue's compiled interests, as loaded from the
@@ -56,14 +57,26 @@ final class InterestRouter: Sendable {
         _ = try plan(data, loaded.withLock { $0.table })
     }
 
-    /// The interested queues, by name, and the version of the interests that chose them.
+    /// The interested queues, by name, with the interests that chose them and their version.
     /// Refuses data whose matching would exceed the budget before matching any of it.
-    func route(_ data: JSONValue) async throws(EngineError) -> (queues: [String], version: Int64?) {
-        let (table, version) = loaded.withLock { ($0.table, $0.version) }
+    func route(_ data: JSONValue) async throws(EngineError) -> Routed {
+        let (table, version, interests) = loaded.withLock { ($0.table, $0.version, $0.byQueue) }
         let (searches, work) = try plan(data, table)
         let match: @Sendable () -> [String] = { [searches] in table.interested(searches) }
-        guard work > Self.inlineWorkLimit else { return (match(), version) }
-        return (try await costlyMatching.run(work: work, match), version)
+        guard work > Self.inlineWorkLimit else { return Routed(queues: match(), version: version, interests: interests) }
+        return Routed(queues: try await costlyMatching.run(work: work, match), version: version, interests: interests)
+    }
+
+    struct Routed {
+        let queues: [String]
+        let version: Int64?
+        /// Every queue's interests as loaded when routing chose `queues`.
+        let interests: [String: CompiledInterests]
+
+        /// The chosen queues' interests, as stores keep them (`RoutingCheck.queuesHold`).
+        var storedInterests: [String: String] {
+            Dictionary(queues.compactMap { queue in interests[queue].map { (queue, StoredText.interests($0.source)) } }) { first, _ in first }
+        }
     }
 
     private func plan(_ data: JSONValue, _ table: RoutingTable) throws(EngineError) -> (searches: [RoutingTable.Search], work: Int) {

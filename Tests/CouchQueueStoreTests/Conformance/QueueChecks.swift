@@ -35,23 +35,28 @@ enum QueueChecks {
             try await f.interested("a")
             #expect(try await insert(.any, routedAt: try await store.interestsVersion()).count == 1)
         },
-        // Checked only for its queues, a publish is stored whatever interests changed since,
-        // and refused whole once one of its queues is gone.
-        StoreCheck("aPublishCheckedForItsQueuesIsRefusedOnlyOnceOneIsDeleted") { store in
+        // Checked for its queues' interests, a publish is stored whatever changed elsewhere
+        // since, and refused whole once one of its queues has other interests, or none.
+        StoreCheck("aPublishCheckedForItsQueuesInterestsIsRefusedOnlyWhenTheyChanged") { store in
             let f = F(store)
-            func insert(into queues: [String]) async throws -> [PublishedTask] {
+            let star = StoredText.interests(.everything)
+            func insert(into queues: [String], routedWith interests: String = star) async throws -> [PublishedTask] {
                 try await store.insertTasks(InsertTasksParams(
                     publicationId: RandomID.make("p"), publisher: "tests", data: "{}", queues: queues, scope: .any,
-                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0, routingCheck: .queuesExist))
+                    singularlyEnqueue: false, singularlyRun: false, runAt: F.t0, now: F.t0,
+                    routingCheck: .queuesHold(Dictionary(uniqueKeysWithValues: queues.map { ($0, interests) }))))
             }
-            try await f.interested("a")
-            try await f.interested("b")
-            try await f.interested("c")
-            _ = try await store.clearInterests(queue: "b")
+            for queue in ["a", "b", "c", "d"] { try await f.interested(queue) }
+            _ = try await store.clearInterests(queue: "d")
             #expect(try await insert(into: ["a", "b"]).count == 2)
+            _ = try await store.clearInterests(queue: "b")
+            await expectStoreError(.staleInterests) { _ = try await insert(into: ["a", "b"]) }
             _ = try await store.deleteQueue(queue: "c")
-            await expectStoreError(.staleInterests) { _ = try await insert(into: ["a", "c"]) }
             await expectStoreError(.staleInterests) { _ = try await insert(into: ["c"]) }
+            // Re-created with other interests, it is not the queue that routing chose.
+            try await store.setInterests(queue: "c", interests: .fields(["k": "^v$"]), now: F.t0)
+            await expectStoreError(.staleInterests) { _ = try await insert(into: ["a", "c"]) }
+            #expect(try await insert(into: ["c"], routedWith: StoredText.interests(.fields(["k": "^v$"]))).count == 1)
             #expect(try await store.queueSummary(name: "a", now: F.t0)?.length == 1)
         },
         StoreCheck("setInterestsCreatesTheQueueAndReplacesItsInterests") { store in
