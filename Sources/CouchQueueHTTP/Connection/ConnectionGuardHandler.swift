@@ -39,6 +39,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
     /// Requests received in full and not yet answered (pipelined ones wait behind the first).
     private var unanswered: Int { held.unansweredRequests }
     private var timer: (fires: NIODeadline, task: Scheduled<Void>)?
+    /// Looks again at what the kernel has taken while answers wait for it (`countUnsent`).
+    private var unsentWatch: RepeatedTask?
 
     init(_ options: HTTPOptions, held: ConnectionHeldBytes) {
         self.held = held
@@ -52,6 +54,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.task.cancel()
+        unsentWatch?.cancel()
         held.connectionClosed()
     }
 
@@ -104,10 +107,22 @@ final class ConnectionGuardHandler: ChannelDuplexHandler {
 
     /// The answers' bytes the kernel has not taken: the flush wrote what it could. Nothing,
     /// without asking the channel, once every write has completed: so a client that reads
-    /// its answers costs nothing to count.
+    /// its answers costs nothing to count. While some wait, this looks again every 50 ms:
+    /// NIO tells nothing of a write taken in part, and a client reading a large answer
+    /// steadily must be seen to, not taken for one that stalled.
     private func countUnsent(_ context: ChannelHandlerContext) {
         let unsent = pendingWrites == 0 ? 0 : (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         held.unsentNow(unsent)
+        if unsent == 0 {
+            unsentWatch?.cancel()
+            unsentWatch = nil
+        } else if unsentWatch == nil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            unsentWatch = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { _ in
+                let (guardHandler, context) = loopBound.value
+                guardHandler.countUnsent(context)
+            }
+        }
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
