@@ -27,8 +27,9 @@ import NIOHTTP1
 /// - A client that closes its sending side (half-close) is answered what it sent in full, and
 ///   then the connection is closed: nothing more can arrive.
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once,
-///   with the refusal instead when the head alone decides one, and then the connection is
-///   closed, as for a body over the limit.
+///   or, when the head alone decides a refusal, with the refusal once the read that brought
+///   the head is done and the connection closed, as for a body over the limit; unless the
+///   body has begun to arrive by then (`refusalAwaitingBody`).
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
@@ -68,6 +69,11 @@ final class APIConnectionHandler: ChannelDuplexHandler {
     private var readingUpgrade = false
     /// The client closed its sending side: once what it sent is answered, the connection closes.
     private var inputClosed = false
+    /// The refusal of a request that expects `100 Continue`, decided from its head: sent
+    /// once the read that brought the head is done, unless the body has begun to arrive by
+    /// then (the client sends it without waiting, and is answered as without `Expect`: a
+    /// refusal and a close with its body unread would reach it as a reset).
+    private var refusalAwaitingBody: APIResponse?
 
     private enum LastRequest: Equatable {
         case upgrade
@@ -101,6 +107,18 @@ final class APIConnectionHandler: ChannelDuplexHandler {
 
     private var pipelineIsFull: Bool {
         pipelinedBytes > bodyLimit || pipelined.count > Self.maxPipelinedParts
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pipelined.isEmpty { refuseUnlessBodyArrives(context: context) }
+        context.fireChannelReadComplete()
+    }
+
+    /// Sends `refusalAwaitingBody` once nothing more has arrived: the client waits.
+    private func refuseUnlessBodyArrives(context: ChannelHandlerContext) {
+        guard let refusal = refusalAwaitingBody, case .receiving(let head, _) = state else { return }
+        refusalAwaitingBody = nil
+        refuse(refusal, head: head, context: context)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -142,6 +160,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
                 return refuse(tooLarge, head: head, context: context)
             }
+            refusalAwaitingBody = nil
             // `body` is then the buffer's only holder, appended to in place: a copy of `state`
             // kept while appending (a `switch` over the pair of part and state keeps one)
             // copied the whole body for every chunk, quadratic in a body sent in tiny chunks.
@@ -160,12 +179,14 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             // An HTTP/1.0 client cannot read an interim answer (RFC 9110, 10.1.1).
             if head.version != .http1_0, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 if let request = try? APIRequest(head: head, body: ByteBuffer()), let refusal = responder.refusal(beforeBodyOf: request) {
-                    return refuse(refusal, head: head, context: context)
+                    refusalAwaitingBody = refusal
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
                 }
-                context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
         case (.end, .receiving(let head, let body)):
+            refusalAwaitingBody = nil
             state = .responding
             respond(to: head, body: body, context: context)
         case (_, .refused):
@@ -245,6 +266,7 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             handle(part, context: context)
             if state.isResponding { break }
         }
+        refuseUnlessBodyArrives(context: context)
         // The broken part may be a request begun in the pipeline: it will never end.
         switch (lastRequest, state) {
         case (.followedByBrokenHTTP(let oversizedHead)?, .idle), (.followedByBrokenHTTP(let oversizedHead)?, .receiving):
