@@ -32,18 +32,15 @@ final class ConnectionHeldBytes {
     /// A part parsed: what was read before it counts as parsed. The rest of a read that
     /// followed the part goes uncounted until the next read, at most one read's worth.
     func received(_ part: HTTPServerRequestPart) {
-        if unparsed > 0 {
-            account.change(by: -unparsed, progress: false)
-            unparsed = 0
-        }
+        let bytes = part.heldBytes
         if case .end = part {
             unanswered.append(receiving)
             receiving = 0
         } else {
-            let bytes = part.heldBytes
             receiving += bytes
-            account.change(by: bytes, progress: false)
         }
+        account.change(by: bytes - unparsed, progress: false)
+        unparsed = 0
     }
 
     /// A whole answer was written: its request is given back. A refusal may come before its
