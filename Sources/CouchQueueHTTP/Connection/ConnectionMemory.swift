@@ -58,10 +58,10 @@ final class ConnectionMemory: Sendable {
         _ = accounts.withLock { $0.open.removeValue(forKey: ObjectIdentifier(account)) }
     }
 
-    /// Closes connections, most bytes held longest first, until the others hold no more
-    /// than the limit. Connections already closing count as gone, so that one passing of the limit
-    /// does not close another connection for every change until those closes land. A warning
-    /// says so, at most once a minute.
+    /// Closes connections, most bytes held longest first, until the others hold no more than
+    /// the limit. Connections already closing count as gone, so that one passing of the limit
+    /// does not close another connection for every change until those closes land. A
+    /// warning says so, at most once a minute.
     private func closeWhileOver() {
         let (closing, warning) = accounts.withLock { accounts -> ([Account], Int?) in
             var held = total.load(ordering: .relaxed)
