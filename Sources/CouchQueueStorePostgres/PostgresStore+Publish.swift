@@ -74,9 +74,8 @@ extension PostgresStore {
 
     /// Holds the rows of the queues published into `FOR KEY SHARE` until commit, or refuses the
     /// publish as stale if one is gone, or has other interests than `RoutingCheck.queuesHold`
-    /// asks. `DELETE /queue` takes its row first, so it waits for a
-    /// publish under way and then deletes its tasks, and a publish waiting for it finds no
-    /// row. (The version alone, read from the statement's snapshot, let a publish racing a
+    /// asks. `DELETE /queue` takes its row first, so it waits for a publish under way and
+    /// then deletes its tasks, and a publish waiting for it finds no row. (The version alone, read from the statement's snapshot, let a publish racing a
     /// deletion insert after the deletion's snapshot.) Interest changes do not change the
     /// key, so they never wait for publishes, nor publishes for them.
     private func lockQueues(_ connection: PostgresConnection, _ params: InsertTasksParams) async throws {
