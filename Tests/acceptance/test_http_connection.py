@@ -6,6 +6,7 @@ connection, idle or closed, keeps nothing of the requests it served."""
 import email.utils
 import json
 import socket
+import time
 import uuid
 
 import pytest
@@ -89,6 +90,21 @@ def test_expect_100_continue_with_the_body_sent_at_once_is_answered_as_without_i
         assert (status, json.loads(content)["error"]["code"]) == (404, "not_found")
         assert headers.get("connection") != "close"
         sock.close()
+
+
+def test_a_pipelined_request_expecting_100_continue_gets_it_and_its_refusal_after_the_body(server):
+    """A client that pipelines does not wait for 100 Continue: its body may be on its way, so
+    the head's refusal comes after the body, on a connection kept open, as without Expect."""
+    sock, stream = connect(server)
+    sock.sendall(f"GET /health HTTP/1.1\r\nHost: {server.host}\r\n\r\n"
+                 f"PUT /nowhere HTTP/1.1\r\nHost: {server.host}\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n".encode())
+    time.sleep(0.3)
+    sock.sendall(b"{}")
+    answers = [read_response(stream) for _ in range(3)]
+    assert [status for status, _, _ in answers] == [200, 100, 404]
+    assert answers[2][1].get("connection") != "close"
+    sock.close()
 
 
 @pytest.mark.parametrize("head,status", [

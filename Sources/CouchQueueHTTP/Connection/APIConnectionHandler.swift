@@ -29,7 +29,7 @@ import NIOHTTP1
 /// - Answers are written as bytes (`ResponseBytes`); `Expect: 100-continue` is answered at once,
 ///   or, when the head alone decides a refusal, with the refusal once the read that brought
 ///   the head is done and the connection closed, as for a body over the limit; unless the
-///   body has begun to arrive by then (`refusalAwaitingBody`).
+///   body has begun to arrive by then, or the request was pipelined (`refusalAwaitingBody`).
 final class APIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
@@ -109,16 +109,14 @@ final class APIConnectionHandler: ChannelDuplexHandler {
         pipelinedBytes > bodyLimit || pipelined.count > Self.maxPipelinedParts
     }
 
+    /// Sends `refusalAwaitingBody` once the read that brought its head is done and nothing
+    /// more has arrived: the client waits.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pipelined.isEmpty { refuseUnlessBodyArrives(context: context) }
+        if let refusal = refusalAwaitingBody, case .receiving(let head, _) = state {
+            refusalAwaitingBody = nil
+            refuse(refusal, head: head, context: context)
+        }
         context.fireChannelReadComplete()
-    }
-
-    /// Sends `refusalAwaitingBody` once nothing more has arrived: the client waits.
-    private func refuseUnlessBodyArrives(context: ChannelHandlerContext) {
-        guard let refusal = refusalAwaitingBody, case .receiving(let head, _) = state else { return }
-        refusalAwaitingBody = nil
-        refuse(refusal, head: head, context: context)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -266,7 +264,12 @@ final class APIConnectionHandler: ChannelDuplexHandler {
             handle(part, context: context)
             if state.isResponding { break }
         }
-        refuseUnlessBodyArrives(context: context)
+        // A client that pipelines a request does not wait for `100 Continue` before its body,
+        // which may be on its way: it is read, as without `Expect`, and the refusal follows.
+        if refusalAwaitingBody != nil {
+            refusalAwaitingBody = nil
+            context.writeAndFlush(wrapOutboundOut(ResponseBytes.continueInterim), promise: nil)
+        }
         // The broken part may be a request begun in the pipeline: it will never end.
         switch (lastRequest, state) {
         case (.followedByBrokenHTTP(let oversizedHead)?, .idle), (.followedByBrokenHTTP(let oversizedHead)?, .receiving):
