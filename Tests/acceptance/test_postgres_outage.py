@@ -9,6 +9,7 @@ requests, besides the one that listens for notifications.
 
 Needs COUCHQUEUE_TEST_POSTGRES (scripts/test starts a throwaway cluster and sets it).
 """
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,22 @@ from support.postgres import Serve, locked_by_psql, psql_value, serves, table_lo
 PATIENCE = 10
 
 
+@contextlib.contextmanager
+def serving(store, tmp_path, *flags, every_task_to=None):
+    """A server on `store`, started with `flags`: its address once it serves, and a queue
+    named `every_task_to`, if given, taking every task. Stopped afterwards."""
+    server = Serve(store, tmp_path, *flags)
+    try:
+        base = serves(server)
+        assert base, "the server did not start"
+        if every_task_to:
+            interest = requests.put(f"{base}/interest", params={"queue": every_task_to, "interests": "*"}, timeout=10)
+            assert interest.status_code == 201, interest.text
+        yield base
+    finally:
+        server.stop()
+
+
 def wait_until_it_serves_again(base):
     deadline = time.monotonic() + 30
     while requests.get(f"{base}/health", timeout=PATIENCE + 5).status_code != 200:
@@ -29,11 +46,7 @@ def wait_until_it_serves_again(base):
 
 def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_ends(tmp_path, relay):
     relay.open()
-    server = Serve(relay.store, tmp_path)
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
-        assert requests.put(f"{base}/interest", params={"queue": "outage", "interests": "*"}, timeout=10).status_code == 201
+    with serving(relay.store, tmp_path, every_task_to="outage") as base:
         relay.close()
         for method, path, params in (("PUT", "/task", {"data": '{"n": 1}', "publisher": "outage-test"}), ("GET", "/health", {})):
             started = time.monotonic()
@@ -46,8 +59,6 @@ def test_requests_during_an_outage_are_answered_503_in_time_and_served_once_it_e
         wait_until_it_serves_again(base)
         published = requests.put(f"{base}/task", params={"data": '{"n": 2}', "publisher": "outage-test"}, timeout=10)
         assert published.status_code == 201 and published.json()["tasks"][0]["queue"] == "outage", published.text
-    finally:
-        server.stop()
 
 
 def test_workers_silenced_by_an_outage_are_not_reaped_as_it_ends(tmp_path, relay):
@@ -56,11 +67,7 @@ def test_workers_silenced_by_an_outage_are_not_reaped_as_it_ends(tmp_path, relay
     as after the server's start, before any is reaped with its scope `all` copies. Before, the
     first pass after the outage reaped them, and a worker's next call was a 404."""
     relay.open()
-    server = Serve(relay.store, tmp_path, "--worker-timeout", "3")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
-        assert requests.put(f"{base}/interest", params={"queue": "silenced", "interests": "*"}, timeout=10).status_code == 201
+    with serving(relay.store, tmp_path, "--worker-timeout", "3", every_task_to="silenced") as base:
         time.sleep(3.5)  # past the start-up grace
         worker = requests.put(f"{base}/worker", params={"queues": "silenced"}, timeout=10).json()["workerId"]
         copy = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "outage-test", "scope": "all"}, timeout=10)
@@ -74,17 +81,11 @@ def test_workers_silenced_by_an_outage_are_not_reaped_as_it_ends(tmp_path, relay
         assert answer.status_code == 200, answer.text
         leased = requests.get(f"{base}/task", params={"workerId": worker}, timeout=10).json()["task"]
         assert leased and leased["id"] == copy.json()["tasks"][0]["id"], leased
-    finally:
-        server.stop()
 
 
 def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_timeout(tmp_path, relay):
     relay.open()
-    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
-        assert requests.put(f"{base}/interest", params={"queue": "partition", "interests": "*"}, timeout=10).status_code == 201
+    with serving(relay.store, tmp_path, "--postgres-operation-timeout", "2", every_task_to="partition") as base:
         # Connections to spare, so that the publish finds one open (a new one could not start
         # while paused: that would be the 10 s wait for a connection instead).
         with ThreadPoolExecutor(4) as pool:
@@ -102,8 +103,6 @@ def test_a_postgresql_that_stops_answering_is_given_up_on_after_the_operation_ti
             assert published.status_code == 503 and time.monotonic() < deadline, published.text
             time.sleep(0.5)
         assert published.json()["tasks"][0]["queue"] == "partition", published.text
-    finally:
-        server.stop()
 
 
 def test_a_listening_connection_dropped_without_a_word_is_replaced(tmp_path, postgres_url, relay):
@@ -113,9 +112,7 @@ def test_a_listening_connection_dropped_without_a_word_is_replaced(tmp_path, pos
     than the operation timeout. (What the deafness costs is not measured here: a waiting lease
     also looks again every second, and every 5 s the server wakes all of them.)"""
     relay.open()
-    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
-    try:
-        assert serves(server), "the server did not start"
+    with serving(relay.store, tmp_path, "--postgres-operation-timeout", "2"):
         relay.sever()
         # The server's backends now: those behind the relay's connections opened since.
         listening = ("SELECT client_port FROM pg_stat_activity WHERE backend_type = 'client backend' "
@@ -129,17 +126,12 @@ def test_a_listening_connection_dropped_without_a_word_is_replaced(tmp_path, pos
                 break
             assert time.monotonic() < deadline, "the server did not listen again after its connection was dropped"
             time.sleep(0.2)
-    finally:
-        server.stop()
 
 
 def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postgres_url, relay):
     """`PUT /interest` is a transaction: held up by a lock, its connection then goes."""
     relay.open()
-    server = Serve(relay.store, tmp_path)
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
+    with serving(relay.store, tmp_path) as base:
         with table_locked(postgres_url, "queues"):
             interest = HeldUpInterest(base, postgres_url)
             cut = time.monotonic()
@@ -147,19 +139,13 @@ def test_a_connection_lost_in_the_middle_of_a_transaction_is_503(tmp_path, postg
             answer = interest.answer(PATIENCE + 5)
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
         assert time.monotonic() - cut < 5, f"answered {time.monotonic() - cut:.1f} s after the connection was lost"
-    finally:
-        server.stop()
 
 
 def test_a_statement_held_up_past_the_operation_timeout_is_cancelled_and_never_commits(tmp_path, postgres_url):
     """A publish is one statement. Held up by a lock past the timeout, it is answered `503`;
     PostgreSQL cancels it then (`statement_timeout`), where it would otherwise go on waiting,
     deaf to its closed connection, and store the task once the lock is released."""
-    server = Serve(postgres_url, tmp_path, "--postgres-operation-timeout", "2")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
-        assert requests.put(f"{base}/interest", params={"queue": "held-up", "interests": "*"}, timeout=10).status_code == 201
+    with serving(postgres_url, tmp_path, "--postgres-operation-timeout", "2", every_task_to="held-up") as base:
         with table_locked(postgres_url, "tasks"):
             answer = requests.put(f"{base}/task", params={"data": '{"n": 1}', "publisher": "lock-test"}, timeout=30)
             assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
@@ -168,8 +154,6 @@ def test_a_statement_held_up_past_the_operation_timeout_is_cancelled_and_never_c
             wait_for_value(postgres_url, waiting, "0", 5, "the publish's statement still waits for the lock")
         time.sleep(0.5)
         assert psql_value(postgres_url, "SELECT count(*) FROM tasks") == "0"
-    finally:
-        server.stop()
 
 
 def test_a_lock_wait_cancelled_in_a_statement_that_answers_rows_is_503(tmp_path, postgres_url):
@@ -178,17 +162,12 @@ def test_a_lock_wait_cancelled_in_a_statement_that_answers_rows_is_503(tmp_path,
     a statement's rows over once they are described, before it has run, so an error that came
     with them was lost when they were not read, and the request failed on the next statement
     of its aborted transaction, with a `500`."""
-    server = Serve(postgres_url, tmp_path, "--postgres-operation-timeout", "2")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
+    with serving(postgres_url, tmp_path, "--postgres-operation-timeout", "2") as base:
         worker = requests.put(f"{base}/worker", params={"queues": "held-up"}, timeout=10).json()["workerId"]
         with locked_by_psql(postgres_url, f"SELECT 1 FROM workers WHERE id = '{worker}' FOR UPDATE"):
             answer = requests.delete(f"{base}/worker", params={"workerId": worker}, timeout=30)
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
         assert requests.delete(f"{base}/worker", params={"workerId": worker}, timeout=10).status_code == 200
-    finally:
-        server.stop()
 
 
 def test_a_transaction_cut_off_by_a_partition_does_not_keep_its_locks(tmp_path, postgres_url, relay):
@@ -196,10 +175,7 @@ def test_a_transaction_cut_off_by_a_partition_does_not_keep_its_locks(tmp_path, 
     its backend waits for the next one, holding the queue's row, until TCP gives up (hours);
     PostgreSQL ends it after the operation timeout (`idle_in_transaction_session_timeout`)."""
     relay.open()
-    server = Serve(relay.store, tmp_path, "--postgres-operation-timeout", "2")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
+    with serving(relay.store, tmp_path, "--postgres-operation-timeout", "2") as base:
         with table_locked(postgres_url, "queues"):
             interest = HeldUpInterest(base, postgres_url)
             relay.pause()
@@ -211,8 +187,6 @@ def test_a_transaction_cut_off_by_a_partition_does_not_keep_its_locks(tmp_path, 
         answer = interest.answer(10)
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "store_unavailable", answer.text
         relay.resume()
-    finally:
-        server.stop()
 
 
 class HeldUpInterest:
@@ -243,12 +217,7 @@ class HeldUpInterest:
 
 
 def test_the_pool_size_counts_connections_for_requests_besides_the_one_that_listens(tmp_path, postgres_url):
-    server = Serve(postgres_url, tmp_path, "--postgres-pool-size", "1")
-    try:
-        base = serves(server)
-        assert base, "the server did not start"
+    with serving(postgres_url, tmp_path, "--postgres-pool-size", "1") as base:
         for attempt in range(3):
             answer = requests.put(f"{base}/interest", params={"queue": f"one-{attempt}", "interests": "*"}, timeout=PATIENCE)
             assert answer.status_code == 201, answer.text
-    finally:
-        server.stop()
