@@ -10,11 +10,11 @@ import Synchronization
 /// in the log. Writes run on GRDB's serial writer queue, never on the caller's thread.
 final class GroupCommitWriter: Sendable {
     /// A write waiting for the next batch: `run` applies it and returns how to answer its caller
-    /// once the batch's commit is durable enough (or its sync failed); `fail` answers it when
-    /// the batch's commit fails.
+    /// once the batch's commit is durable enough (or its sync failed), or throws what fails the
+    /// whole batch (`Savepoint.FailsTheBatch`); `fail` answers it when the batch fails.
     private struct Job: Sendable {
         let durability: Durability
-        let run: @Sendable (Database) -> WALSyncer.Answer
+        let run: @Sendable (Database) throws(Savepoint.FailsTheBatch) -> WALSyncer.Answer
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -49,8 +49,7 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Runs `operation` atomically in the next batch and answers after that batch is as durable
-    /// as asked. `.singleStatement` promises that one statement is all it must undo if it
-    /// fails (see `Savepoint`).
+    /// as asked. `need` says what undoes it if it fails (see `Savepoint`).
     func write<T: Sendable>(
         _ need: Savepoint.Need = .savepoint, durability: Durability = .synced,
         _ operation: @escaping @Sendable (Database) throws -> T
@@ -58,12 +57,14 @@ final class GroupCommitWriter: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let job = Job(
                 durability: durability,
-                run: { db in
+                run: { db throws(Savepoint.FailsTheBatch) in
                     do {
                         let value = try Savepoint.run(db, need, journals: self.journals, operation)
                         return { syncFailure in
                             if let syncFailure { continuation.resume(throwing: syncFailure) } else { continuation.resume(returning: value) }
                         }
+                    } catch let failure as Savepoint.FailsTheBatch {
+                        throw failure
                     } catch {
                         return { _ in continuation.resume(throwing: error) }
                     }
@@ -114,6 +115,7 @@ final class GroupCommitWriter: Sendable {
         } catch {
             if db.isInsideTransaction { try? db.rollback() }
             for journal in journals { journal.abandon() }
+            let error = (error as? Savepoint.FailsTheBatch)?.cause ?? error
             for job in jobs { job.fail(error) }
             // Earlier batches may be waiting for this one's commit before their sync.
             syncer.committed([], changedRows: false, durability: .logged, writerBusy: writerBusy)
@@ -132,7 +134,7 @@ final class GroupCommitWriter: Sendable {
     private func run(_ jobs: [Job], _ db: Database, into answers: inout [WALSyncer.Answer]) throws {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
         for job in jobs {
-            answers.append(job.run(db))
+            answers.append(try job.run(db))
             guard db.isInsideTransaction else {
                 throw DatabaseError(resultCode: .SQLITE_ABORT, message: "SQLite rolled the batch's transaction back after an error")
             }

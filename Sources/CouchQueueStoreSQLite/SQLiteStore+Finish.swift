@@ -6,18 +6,21 @@ extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         // A report alone needs no savepoint: its sign of life comes first and stands whatever
         // the report's outcome, and the report itself is one `UPDATE` (a refusal then only
-        // reads why). With `next`, the lease records the sign of life.
-        try await writer.write(next == nil ? .singleStatement : .savepoint, durability: .logged) { [twins, leaseExpiryBound] db in
+        // reads why). With `next`, the lease records the sign of life. Nothing refuses a
+        // worker's lease once its report is written: a worker that holds a task exists.
+        let need: Savepoint.Need =
+            if let next { next.workerId == params.workerId ? .refusalsBeforeWrites : .savepoint } else { .singleStatement }
+        return try await writer.write(need, durability: .logged) { [self] db in
             if next == nil { try Self.noteSeen(db, workerId: params.workerId, now: params.now) }
             let task = try Self.finish(db, twins, params)
-            return FinishedTask(task: task, next: try next.map { try Self.lease(db, twins, leaseExpiryBound, $0) } ?? [])
+            return FinishedTask(task: task, next: try next.map { try lease(db, $0) } ?? [])
         }
     }
 
-    /// One write, so that the reports share one savepoint and one commit. A refused report
-    /// needs no savepoint of its own: it writes nothing.
+    /// One write, so that the reports share one commit. A refused report writes nothing and
+    /// is answered as such: nothing refuses the write as a whole.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        try await writer.write(.savepoint, durability: .logged) { [twins] db in
+        try await writer.write(.refusalsBeforeWrites, durability: .logged) { [twins] db in
             for report in reports { try Self.noteSeen(db, workerId: report.workerId, now: report.now) }
             return try reports.map { report in
                 do { return .success(try Self.finish(db, twins, report)) } catch let refusal as StoreError { return .failure(refusal) }

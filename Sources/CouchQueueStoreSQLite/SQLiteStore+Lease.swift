@@ -4,7 +4,8 @@ import GRDB
 
 extension SQLiteStore {
     public func leaseTasks(_ params: LeaseParams) async throws -> [QueueTask] {
-        try await writer.write(.savepoint, durability: .logged) { [twins, leaseExpiryBound] db in try Self.lease(db, twins, leaseExpiryBound, params) }
+        // An unknown worker is refused before anything is written.
+        try await writer.write(.refusalsBeforeWrites, durability: .logged) { [self] db in try lease(db, params) }
     }
 
     /// Reads the sources a lease reads, on a reader: the writer is not involved.
@@ -21,15 +22,17 @@ extension SQLiteStore {
     }
 
     /// Chooses the tasks first, reading each source once, then starts them all in one
-    /// statement: a lease of 50 costs two statements per source, not two per task.
-    static func lease(_ db: Database, _ twins: TwinRegistry, _ leaseExpiryBound: LeaseExpiryBound, _ params: LeaseParams) throws -> [QueueTask] {
+    /// statement: a lease of 50 costs two statements per source, not two per task. In the
+    /// writer.
+    func lease(_ db: Database, _ params: LeaseParams) throws -> [QueueTask] {
         let queues = try touchWorker(db, id: params.workerId, now: params.now)
+        let sources = (workers.mayHaveOwnCopies ? [Self.ownCopies(of: params.workerId)] : []) + queues.map(Self.queue)
         var choice = LeaseChoice(limit: params.limit)
-        for source in [ownCopies(of: params.workerId)] + queues.map(queue) where !choice.isFull {
-            try choose(db, twins, from: source, now: params.now, into: &choice)
+        for source in sources where !choice.isFull {
+            try Self.choose(db, twins, from: source, now: params.now, into: &choice)
         }
         if !choice.chosen.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
-        return try start(db, choice, params)
+        return try Self.start(db, choice, params)
     }
 
     /// Starts the chosen tasks, answered in the order they were chosen, as read by `choose`
@@ -67,23 +70,38 @@ extension SQLiteStore {
     /// hundreds of times a second; rewriting its row each time would cost a write per lease.
     static let lastSeenResolution = 0.1
 
-    /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`.
-    static func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
-        guard
-            let worker = try ColumnCursor.first(
-                db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: id,
-                read: { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
-        else { throw StoreError.workerNotFound(id) }
-        if now - worker.lastSeen >= lastSeenResolution {
+    /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`. In
+    /// the writer: the worker is read from the file only if `workers` does not know it.
+    func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
+        guard var worker = try workers[id] ?? Self.readWorker(db, id: id) else { throw StoreError.workerNotFound(id) }
+        if now - worker.lastSeenWritten >= Self.lastSeenResolution {
             try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").run(now, id)
+            worker.lastSeenWritten = now
         }
-        return try StoredText.queueList(from: worker.queues)
+        workers[id] = worker
+        return worker.queues
+    }
+
+    private static func readWorker(_ db: Database, id: String) throws -> WorkerDirectory.Worker? {
+        let stored = try ColumnCursor.first(
+            db.cachedStatement(sql: "SELECT queues, last_seen_at FROM workers WHERE id = ?"), arguments: id,
+            read: { (queues: $0[0] as String, lastSeen: $0[1] as Double) })
+        return try stored.map { WorkerDirectory.Worker(queues: try StoredText.queueList(from: $0.queues), lastSeenWritten: $0.lastSeen) }
     }
 
     /// Where a lease looks for due waiting tasks, oldest first.
     private struct Source {
         let sql: String
         let key: String
+    }
+
+    /// Whether the file holds copies of scope `all` not yet finished, as the store opens
+    /// (`WorkerDirectory`): waiting, or started, which may wait again.
+    static func holdsOwnCopies(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_owned WHERE state = 'queued' AND owner_id IS NOT NULL)
+                OR EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_held WHERE state = 'started' AND owner_id IS NOT NULL)
+            """) ?? true
     }
 
     private static func ownCopies(of worker: String) -> Source {

@@ -36,7 +36,7 @@ extension SQLiteStore {
     static let itsQueueIsGone = "(queue_deleted OR NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue))"
 
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        try await writer.write(durability: .logged) { [twins] db in
+        try await writer.write(durability: .logged) { [self] db in
             let idle = try String.fetchAll(
                 db,
                 sql: """
@@ -44,7 +44,7 @@ extension SQLiteStore {
                     AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
                     """,
                 arguments: [lastSeenBefore])
-            for id in idle { try Self.deleteWorker(db, twins, id: id) }
+            for id in idle { try deleteWorker(db, id: id) }
             return idle.count
         }
     }

@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
-        return try await writer.write(single ? .singleStatement : .savepoint) { [twins, committedInterestsVersion] db in
+        return try await writer.write(single ? .singleStatement : .savepoint) { [twins, workers, committedInterestsVersion] db in
             try Self.checkRouting(db, params, committedInterestsVersion)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
@@ -18,6 +18,7 @@ extension SQLiteStore {
                     published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
                     continue
                 }
+                if copy.owner != nil { workers.noteOwnCopy() }
                 let id = RandomID.make("t")
                 try db.cachedStatement(sql: """
                     INSERT INTO tasks (id, publication_id, queue, owner_id, publisher, data, data_key, scope,

@@ -18,8 +18,8 @@ extension SQLiteStore {
     }
 
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
-        try await writer.write(.savepoint, durability: .logged) { [leaseExpiryBound] db in
-            _ = try Self.touchWorker(db, id: params.workerId, now: params.now)
+        try await writer.write(.savepoint, durability: .logged) { [self] db in
+            _ = try touchWorker(db, id: params.workerId, now: params.now)
             let held = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
                 arguments: [params.workerId])
@@ -36,9 +36,9 @@ extension SQLiteStore {
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
         switch selection {
         case .id(let id):
-            return try await writer.write { [twins] db in
+            return try await writer.write { [self] db in
                 try Self.requireWorker(db, id: id)
-                try Self.deleteWorker(db, twins, id: id)
+                try deleteWorker(db, id: id)
                 return 1
             }
         case .queue(let queue):
@@ -50,8 +50,8 @@ extension SQLiteStore {
             var deleted = 0
             for start in stride(from: 0, to: ids.count, by: Self.workersPerSlice) {
                 let slice = ids[start..<min(start + Self.workersPerSlice, ids.count)]
-                deleted += try await writer.write { [twins] db in
-                    try slice.reduce(0) { count, id in try Self.deleteWorker(db, twins, id: id) ? count + 1 : count }
+                deleted += try await writer.write { [self] db in
+                    try slice.reduce(0) { count, id in try deleteWorker(db, id: id) ? count + 1 : count }
                 }
             }
             return deleted
@@ -65,16 +65,17 @@ extension SQLiteStore {
     /// drops its own copies; answers whether the worker was there to delete (another request
     /// may have deleted it). Its statements are prepared once: prepared for each worker, they
     /// held the writer about 0.75 ms a worker, and `DELETE /worker?queue=` of 4,000 workers
-    /// held every other write back for 3 s.
+    /// held every other write back for 3 s. In the writer.
     @discardableResult
-    static func deleteWorker(_ db: Database, _ twins: TwinRegistry, id: String) throws -> Bool {
+    func deleteWorker(_ db: Database, id: String) throws -> Bool {
+        workers[id] = nil
         // Each statement matches a partial index, so the cost does not grow with the backlog.
-        try deleteLiveTasks(
+        try Self.deleteLiveTasks(
             db, twins, sql: "DELETE FROM tasks WHERE owner_id = ? AND state = 'queued' AND owner_id IS NOT NULL", arguments: [id])
-        try deleteLiveTasks(
+        try Self.deleteLiveTasks(
             db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND owner_id = ?", arguments: [id, id])
-        try deleteLiveTasks(
-            db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND \(itsQueueIsGone)", arguments: [id])
+        try Self.deleteLiveTasks(
+            db, twins, sql: "DELETE FROM tasks WHERE worker_id = ? AND state = 'started' AND \(Self.itsQueueIsGone)", arguments: [id])
         try db.cachedStatement(
             sql: "UPDATE tasks SET state = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE worker_id = ? AND state = 'started'"
         ).execute(arguments: [id])

@@ -13,6 +13,7 @@ public final class SQLiteStore: QueueStore {
     let writer: GroupCommitWriter
     let twins = TwinRegistry()
     let leaseExpiryBound = LeaseExpiryBound()
+    let workers: WorkerDirectory
     let committedInterestsVersion: CommittedInterestsVersion
     private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
@@ -53,11 +54,12 @@ public final class SQLiteStore: QueueStore {
             try SQLiteMigrations.migrator.migrate(pool)
             try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
             committedInterestsVersion = CommittedInterestsVersion(try pool.read(Self.storedInterestsVersion))
+            workers = WorkerDirectory(ownCopiesStored: try pool.read(Self.holdsOwnCopies))
             let opened = try WALCheckpointer(path: path, configuration: configuration)
             checkpointer = opened
             writer = GroupCommitWriter(
                 pool: pool, syncer: try WALSyncer(path: path + "-wal"), checkpointer: opened,
-                journals: [twins, committedInterestsVersion])
+                journals: [twins, workers, committedInterestsVersion])
             self.checkpointer = opened
         } catch {
             // In the order `close` uses: the lock's descriptor goes last, after every connection.

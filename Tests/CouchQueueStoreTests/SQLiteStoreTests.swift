@@ -143,6 +143,61 @@ import Testing
         }
     }
 
+    /// Leases look for a worker's own copies (scope `all`) only once the store knows some may
+    /// exist (`WorkerDirectory`): those in the file when it opens count, whether waiting or
+    /// started (and waiting again once the lease runs out).
+    @Test(arguments: [false, true])
+    func ownCopiesStoredBeforeReopeningAreStillLeased(startedAtClose: Bool) async throws {
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            let f = StoreFixture(store)
+            let worker = try await f.worker(["a"])
+            let copy = try await f.publish(["a"], scope: .all)[0]
+            #expect(copy.workerId == worker)
+            if startedAtClose { #expect(try await f.lease(worker)?.id == copy.id) }
+            try await store.close()
+
+            let reopened = try SQLiteStore(path: path)
+            let later = StoreFixture.t0 + StoreFixture.lease
+            if startedAtClose { #expect(try await reopened.expireLeases(now: later) == 1) }
+            #expect(try await StoreFixture(reopened).lease(worker, now: later)?.id == copy.id)
+            try await reopened.close()
+        }
+    }
+
+    /// An operation that may refuse only before it writes runs without a savepoint
+    /// (`Savepoint.Need.refusalsBeforeWrites`): refusing, it fails alone; failing after a
+    /// write, it fails its whole batch, which leaves nothing written.
+    @Test(arguments: [false, true])
+    func anOperationWithoutSavepointFailsAloneOnlyBeforeItWrites(afterAWrite: Bool) async throws {
+        struct Refusal: Error {}
+        try await withScratchDatabase { path in
+            let store = try SQLiteStore(path: path)
+            try await store.writer.write { db in try db.execute(sql: "CREATE TABLE probe (x)") }
+            // Holds the writer, so that the next two writes wait and form the next batch together.
+            let holding = Task { try await store.writer.write { _ in Thread.sleep(forTimeInterval: 0.3) } }
+            try await Task.sleep(for: .milliseconds(100))
+            let failing = Task {
+                try await store.writer.write(.refusalsBeforeWrites) { db in
+                    if afterAWrite { try db.cachedStatement(sql: "INSERT INTO probe VALUES (?)").run(1) }
+                    throw Refusal()
+                }
+            }
+            let other = Task {
+                try await store.writer.write(.singleStatement) { db in try db.cachedStatement(sql: "INSERT INTO probe VALUES (?)").run(2) }
+            }
+            try await holding.value
+            await #expect(throws: Refusal.self) { try await failing.value }
+            if afterAWrite {
+                await #expect(throws: Refusal.self) { try await other.value }
+            } else {
+                try await other.value
+            }
+            #expect(try await store.pool.read { db in try Int.fetchAll(db, sql: "SELECT x FROM probe") } == (afterAWrite ? [] : [2]))
+            try await store.close()
+        }
+    }
+
     /// When SQLite rolls a batch's transaction back in the middle of a job (a full disk, an I/O
     /// error), the jobs after it must not write outside any transaction: the batch fails whole.
     /// The first job here rolls back by itself, as SQLite would; the second writes through

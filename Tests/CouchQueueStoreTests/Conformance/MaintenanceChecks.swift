@@ -44,6 +44,7 @@ enum MaintenanceChecks {
             let silentIdle = try await f.worker(["a"])
             let silentBusy = try await f.worker(["a"])
             let recent = try await f.worker(["a"], now: F.t0 + 100)
+            #expect(try await f.lease(silentIdle) == nil, "known to the store by a lease before it is reaped")
             try await f.publish(["a"])
             _ = try #require(try await f.lease(silentBusy))
             #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == 1)
