@@ -38,6 +38,17 @@ import Testing
         #expect(try parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#) == .string("a\"b\\c/d\n\té😀"))
     }
 
+    /// Strings that are ASCII only are taken as they are; the others are checked as UTF-8,
+    /// with or without escapes.
+    @Test func takesUTF8TextAndRefusesBytesThatAreNotUTF8() throws {
+        #expect(try parse(#"{"ascii":"plain","é":"né😀","escaped":"é\n"}"#)
+            == .object(["ascii": .string("plain"), "é": .string("né😀"), "escaped": .string("é\n")]))
+        let quote = UInt8(ascii: "\"")
+        for text: [UInt8] in [[0xC3, 0x28], [0x61, 0xFF], [0xED, 0xA0, 0x80], [0x5C, 0x6E, 0xC3]] {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSONValue.parse([quote] + text + [quote], maxDepth: 4) }
+        }
+    }
+
     @Test(arguments: [
         "", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "tru", "nul", "\"a", "'a'",
         "{a:1}", "[1] [2]", "\"\u{01}\"", #""\x""#, #""\ud800""#, "NaN", "1e999", "\"\\u12\"",
