@@ -6,12 +6,11 @@ extension SQLiteStore {
     public func finishTask(_ params: FinishParams, thenLease next: LeaseParams?) async throws -> FinishedTask {
         // A report alone needs no savepoint: its sign of life comes first and stands whatever
         // the report's outcome, and the report itself is one `UPDATE` (a refusal then only
-        // reads why). With `next`, the lease records the sign of life. Nothing refuses a
-        // worker's lease once its report is written: a worker that holds a task exists.
-        let need: Savepoint.Need =
-            if let next { next.workerId == params.workerId ? .refusalsBeforeWrites : .savepoint } else { .singleStatement }
+        // reads why). With `next`, the lease records the sign of life; its worker is checked
+        // first, so that nothing refuses the lease once the report is written.
+        let need: Savepoint.Need = next == nil ? .singleStatement : .refusalsBeforeWrites
         return try await writer.write(need, durability: .logged) { [self] db in
-            if next == nil { try Self.noteSeen(db, workerId: params.workerId, now: params.now) }
+            if let next { _ = try knownWorker(db, id: next.workerId) } else { try Self.noteSeen(db, workerId: params.workerId, now: params.now) }
             let task = try Self.finish(db, twins, params)
             return FinishedTask(task: task, next: try next.map { try lease(db, $0) } ?? [])
         }
@@ -34,7 +33,7 @@ extension SQLiteStore {
     /// 45 allocations per statement; a C loop of a drain's statements took 20 µs per task with
     /// it, 15 without. A finished task stops being a twin. `reEnqueue` applies only while the
     /// task's queue exists.
-    private static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
+    static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
         var params = params
         if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
         let held = try ColumnCursor.first(db.cachedStatement(sql: heldTaskSQL), arguments: params.taskId) { row in

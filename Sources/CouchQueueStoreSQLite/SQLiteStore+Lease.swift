@@ -73,13 +73,20 @@ extension SQLiteStore {
     /// Records a sign of life and answers the worker's queues, or throws `workerNotFound`. In
     /// the writer: the worker is read from the file only if `workers` does not know it.
     func touchWorker(_ db: Database, id: String, now: Double) throws -> [String] {
-        guard var worker = try workers[id] ?? Self.readWorker(db, id: id) else { throw StoreError.workerNotFound(id) }
+        var worker = try knownWorker(db, id: id)
         if now - worker.lastSeenWritten >= Self.lastSeenResolution {
             try db.cachedStatement(sql: "UPDATE workers SET last_seen_at = ? WHERE id = ?").run(now, id)
             worker.lastSeenWritten = now
         }
         workers[id] = worker
         return worker.queues
+    }
+
+    /// The worker as `workers` knows it, or as the file holds it; throws `workerNotFound`.
+    /// Writes nothing. In the writer.
+    func knownWorker(_ db: Database, id: String) throws -> WorkerDirectory.Worker {
+        guard let worker = try workers[id] ?? Self.readWorker(db, id: id) else { throw StoreError.workerNotFound(id) }
+        return worker
     }
 
     private static func readWorker(_ db: Database, id: String) throws -> WorkerDirectory.Worker? {

@@ -121,17 +121,24 @@ import Testing
     }
 
     /// The registry follows the table: finished and deleted tasks leave it, and a report
-    /// undone with its call (its next lease failed) leaves its task a twin.
+    /// undone with its savepoint, or with its whole batch, leaves its task a twin.
     @Test func theTwinRegistryFollowsCommitsAndRollbacks() async throws {
+        struct Failure: Error {}
         try await withScratchDatabase { path in
             let store = try SQLiteStore(path: path)
             let f = StoreFixture(store)
             let (first, second, worker) = try await startedTwins(store)
             let undone = FinishParams(workerId: worker, taskId: first, outcome: .success, failReason: nil, reEnqueue: false, attempt: nil, now: StoreFixture.t0)
-            let failingLease = LeaseParams(workerId: "w_nobody", now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 60, limit: 1)
-            await #expect(throws: StoreError.self) { _ = try await store.finishTask(undone, thenLease: failingLease) }
-            #expect(try await f.lease(worker) == nil, "the report was undone: its task is still started")
-            #expect(store.twins.count == 2)
+            for need in [Savepoint.Need.savepoint, .refusalsBeforeWrites] {
+                await #expect(throws: Failure.self) {
+                    try await store.writer.write(need) { db in
+                        _ = try SQLiteStore.finish(db, store.twins, undone)
+                        throw Failure()
+                    }
+                }
+                #expect(try await f.lease(worker) == nil, "the report was undone: its task is still started")
+                #expect(store.twins.count == 2)
+            }
 
             try await f.finish(worker, first)
             #expect(try await f.lease(worker)?.id == second)
