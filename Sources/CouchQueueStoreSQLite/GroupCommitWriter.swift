@@ -4,8 +4,9 @@ import Synchronization
 /// Runs the writes that arrive while a commit is under way together, in one transaction, so
 /// that concurrent requests share one commit and one disk sync (group commit).
 ///
-/// Each write runs in its own savepoint: one that throws rolls back alone and fails alone,
-/// the others in the batch commit. A `.synced` write is not answered before the batch's
+/// A write that throws rolls back alone and fails alone, the others in the batch commit: in
+/// its own savepoint, or without one where nothing it wrote needs undoing (`Savepoint`); one
+/// that fails after writing without a savepoint fails the whole batch. A `.synced` write is not answered before the batch's
 /// commit is synced to disk (`WALSyncer`); a `.logged` one may be answered once its commit is
 /// in the log. Writes run on GRDB's serial writer queue, never on the caller's thread.
 final class GroupCommitWriter: Sendable {

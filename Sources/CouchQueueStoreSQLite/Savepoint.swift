@@ -1,8 +1,8 @@
 import GRDB
 
-/// Runs one operation of a group-commit batch in a savepoint, so that an operation that
-/// throws undoes only its own writes, in the database and in `journals`. The three statements
-/// are prepared once per connection.
+/// Runs one operation of a group-commit batch so that, if it throws, only its own writes are
+/// undone, in the database and in `journals`: in a savepoint unless `Need` says none is
+/// needed. The savepoint's three statements are prepared once per connection.
 ///
 /// A savepoint costs more than its two statements: every page the operation changes is first
 /// copied into the savepoint's journal. It cost a publish about 5 µs of its 65, and a task
