@@ -4,9 +4,9 @@ import Synchronization
 /// Lease requests parked until work may be there for them (`wait` on `GET /task`, or on a
 /// report that asks for its `next` tasks).
 ///
-/// A waiter names keys (its queues and its own worker id); a publish wakes one waiter per key
-/// it stored under (all of them when scheduled tasks fall due), and rare events
-/// (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
+/// A waiter names keys (its queues and its own worker id), under which it is found
+/// (`ParkedWaiters`); a publish wakes one waiter per key it stored under (all of them when
+/// scheduled tasks fall due), and rare events (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
 /// `run()` checks deadlines and due times on a short tick, so that nothing needs a timer of
 /// its own. On shutdown every waiter is woken and no new one parks.
 ///
@@ -21,14 +21,14 @@ public final class WaitingWorkers: Service, Sendable {
         fileprivate let wokeAll: UInt64
     }
 
-    private struct Waiter {
+    private struct Waiter: ParkedWaiter {
         let keys: [String]
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, Never>
     }
 
     private struct State {
-        var waiters: [UInt64: Waiter] = [:]
+        var waiters = ParkedWaiters<Waiter>()
         var dueWakeups: DueWakeups
         var nextID: UInt64 = 0
         var closed = false
@@ -86,11 +86,11 @@ public final class WaitingWorkers: Service, Sendable {
         }
         let client = ClientPresence.current
         // Set before parking: a client leaving meanwhile is then seen by one side or the other.
-        client?.onLeave { self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume() }
+        client?.onLeave { self.state.withLock { $0.waiters.take(id) }?.continuation.resume() }
         await withCheckedContinuation { continuation in
             let parked = state.withLock { state -> Bool in
                 guard !state.closed, client?.isGone != true, !state.missedAny(of: keys, since: ticket) else { return false }
-                state.waiters[id] = Waiter(keys: keys, deadline: deadline, continuation: continuation)
+                state.waiters.park(Waiter(keys: keys, deadline: deadline, continuation: continuation), as: id)
                 return true
             }
             if !parked { continuation.resume() }
@@ -101,11 +101,11 @@ public final class WaitingWorkers: Service, Sendable {
     /// Wakes the waiters that named any of `keys`.
     func wake(_ keys: [String]) {
         guard !keys.isEmpty else { return }
-        let keySet = Set(keys)
-        state.withLock { state in
+        let woken = state.withLock { state in
             for key in keys { state.recordMissed(key) }
+            return state.waiters.takeAll(naming: keys)
         }
-        resume { waiter in waiter.keys.contains(where: keySet.contains) }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Wakes, for each of `keys`, the earliest parked waiter that named it: one new task per
@@ -117,11 +117,11 @@ public final class WaitingWorkers: Service, Sendable {
         let woken = state.withLock { state -> [Waiter] in
             var woken: [Waiter] = []
             for key in keys {
-                guard let id = state.waiters.lazy.filter({ $0.value.keys.contains(key) }).map(\.key).min() else {
+                guard let waiter = state.waiters.takeEarliest(naming: key) else {
                     state.recordMissed(key)
                     continue
                 }
-                woken.append(state.waiters.removeValue(forKey: id)!)
+                woken.append(waiter)
             }
             return woken
         }
@@ -160,8 +160,8 @@ public final class WaitingWorkers: Service, Sendable {
 
     private func resume(where shouldWake: (Waiter) -> Bool) {
         let woken = state.withLock { state -> [Waiter] in
-            let ids = state.waiters.filter { shouldWake($0.value) }.map(\.key)
-            return ids.compactMap { state.waiters.removeValue(forKey: $0) }
+            let ids = state.waiters.byID.filter { shouldWake($0.value) }.map(\.key)
+            return state.waiters.take(ids.sorted())
         }
         for waiter in woken { waiter.continuation.resume() }
     }
