@@ -77,6 +77,32 @@ import Testing
         #expect(connections.closed == ["large": 1])
     }
 
+    /// Thousands of connections past the limit: those that must close are chosen in one look,
+    /// and what they go on receiving until their closes land counts as gone, without looking
+    /// through the connections again; only the others passing the limit do.
+    @Test func manyConnectionsAreRankedOnceAndThoseClosingAreNotLookedThroughAgain() {
+        let connections = Connections(limit: 20_000)
+        let stalled = (0..<1_000).map { connections.open("stalled-\($0)") }
+        for account in stalled { account.change(by: 20, progress: true) }
+        stall()
+        stall()
+        let prompt = connections.open("prompt")
+        prompt.change(by: 1_000, progress: true)  // 21,000: fifty stalled ones must go
+        #expect(connections.closed.count == 50 && connections.memory.looks == 1)
+        // The decoder goes on with what the ones closing had read: 250 bytes more.
+        for index in stalled.indices where connections.closed["stalled-\(index)"] != nil {
+            stalled[index].change(by: 5, progress: false)
+        }
+        #expect(connections.closed.count == 50 && connections.memory.looks == 1)
+        prompt.change(by: 1, progress: true)
+        #expect(connections.closed.count == 51 && connections.memory.looks == 2)
+        #expect(connections.closed.values.allSatisfy { $0 == 1 } && connections.closed["prompt"] == nil)
+        // Once closed, they count no more, as gone or as closing: 19,981 held by the others.
+        for index in stalled.indices where connections.closed["stalled-\(index)"] != nil { stalled[index].connectionClosed() }
+        prompt.change(by: 20, progress: true)
+        #expect(connections.closed.count == 52 && connections.memory.looks == 3)
+    }
+
     @Test func aConnectionAloneOverTheLimitIsClosed() {
         let connections = Connections(limit: 100)
         let a = connections.open("a")
