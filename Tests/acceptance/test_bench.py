@@ -46,3 +46,17 @@ def test_phases_that_would_measure_the_wrong_tasks_refuse_to_run(make_server):
         done = subprocess.run([str(binary_path()), "bench", "--url", srv.origin, "--tasks", "20", "--connections", "2",
                                "--phases", phases], capture_output=True, text=True, timeout=60)
         assert done.returncode != 0 and message in done.stderr, (phases, done.stdout, done.stderr)
+
+
+def test_parked_workers_wait_through_the_phases_and_are_deleted_after(make_server):
+    srv = make_server()
+    done = subprocess.run([str(binary_path()), "bench", "--url", srv.origin, "--tasks", "200", "--connections", "4",
+                           "--parked", "20", "--phases", "publish,drain"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.endswith(" parked=20") and LINE.match(line.removesuffix(" parked=20")).group(1) for line in lines] == \
+        ["publish", "drain"], done.stdout
+    workers = requests.get(srv.url("/status?workers=true"), timeout=10).json()["workers"]
+    assert workers == [], workers
+    queues = requests.get(srv.url("/status?queues=true"), timeout=10).json()["queues"]
+    assert queues == [], queues

@@ -12,7 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
             long-polling workers; latency from publish to receipt, and the phase ends when the \
             last task is finished). With --backlog, B tasks are first left waiting in another \
             queue, to show that publish and lease costs do not grow with the number of tasks \
-            the store holds. Tasks are durable publishes, as in ../shared/bench.
+            the store holds. With --parked, P more connections long-poll a queue that gets no \
+            task while the phases run, to show that a publish does not cost more for the \
+            workers waiting on other queues. Tasks are durable publishes, as in ../shared/bench.
             """)
 
     @Option(help: "A server's address; repeat it to spread connections over several servers.")
@@ -32,18 +34,22 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Tasks a worker leases and reports on per call (GET /task?count=, POST /tasks); 1: one by one, as the peers.")
     var batch = 1
 
+    @Option(parsing: .unconditional, help: "Workers that long-poll a queue of their own, which gets no task, while the phases run; one connection each.")
+    var parked = 0
+
     @Option(help: "Comma-separated phases to run: publish, drain, mixed.")
     var phases = "publish,drain,mixed"
 
     func validate() throws {
-        guard tasks > 0, connections >= 2, backlog >= 0, (1...100).contains(batch), !url.isEmpty else {
-            throw ValidationError("--tasks must be positive, --connections at least 2, --backlog 0 or more, --batch 1 to 100")
+        guard tasks > 0, connections >= 2, backlog >= 0, parked >= 0, (1...100).contains(batch), !url.isEmpty else {
+            throw ValidationError("--tasks must be positive, --connections at least 2, --backlog and --parked 0 or more, --batch 1 to 100")
         }
     }
 
     func run() async throws {
         let runner = BenchRunner(urls: url, tasks: tasks, connections: connections, batch: batch)
         try await runner.prepare(backlog: backlog)
+        let parkedWorkers = try await runner.park(parked)
         for phase in phases.split(separator: ",") {
             let result: PhaseResult
             switch phase {
@@ -52,8 +58,9 @@ struct BenchCommand: AsyncParsableCommand {
             case "mixed": result = try await runner.mixed()
             default: throw ValidationError("unknown phase \(phase)")
             }
-            print(result.line + (batch > 1 && phase != "publish" ? " batch=\(batch)" : ""))
+            print(result.line + (batch > 1 && phase != "publish" ? " batch=\(batch)" : "") + (parked > 0 ? " parked=\(parked)" : ""))
         }
+        try await parkedWorkers.leave()
         try await runner.cleanUp()
     }
 }

@@ -14,7 +14,7 @@ struct BenchRunner: Sendable {
     var queue: String { "bench-\(runID)" }
     var backlogQueue: String { "bench-backlog-\(runID)" }
 
-    private func connect(_ lane: Int) async throws -> BenchConnection {
+    func connect(_ lane: Int) async throws -> BenchConnection {
         try await BenchConnection.connect(to: urls[lane % urls.count])
     }
 
