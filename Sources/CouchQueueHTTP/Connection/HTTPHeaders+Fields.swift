@@ -3,11 +3,19 @@ import NIOHTTP1
 extension HTTPHeaders {
     /// The values of the fields named `name` (given in lower case), joined by `, ` as
     /// `HTTPFields` joins them; nil when there is none. Reads the fields in place: a field
-    /// that appears once is not copied, and nothing is gathered into an array.
+    /// that appears once is not copied, and nothing is gathered into an array. Later values
+    /// are appended in place: a request may repeat a field thousands of times within the head
+    /// limit, and joining each onto a new copy of the values before it took time growing with
+    /// the square of their number.
     func joinedValues(_ name: String) -> String? {
         var joined: String?
         for field in self where field.name.isFieldName(name) {
-            joined = joined.map { $0 + ", " + field.value } ?? field.value
+            if joined == nil {
+                joined = field.value
+            } else {
+                joined!.append(", ")
+                joined!.append(field.value)
+            }
         }
         return joined
     }
