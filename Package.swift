@@ -32,6 +32,7 @@ let package = Package(
             name: "CouchQueueStoreSQLite",
             dependencies: [
                 "CouchQueueStore",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

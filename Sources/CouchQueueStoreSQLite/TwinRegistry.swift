@@ -1,4 +1,5 @@
 import CouchQueueStore
+import DequeModule
 import Synchronization
 
 /// Where the live (queued or started) tasks of each queue and data are: the `singularly…`
@@ -20,10 +21,13 @@ final class TwinRegistry: TransactionJournal {
         var journal: [Change] = []
     }
 
-    /// The `seq`s under one key, in ascending order; most keys have one.
+    /// The `seq`s under one key, in ascending order; most keys have one. Many tasks may share
+    /// one (the same data published again and again, `{}`): a double-ended queue, since they
+    /// mostly finish oldest first, so that taking one out costs about the same at any length
+    /// (an array's shift cost a drain or a `DELETE /queue` time growing with the square).
     fileprivate enum Seqs {
         case one(Int64)
-        case many([Int64])
+        case many(Deque<Int64>)
     }
 
     fileprivate enum Change: Hashable {
@@ -40,13 +44,13 @@ final class TwinRegistry: TransactionJournal {
             try entries { seq, queue, dataKey in state.live.add(seq, at: Self.key(queue, dataKey), sorted: false) }
             state.live = state.live.mapValues { seqs in
                 guard case .many(let unsorted) = seqs else { return seqs }
-                return .many(unsorted.sorted())
+                return .many(Deque(unsorted.sorted()))
             }
         }
     }
 
     /// The `seq`s that may hold a live task with this queue and data, oldest first.
-    func candidates(queue: String, dataKey: Int64) -> [Int64] {
+    func candidates(queue: String, dataKey: Int64) -> Deque<Int64> {
         switch state.withLock({ $0.live[Self.key(queue, dataKey)] }) {
         case nil: []
         case .one(let seq)?: [seq]
@@ -135,19 +139,38 @@ extension Dictionary where Key == Int64, Value == TwinRegistry.Seqs {
         case .one(let other)?: self[key] = .many(!sorted || other < seq ? [other, seq] : [seq, other])
         case .many(var seqs)?:
             self[key] = nil  // lets `seqs` grow in place
-            seqs.insert(seq, at: !sorted || seq >= seqs[seqs.count - 1] ? seqs.count : seqs.firstIndex { $0 > seq }!)
+            if !sorted || seq >= seqs[seqs.count - 1] {
+                seqs.append(seq)
+            } else {
+                seqs.insert(seq, at: seqs.firstIndex(notBelow: seq))
+            }
             self[key] = .many(seqs)
         }
     }
 
+    /// Takes `seq` out from under `key` (every copy: one may have been added again before its
+    /// removal was applied).
     fileprivate mutating func remove(_ seq: Int64, at key: Int64) {
         switch self[key] {
         case .one(seq)?: self[key] = nil
         case .many(var seqs)?:
             self[key] = nil
-            seqs.removeAll { $0 == seq }
+            let index = seqs.firstIndex(notBelow: seq)
+            while index < seqs.count, seqs[index] == seq { seqs.remove(at: index) }
             self[key] = seqs.count > 1 ? .many(seqs) : seqs.first.map(Seqs.one)
         default: break
         }
+    }
+}
+
+extension Deque<Int64> {
+    /// In ascending order: where the first element not below `seq` is (binary search).
+    fileprivate func firstIndex(notBelow seq: Int64) -> Int {
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < seq { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

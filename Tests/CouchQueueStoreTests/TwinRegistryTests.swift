@@ -58,4 +58,23 @@ import Testing
         twins.add(seq: 5, queue: "a", dataKey: 7)  // a seq handed out again
         #expect(twins.candidates(queue: "a", dataKey: 7) == [3, 5, 7, 9, 12])
     }
+
+    /// Thousands of tasks with the same data (`{}`), finished oldest first, out of order, or
+    /// all at once as a queue is deleted.
+    @Test func manyTwinsUnderOneKeyLeaveInAnyOrder() {
+        let twins = TwinRegistry()
+        for seq: Int64 in 1...3_000 { twins.add(seq: seq, queue: "a", dataKey: 7) }
+        twins.commit()
+        for seq: Int64 in [1, 2, 4, 3, 10, 2_999] { twins.remove(seq: seq, queue: "a", dataKey: 7) }
+        twins.commit()
+        var left = Array(Int64(5)...3_000).filter { $0 != 10 && $0 != 2_999 }
+        #expect(Array(twins.candidates(queue: "a", dataKey: 7)) == left)
+        for seq in left where seq % 3 == 0 { twins.remove(seq: seq, queue: "a", dataKey: 7) }
+        twins.commit()
+        left.removeAll { $0 % 3 == 0 }
+        #expect(Array(twins.candidates(queue: "a", dataKey: 7)) == left)
+        for seq in left.reversed() { twins.remove(seq: seq, queue: "a", dataKey: 7) }
+        twins.commit()
+        #expect(twins.candidates(queue: "a", dataKey: 7).isEmpty && twins.count == 0)
+    }
 }
