@@ -15,6 +15,9 @@ public struct EngineOptions: Sendable {
     public var leaseRecheck: Double = 1
     /// How often maintenance (lease expiry, reaping, retention) runs.
     public var maintenanceInterval: Double = 0.25
+    /// About the most memory the `fastPost` publications waiting to be stored may hold
+    /// (`FastPostQueue`); the server sets it to `--connection-memory`.
+    public var fastPostBacklogBytes = 64 << 20
     /// The clock; tests pass their own.
     public var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
 

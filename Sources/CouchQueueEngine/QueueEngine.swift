@@ -20,7 +20,7 @@ public final class QueueEngine: Sendable {
         self.store = store
         self.options = options
         self.logger = logger
-        self.fastPosts = FastPostQueue(logger: logger)
+        self.fastPosts = FastPostQueue(logger: logger, maxBacklogBytes: options.fastPostBacklogBytes)
         self.waitingWorkers = WaitingWorkers(now: options.now)
     }
 

@@ -48,7 +48,11 @@ public enum CouchQueueServer {
     }
 
     private static func serve(store: any QueueStore, _ configuration: ServerConfiguration, logger: Logger) async throws {
-        let engine = QueueEngine(store: store, options: configuration.engine, logger: logger)
+        var options = configuration.engine
+        // A fastPost publication is a request whose answer came early: it leaves the
+        // connections' account then, and the same bound holds it until stored.
+        options.fastPostBacklogBytes = configuration.http.connectionMemory
+        let engine = QueueEngine(store: store, options: options, logger: logger)
         do {
             try await engine.reloadInterests()
         } catch {

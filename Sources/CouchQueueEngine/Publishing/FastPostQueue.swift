@@ -4,9 +4,12 @@ import ServiceLifecycle
 import Synchronization
 
 /// Stores the publications that were answered before routing (`fastPost`), a bounded number
-/// at a time so they share group commits. At most `maxBacklog` wait to be stored: past that a
-/// fastPost publish is refused (503) rather than held in memory without bound. On graceful
-/// shutdown it takes nothing new and finishes what it holds before `run()` returns.
+/// at a time so they share group commits. At most `maxBacklog` wait to be stored, holding at
+/// most about `maxBacklogBytes` (`Publication.heldBytes`): past either, a fastPost publish is
+/// refused (503) rather than held in memory without bound. Their requests' bytes leave the
+/// connections' account (`--connection-memory`) once answered, so this bound takes over. One
+/// publication is taken whatever its size when none waits. On graceful shutdown it takes
+/// nothing new and finishes what it holds before `run()` returns.
 ///
 /// The server's service group must run it, ordered so that the HTTP server stops first.
 public final class FastPostQueue: Service, Sendable {
@@ -18,30 +21,45 @@ public final class FastPostQueue: Service, Sendable {
     /// How many publications are stored at once.
     private let concurrency = 64
     private let counted = Mutex(FastPostCounts())
+    /// What the publications waiting to be stored hold, by `Publication.heldBytes`.
+    private let heldBytes = Mutex(0)
     let maxBacklog: Int
+    let maxBacklogBytes: Int
 
     /// The errors found after the answer are logged and counted here (`GET /status`).
     var counts: FastPostCounts { counted.withLock { $0 } }
 
-    init(logger: Logger, maxBacklog: Int = 10_000) {
+    init(logger: Logger, maxBacklog: Int = 10_000, maxBacklogBytes: Int) {
         (stream, continuation) = AsyncStream.makeStream()
         self.logger = logger
         self.maxBacklog = maxBacklog
+        self.maxBacklogBytes = maxBacklogBytes
     }
 
-    /// Throws `unavailable` when the backlog is full or the queue takes no more work (shutting down).
-    func submit(_ work: @escaping Work, publicationId: String) throws(EngineError) {
+    /// Throws `unavailable` when the backlog is full or the queue takes no more work (shutting
+    /// down). `bytes`: what the publication holds until stored.
+    func submit(_ work: @escaping Work, publicationId: String, bytes: Int) throws(EngineError) {
         // Counted before its work can be counted as done.
-        let admitted = counted.withLock { counts in
-            guard counts.accepted - counts.stored - counts.failed < maxBacklog else { return false }
-            counts.accepted += 1
-            return true
+        let admitted = heldBytes.withLock { held in
+            guard held == 0 || held + bytes <= maxBacklogBytes else { return false }
+            let counted = counted.withLock { counts in
+                guard counts.accepted - counts.stored - counts.failed < maxBacklog else { return false }
+                counts.accepted += 1
+                return true
+            }
+            if counted { held += bytes }
+            return counted
         }
         guard admitted else {
             throw EngineError(.unavailable, "too many fastPost publications wait to be stored; publish again later, or without fastPost")
         }
+        let work: Work = {
+            defer { self.heldBytes.withLock { $0 -= bytes } }
+            try await work()
+        }
         guard case .enqueued = continuation.yield((work, publicationId)) else {
             counted.withLock { $0.accepted -= 1 }
+            heldBytes.withLock { $0 -= bytes }
             throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }
     }

@@ -20,4 +20,20 @@ public struct Publication: Sendable {
         self.singularlyEnqueue = singularlyEnqueue
         self.singularlyRun = singularlyRun
     }
+
+    /// About what the publication holds in memory: its data's values (32 bytes each, the size
+    /// of a value with its place in an array or dictionary), their strings and keys. A body of
+    /// 1 MiB may hold ten times that once parsed (`[0,0,…]`).
+    var heldBytes: Int {
+        Self.heldBytes(data) + publisher.utf8.count
+    }
+
+    private static func heldBytes(_ value: JSONValue) -> Int {
+        switch value {
+        case .string(let text), .largeInteger(let text): 32 + text.utf8.count
+        case .array(let values): values.reduce(32) { $0 + heldBytes($1) }
+        case .object(let members): members.reduce(32) { $0 + 32 + $1.key.utf8.count + heldBytes($1.value) }
+        case .null, .bool, .int, .double: 32
+        }
+    }
 }

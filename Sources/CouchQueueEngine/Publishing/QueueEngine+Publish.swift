@@ -18,7 +18,7 @@ extension QueueEngine {
         try router.checkMatchingCost(publication.data)
         let id = RandomID.make("p")
         let work: FastPostQueue.Work = { _ = try await self.routeAndStore(publication, id: id) }
-        try fastPosts.submit(work, publicationId: id)
+        try fastPosts.submit(work, publicationId: id, bytes: publication.heldBytes)
         return FastPublishResponse(id: id)
     }
 
