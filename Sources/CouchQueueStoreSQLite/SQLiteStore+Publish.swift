@@ -10,9 +10,14 @@ extension SQLiteStore {
             try Self.checkRouting(db, params, committedInterestsVersion)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
-            for copy in try Self.copies(db, params) {
+            let copies = try Self.copies(db, params)
+            // Scope `all`: each queue's twins are read once for all the workers' copies.
+            var waitingTwins: [String: [String?: (id: String, runAt: Double)]] = [:]
+            for copy in copies {
                 if params.singularlyEnqueue,
-                    let twin = try Self.waitingTwin(db, twins, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
+                    let twin = copies.count == 1
+                        ? try Self.waitingTwin(db, twins, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey)
+                        : try Self.waitingTwin(of: copy, among: &waitingTwins, db, twins, data: params.data, dataKey: dataKey)
                 {
                     let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
                     published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
@@ -34,6 +39,18 @@ extension SQLiteStore {
             }
             return published
         }
+    }
+
+    /// The oldest waiting twin of `copy` (its queue, its owner), from its queue's twins read
+    /// once into `waitingTwins`.
+    private static func waitingTwin(
+        of copy: (queue: String, owner: String?), among waitingTwins: inout [String: [String?: (id: String, runAt: Double)]],
+        _ db: Database, _ twins: TwinRegistry, data: String, dataKey: Int64
+    ) throws -> (id: String, runAt: Double)? {
+        if waitingTwins[copy.queue] == nil {
+            waitingTwins[copy.queue] = try waitingTwinsByOwner(db, twins, queue: copy.queue, data: data, dataKey: dataKey)
+        }
+        return waitingTwins[copy.queue]?[copy.owner] ?? nil
     }
 
     /// Refuses a publish as `RoutingCheck` says (`staleInterests`), as the batch under way

@@ -25,9 +25,27 @@ extension SQLiteStore {
     static func waitingTwin(
         _ db: Database, _ twins: TwinRegistry, queue: String, owner: String?, data: String, dataKey: Int64
     ) throws -> (id: String, runAt: Double)? {
-        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { _, state, taskOwner in
-            state == TaskState.queued.rawValue && taskOwner == owner
+        var found: (id: String, runAt: Double)?
+        try forEachLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { twin in
+            guard twin.state == TaskState.queued.rawValue, twin.owner == owner else { return true }
+            found = (twin.id, twin.runAt)
+            return false
         }
+        return found
+    }
+
+    /// The oldest waiting twin of `data` in `queue` of each owner, found in one pass: a
+    /// publish of scope `all` looks one up for each worker's copy, and looking for each in
+    /// turn read the twins of every worker before it.
+    static func waitingTwinsByOwner(
+        _ db: Database, _ twins: TwinRegistry, queue: String, data: String, dataKey: Int64
+    ) throws -> [String?: (id: String, runAt: Double)] {
+        var found: [String?: (id: String, runAt: Double)] = [:]
+        try forEachLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { twin in
+            if twin.state == TaskState.queued.rawValue, found[twin.owner] == nil { found[twin.owner] = (twin.id, twin.runAt) }
+            return true
+        }
+        return found
     }
 
     /// Whether a twin of `data` in `queue` is started, or is among `starting`: the tasks a
@@ -35,20 +53,32 @@ extension SQLiteStore {
     static func hasStartedTwin(
         _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String, starting: [Int64]
     ) throws -> Bool {
-        try firstLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { seq, state, _ in
-            state == TaskState.started.rawValue || starting.contains(seq)
-        } != nil
+        var started = false
+        try forEachLiveTwin(db, twins, queue: queue, dataKey: dataKey, data: data) { twin in
+            started = twin.state == TaskState.started.rawValue || starting.contains(twin.seq)
+            return !started
+        }
+        return started
     }
 
-    /// The oldest candidate whose row holds this queue and data and passes `matching` (its
-    /// seq, stored state and owner). Candidates whose row is gone or finished leave the registry
-    /// as the batch commits; live rows of another queue or data under the same key stay.
-    private static func firstLiveTwin(
+    /// A live task whose row holds the queue and data looked for.
+    private struct LiveTwin {
+        let seq: Int64
+        let state: String
+        let owner: String?
+        let id: String
+        let runAt: Double
+    }
+
+    /// Passes the live twins of `data` in `queue` to `body`, oldest first, while it answers
+    /// true. Candidates whose row is gone or finished leave the registry as the batch commits;
+    /// live rows of another queue or data under the same key are passed over.
+    private static func forEachLiveTwin(
         _ db: Database, _ twins: TwinRegistry, queue: String, dataKey: Int64, data: String,
-        matching: (_ seq: Int64, _ state: String, _ owner: String?) -> Bool
-    ) throws -> (id: String, runAt: Double)? {
+        _ body: (LiveTwin) -> Bool
+    ) throws {
         let candidates = twins.candidates(queue: queue, dataKey: dataKey)
-        guard !candidates.isEmpty else { return nil }  // most data has no twin
+        guard !candidates.isEmpty else { return }  // most data has no twin
         let read = try db.cachedStatement(sql: """
             SELECT finished_at IS NULL, queue = ?2 AND data_key = ?3 AND data = ?4, state, owner_id, id, run_at
             FROM tasks WHERE seq = ?1
@@ -57,23 +87,22 @@ extension SQLiteStore {
             let candidate =
                 try ColumnCursor.first(read, arguments: seq, queue, dataKey, data) { row -> Candidate in
                     guard row[0] as Bool else { return .gone }
-                    return row[1] && matching(seq, row[2], row[3]) ? .twin(id: row[4], runAt: row[5]) : .other
+                    return row[1] ? .twin(LiveTwin(seq: seq, state: row[2], owner: row[3], id: row[4], runAt: row[5])) : .other
                 } ?? .gone
             switch candidate {
             case .gone: twins.remove(seq: seq, queue: queue, dataKey: dataKey)
             case .other: continue
-            case .twin(let id, let runAt): return (id, runAt)
+            case .twin(let twin): if !body(twin) { return }
             }
         }
-        return nil
     }
 
     private enum Candidate {
         /// No row, or a finished one.
         case gone
-        /// Live, but not a twin that `matching` accepts.
+        /// Live, of another queue or data under the same key.
         case other
-        case twin(id: String, runAt: Double)
+        case twin(LiveTwin)
     }
 }
 

@@ -41,6 +41,21 @@ enum PublishChecks {
             let copies = try await F(store).publish(["a"], scope: .all)
             #expect(copies.isEmpty)
         },
+        /// Each worker's copy has its own twin: the one waiting for that worker, not another
+        /// worker's copy nor a task of the queue itself.
+        StoreCheck("singularlyEnqueueOfScopeAllFindsEachWorkersOwnWaitingCopy") { store in
+            let f = F(store)
+            let (w1, w2) = (try await f.worker(["a"]), try await f.worker(["a"]))
+            let data = #"{"reload":true}"#
+            _ = try await f.publish(["a"], data: data, singularlyEnqueue: true)
+            let first = try await f.publish(["a"], data: data, scope: .all, singularlyEnqueue: true)
+            #expect(first.count == 2 && first.allSatisfy { !$0.duplicate })
+            #expect(try await f.lease(w1)?.id == first.first { $0.workerId == w1 }?.id, "its own copy comes first")
+            let again = try await f.publish(["a"], data: data, scope: .all, singularlyEnqueue: true)
+            let byWorker = Dictionary(uniqueKeysWithValues: again.map { ($0.workerId!, $0) })
+            #expect(byWorker[w1].map { !$0.duplicate } == true, "its copy is started, not waiting")
+            #expect(byWorker[w2].map { $0.duplicate && $0.id == first.first { $0.workerId == w2 }?.id } == true)
+        },
         StoreCheck("singularlyEnqueueAnswersTheWaitingTwin") { store in
             let f = F(store)
             let first = try #require(try await f.publish(["a"], data: #"{"x":1}"#, singularlyEnqueue: true).first)
