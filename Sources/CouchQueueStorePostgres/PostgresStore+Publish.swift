@@ -10,11 +10,19 @@ extension PostgresStore {
             try await lockQueues(connection, params)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
-            for copy in try await copies(connection, params) {
+            let copies = try await copies(connection, params)
+            if params.singularlyEnqueue, !copies.isEmpty {
+                // Serialises twins across servers until commit, so two never both insert.
+                try await connection.run("SELECT pg_advisory_xact_lock(\(dataKey))", logger: logger)
+            }
+            // Each queue's waiting twins, by owner, read once for all the copies in it.
+            var waitingTwins: [String: [String?: (id: String, runAt: Double)]] = [:]
+            for copy in copies {
                 if params.singularlyEnqueue {
-                    // Serialises twins across servers until commit, so two never both insert.
-                    try await connection.run("SELECT pg_advisory_xact_lock(\(dataKey))", logger: logger)
-                    if let twin = try await waitingTwin(connection, queue: copy.queue, owner: copy.owner, data: params.data, dataKey: dataKey) {
+                    if waitingTwins[copy.queue] == nil {
+                        waitingTwins[copy.queue] = try await waitingTwinsByOwner(connection, queue: copy.queue, data: params.data, dataKey: dataKey)
+                    }
+                    if let twin = waitingTwins[copy.queue]?[copy.owner] ?? nil {
                         let state = StoreRules.waitingState(runAt: twin.runAt, now: params.now)
                         published.append(PublishedTask(id: twin.id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: true))
                         continue
@@ -108,17 +116,21 @@ extension PostgresStore {
         return StoreRules.copies(params, registrations: registrations)
     }
 
-    private func waitingTwin(
-        _ connection: PostgresConnection, queue: String, owner: String?, data: String, dataKey: Int64
-    ) async throws -> (id: String, runAt: Double)? {
+    /// The oldest waiting twin of `data` in `queue` of each owner (nil: the queue's own), in
+    /// one statement: a publish of scope `all` looks one up for each worker's copy, and a
+    /// look-up per copy read the twins of every owner each time.
+    private func waitingTwinsByOwner(
+        _ connection: PostgresConnection, queue: String, data: String, dataKey: Int64
+    ) async throws -> [String?: (id: String, runAt: Double)] {
         let rows = try await connection.query("""
-            SELECT id, run_at FROM tasks
+            SELECT DISTINCT ON (owner_id) owner_id, id, run_at FROM tasks
             WHERE queue = \(queue) AND data_key = \(dataKey) AND state IN ('queued', 'started') AND state = 'queued'
-                AND owner_id IS NOT DISTINCT FROM \(owner) AND data = \(data)
-            ORDER BY seq LIMIT 1
+                AND data = \(data)
+            ORDER BY owner_id, seq
             """, logger: logger)
-        for try await (id, runAt) in rows.decode((String, Double).self) { return (id, runAt) }
-        return nil
+        var twins: [String?: (id: String, runAt: Double)] = [:]
+        for try await (owner, id, runAt) in rows.decode((String?, String, Double).self) { twins[owner] = (id, runAt) }
+        return twins
     }
 }
 
