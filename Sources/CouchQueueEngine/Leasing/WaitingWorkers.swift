@@ -6,9 +6,10 @@ import Synchronization
 ///
 /// A waiter names keys (its queues and its own worker id), under which it is found
 /// (`ParkedWaiters`); a publish wakes one waiter per key it stored under (all of them when
-/// scheduled tasks fall due), and rare events (expired leases, deleted workers) wake everyone. A waiter also wakes at its deadline:
-/// `run()` checks deadlines and due times on a short tick, so that nothing needs a timer of
-/// its own. On shutdown every waiter is woken and no new one parks.
+/// scheduled tasks fall due), and rare events (expired leases, deleted workers) wake
+/// everyone. A waiter also wakes at its deadline: `run()` checks deadlines and due times on a
+/// short tick, so that nothing needs a timer of its own. On shutdown every waiter is woken
+/// and no new one parks.
 ///
 /// A wake-up that comes while a worker is between its empty lease and parking would find
 /// nobody; each lease therefore takes a `WakeTicket` first, and does not park if a wake-up of
