@@ -15,19 +15,26 @@ import Synchronization
 public final class FastPostQueue: Service, Sendable {
     typealias Work = @Sendable () async throws -> Void
 
-    private let stream: AsyncStream<(work: Work, publicationId: String)>
-    private let continuation: AsyncStream<(work: Work, publicationId: String)>.Continuation
+    private typealias Item = (work: Work, publicationId: String, bytes: Int)
+    private let stream: AsyncStream<Item>
+    private let continuation: AsyncStream<Item>.Continuation
     private let logger: Logger
     /// How many publications are stored at once.
     private let concurrency = 64
-    private let counted = Mutex(FastPostCounts())
-    /// What the publications waiting to be stored hold, by `Publication.heldBytes`.
-    private let heldBytes = Mutex(0)
+    private let backlog = Mutex(Backlog())
     let maxBacklog: Int
     let maxBacklogBytes: Int
 
     /// The errors found after the answer are logged and counted here (`GET /status`).
-    var counts: FastPostCounts { counted.withLock { $0 } }
+    var counts: FastPostCounts { backlog.withLock { $0.counts } }
+
+    private struct Backlog {
+        var counts = FastPostCounts()
+        /// What the publications waiting to be stored hold, by `Publication.heldBytes`.
+        var heldBytes = 0
+
+        var waiting: Int { counts.accepted - counts.stored - counts.failed }
+    }
 
     init(logger: Logger, maxBacklog: Int = 10_000, maxBacklogBytes: Int) {
         (stream, continuation) = AsyncStream.makeStream()
@@ -40,26 +47,17 @@ public final class FastPostQueue: Service, Sendable {
     /// down). `bytes`: what the publication holds until stored.
     func submit(_ work: @escaping Work, publicationId: String, bytes: Int) throws(EngineError) {
         // Counted before its work can be counted as done.
-        let admitted = heldBytes.withLock { held in
-            guard held == 0 || held + bytes <= maxBacklogBytes else { return false }
-            let counted = counted.withLock { counts in
-                guard counts.accepted - counts.stored - counts.failed < maxBacklog else { return false }
-                counts.accepted += 1
-                return true
-            }
-            if counted { held += bytes }
-            return counted
+        let admitted = backlog.withLock { backlog in
+            guard backlog.waiting < maxBacklog, backlog.heldBytes == 0 || backlog.heldBytes + bytes <= maxBacklogBytes else { return false }
+            backlog.counts.accepted += 1
+            backlog.heldBytes += bytes
+            return true
         }
         guard admitted else {
             throw EngineError(.unavailable, "too many fastPost publications wait to be stored; publish again later, or without fastPost")
         }
-        let work: Work = {
-            defer { self.heldBytes.withLock { $0 -= bytes } }
-            try await work()
-        }
-        guard case .enqueued = continuation.yield((work, publicationId)) else {
-            counted.withLock { $0.accepted -= 1 }
-            heldBytes.withLock { $0 -= bytes }
+        guard case .enqueued = continuation.yield((work, publicationId, bytes)) else {
+            backlog.withLock { $0.counts.accepted -= 1; $0.heldBytes -= bytes }
             throw EngineError(.unavailable, "the server is shutting down; publish again elsewhere")
         }
     }
@@ -74,7 +72,7 @@ public final class FastPostQueue: Service, Sendable {
                         running -= 1
                     }
                     running += 1
-                    group.addTask { await self.perform(item.work, publicationId: item.publicationId) }
+                    group.addTask { await self.perform(item) }
                 }
             }
         } onGracefulShutdown: {
@@ -82,14 +80,14 @@ public final class FastPostQueue: Service, Sendable {
         }
     }
 
-    private func perform(_ work: Work, publicationId: String) async {
+    private func perform(_ item: Item) async {
         do {
-            try await work()
-            counted.withLock { $0.stored += 1 }
+            try await item.work()
+            backlog.withLock { $0.counts.stored += 1; $0.heldBytes -= item.bytes }
         } catch {
-            counted.withLock { $0.failed += 1 }
+            backlog.withLock { $0.counts.failed += 1; $0.heldBytes -= item.bytes }
             logger.error("a fastPost publication was not stored", metadata: [
-                "couchqueue.publication.id": "\(publicationId)", "error": "\(error)",
+                "couchqueue.publication.id": "\(item.publicationId)", "error": "\(error)",
             ])
         }
     }
