@@ -7,7 +7,7 @@ enum PostgresMigrations {
     /// An arbitrary constant naming CouchQueue's migration lock.
     private static let lockKey: Int64 = 0x436F_7563_6851_7565
 
-    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6), (7, v7), (8, v8)]
+    static let all: [(version: Int, sql: [String])] = [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6), (7, v7), (8, v8), (9, v9)]
 
     /// Tries again, a second later, each time a table stays locked past `lockPatience`.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
@@ -348,12 +348,7 @@ enum PostgresMigrations {
                             v_held_back := v_held_back || v_twins;
                             CONTINUE;
                         END IF;
-                        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
-                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
-                        THEN
-                            v_held_back := v_held_back || v_twins;
-                            CONTINUE;
-                        END IF;
+                        \(heldBackWhileATwinIsStarted)
                     ELSIF NOT pg_try_advisory_xact_lock_shared(v_twins) THEN
                         CONTINUE;
                     END IF;
@@ -432,12 +427,7 @@ enum PostgresMigrations {
                             v_held_back := v_held_back || v_twins;
                             CONTINUE;
                         END IF;
-                        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
-                            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
-                        THEN
-                            v_held_back := v_held_back || v_twins;
-                            CONTINUE;
-                        END IF;
+                        \(heldBackWhileATwinIsStarted)
                     ELSIF NOT pg_try_advisory_xact_lock_shared(v_twins) THEN
                         CONTINUE;
                     END IF;
@@ -453,4 +443,42 @@ enum PostgresMigrations {
         $$
         """,
     ]
+
+    /// `couchqueue_lease` looks for a started twin of a `singularlyRun` candidate before it
+    /// takes the twins' advisory lock, and again after. It took the lock first, and a
+    /// transaction keeps its advisory locks until it commits: a lease passing over thousands of
+    /// held-back candidates of distinct data held one lock for each, and the server's lock
+    /// table (64 per allowed connection, by default) could run out, failing every transaction
+    /// that needed one more. Now a lease holds a lock for each task it starts, and for a
+    /// candidate whose twin started between the two looks. v8's function, with the first look
+    /// added.
+    private static let v9 = [
+        v8[0].replacingExactlyOnce(
+            "IF NOT pg_try_advisory_xact_lock(v_twins) THEN",
+            with: """
+                -- Seen started before the lock is taken: no lock is then held for it.
+                \(heldBackWhileATwinIsStarted)
+                IF NOT pg_try_advisory_xact_lock(v_twins) THEN
+                """),
+    ]
+
+    /// Passes over a `singularlyRun` candidate while a twin of it is started (v7 to v9).
+    private static let heldBackWhileATwinIsStarted = """
+        IF EXISTS (SELECT 1 FROM tasks WHERE queue = v_candidate.queue AND data_key = v_candidate.data_key
+            AND state IN ('queued', 'started') AND state = 'started' AND data = v_candidate.data)
+        THEN
+            v_held_back := v_held_back || v_twins;
+            CONTINUE;
+        END IF;
+        """
+}
+
+extension String {
+    /// This text with `target`, which must occur exactly once, replaced: a migration that
+    /// changes a function says what it changes, and stops at once if the text it patches moved.
+    fileprivate func replacingExactlyOnce(_ target: String, with replacement: String) -> String {
+        let parts = components(separatedBy: target)
+        precondition(parts.count == 2, "a migration's patch expects its target exactly once")
+        return parts[0] + replacement + parts[1]
+    }
 }

@@ -160,6 +160,31 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A lease that passes over `singularlyRun` tasks whose twins are started holds no advisory
+    /// lock for them until it commits (migration 9): one per twin could fill the lock table.
+    @Test func aLeaseHoldsNoLockForTheHeldBackTasksItPassesOver() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let fixture = StoreFixture(store)
+            let twins = 40
+            for key in 0..<twins { _ = try await fixture.publish(["a"], data: #"{"x":\#(key)}"#, singularlyRun: true) }
+            #expect(try await fixture.lease(try await fixture.worker(["a"]), limit: twins).count == twins)
+            for key in 0..<twins { _ = try await fixture.publish(["a"], data: #"{"x":\#(key)}"#, singularlyRun: true) }
+            let second = try await fixture.worker(["a"])
+            let logger = Logger(label: "tests")
+            let (now, expires) = (StoreFixture.t0, StoreFixture.t0 + StoreFixture.lease)
+            try await store.client.withTransaction(logger: logger) { connection in
+                let taken = try await connection.query(
+                    "SELECT id FROM couchqueue_lease(\(second), \(now), \(expires), 1)", logger: logger
+                ).collect()
+                #expect(taken.isEmpty)
+                let locks = try await connection.query(
+                    "SELECT count(*)::int8 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", logger: logger
+                ).collect().map { try $0.decode(Int.self) }
+                #expect(locks == [0])
+            }
+        }
+    }
+
     /// The lease's locking relies on `READ COMMITTED`: a database whose default is stricter
     /// still gets it on every connection of the store's.
     @Test func connectionsReadCommittedWhateverTheDatabasesDefault() async throws {
