@@ -185,6 +185,22 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Leases that run out together go back in one pass, beyond one transaction's batch of
+    /// 1,000: at one batch a pass, a mass expiry took a second for every 4,000 tasks.
+    @Test func aMassExpiryGoesBackInOnePass() async throws {
+        try await PostgresTestDatabase.withFreshStore { store in
+            let fixture = StoreFixture(store)
+            let tasks = 1_200
+            try await withThrowingDiscardingTaskGroup { group in
+                for _ in 0..<8 { group.addTask { for _ in 0..<(tasks / 8) { try await fixture.publish(["a"]) } } }
+            }
+            let worker = try await fixture.worker(["a"])
+            for _ in 0..<(tasks / 100) { _ = try await fixture.lease(worker, limit: 100) }
+            #expect(try await store.expireLeases(now: StoreFixture.t0 + StoreFixture.lease) == tasks)
+            #expect(try await store.queueSummary(name: "a", now: StoreFixture.t0)?.length == tasks)
+        }
+    }
+
     /// The lease's locking relies on `READ COMMITTED`: a database whose default is stricter
     /// still gets it on every connection of the store's.
     @Test func connectionsReadCommittedWhateverTheDatabasesDefault() async throws {
