@@ -35,17 +35,25 @@ extension SQLiteStore {
     /// A queue of the same name created since is another queue (`queue_deleted`, v6).
     static let itsQueueIsGone = "(queue_deleted OR NOT EXISTS (SELECT 1 FROM queues WHERE name = tasks.queue))"
 
+    /// A slice of workers per write (`workersPerSlice`), as `DELETE /worker?queue=` does: in one
+    /// write, a mass reaping held every publish back for as long as it took.
     public func reapWorkers(lastSeenBefore: Double) async throws -> Int {
-        try await writer.write(durability: .logged) { [self] db in
-            let idle = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT id FROM workers w WHERE last_seen_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
-                    """,
-                arguments: [lastSeenBefore])
-            for id in idle { try deleteWorker(db, id: id) }
-            return idle.count
+        var reaped = 0
+        while true {
+            let slice = try await writer.write(durability: .logged) { [self] db in
+                let idle = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM workers w WHERE last_seen_at < ?
+                        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = w.id AND t.state = 'started')
+                        LIMIT ?
+                        """,
+                    arguments: [lastSeenBefore, Self.workersPerSlice])
+                for id in idle { try deleteWorker(db, id: id) }
+                return idle.count
+            }
+            reaped += slice
+            if slice < Self.workersPerSlice { return reaped }
         }
     }
 

@@ -52,6 +52,14 @@ enum MaintenanceChecks {
             #expect(left == [silentBusy, recent])
             await expectStoreError(.workerNotFound) { _ = try await f.lease(silentIdle) }
         },
+        StoreCheck("reapingReachesEverySilentWorkerOfAPassWhateverItsSlices") { store in
+            let f = F(store)
+            let silent = 300  // more than SQLite's slice of 256
+            for _ in 0..<silent { _ = try await f.worker(["a"]) }
+            let recent = try await f.worker(["a"], now: F.t0 + 100)
+            #expect(try await store.reapWorkers(lastSeenBefore: F.t0 + 50) == silent)
+            #expect(try await store.workers().map(\.workerId) == [recent])
+        },
         StoreCheck("leaseCountsAsASignOfLife") { store in
             let f = F(store)
             let worker = try await f.worker(["a"])
