@@ -48,22 +48,31 @@ extension PostgresStore {
     }
 
     public func deleteWorkers(_ selection: WorkerSelection) async throws -> Int {
-        let deleted = try await transaction { [self] connection in
-            var ids: [String] = []
-            switch selection {
-            case .id(let id):
-                ids = [id]
-            case .queue(let queue):
-                let rows = try await connection.query("SELECT worker_id FROM worker_queues WHERE queue = \(queue)", logger: logger)
-                for try await id in rows.decode(String.self) { ids.append(id) }
+        switch selection {
+        case .id(let id):
+            let deleted = try await transaction { [self] connection in
+                let deleted = try await deleteWorkers(connection, ids: [id])
+                if deleted.count == 0 { throw StoreError.workerNotFound(id) }
+                return deleted
             }
-            let deleted = try await deleteWorkers(connection, ids: ids)
-            if case .id(let id) = selection, deleted.count == 0 { throw StoreError.workerNotFound(id) }
-            return deleted
+            announceReturned(deleted.queues)
+            return deleted.count
+        case .queue(let queue):
+            // The workers registered when it is read; a slice per transaction, so that none
+            // holds the locks of thousands of workers and their tasks at once.
+            let ids = try await query("SELECT worker_id FROM worker_queues WHERE queue = \(queue)").map { try $0.decode(String.self) }
+            var count = 0
+            for start in stride(from: 0, to: ids.count, by: Self.workersPerTransaction) {
+                let slice = Array(ids[start..<min(start + Self.workersPerTransaction, ids.count)])
+                let deleted = try await transaction { [self] connection in try await deleteWorkers(connection, ids: slice) }
+                announceReturned(deleted.queues)
+                count += deleted.count
+            }
+            return count
         }
-        announceReturned(deleted.queues)
-        return deleted.count
     }
+
+    private static let workersPerTransaction = 256
 
     /// Tells the other servers about tasks that went back to their queues (or owners).
     func announceReturned(_ queues: Set<String>) {

@@ -222,5 +222,13 @@ enum WorkerChecks {
             #expect(try await store.deleteWorkers(.queue("b")) == 0)
             #expect(try await store.workers().map(\.workerId) == [other])
         },
+        StoreCheck("deleteWorkersOnQueueReachesEveryWorkerWhateverItsSlices") { store in
+            let f = F(store)
+            let registered = 300  // more than a slice of 256
+            for _ in 0..<registered { _ = try await f.worker(["b"]) }
+            let other = try await f.worker(["c"])
+            #expect(try await store.deleteWorkers(.queue("b")) == registered)
+            #expect(try await store.workers().map(\.workerId) == [other])
+        },
     ]
 }
