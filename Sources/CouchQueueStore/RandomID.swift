@@ -13,19 +13,26 @@ public enum RandomID {
     /// `prefix` + `_` + 10 characters of milliseconds since 1970 + 26 characters from the
     /// system's secure random generator.
     public static func make(_ prefix: String) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(36)
         let milliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
-        for shift in stride(from: 45, through: 0, by: -5) {
-            out.append(alphabet[Int((milliseconds >> UInt64(shift)) & 31)])
-        }
         var bits = randomBits()
-        for _ in 0..<26 {
-            out.append(alphabet[Int(bits.0 & 31)])
-            bits.0 = (bits.0 >> 5) | (bits.1 << 59)
-            bits.1 >>= 5
+        // Written in place: one allocation, where an array of the characters, its string
+        // and the prefix joined to it took three (an id is made for every publish and task).
+        return String(unsafeUninitializedCapacity: prefix.utf8.count + 37) { out in
+            var end = out.initialize(fromContentsOf: prefix.utf8)
+            out[end] = UInt8(ascii: "_")
+            end += 1
+            for shift in stride(from: 45, through: 0, by: -5) {
+                out[end] = alphabet[Int((milliseconds >> UInt64(shift)) & 31)]
+                end += 1
+            }
+            for _ in 0..<26 {
+                out[end] = alphabet[Int(bits.0 & 31)]
+                end += 1
+                bits.0 = (bits.0 >> 5) | (bits.1 << 59)
+                bits.1 >>= 5
+            }
+            return end
         }
-        return prefix + "_" + String(decoding: out, as: UTF8.self)
     }
 
     /// 128 bits from the C library's secure generator (`arc4random_buf`: keyed from the
