@@ -47,9 +47,9 @@ enum Action: String, CaseIterable, Sendable {
         }
     }
 
-    private static let byRoute: [String: [HTTPRequest.Method: Action]] = Dictionary(
-        grouping: allCases, by: { $0.route.path }
-    ).mapValues { actions in Dictionary(uniqueKeysWithValues: actions.map { ($0.route.method, $0) }) }
+    /// A route's few actions in a list, not a dictionary: looking one up by method hashed
+    /// the method's name, twice a request.
+    private static let byRoute: [String: [Action]] = Dictionary(grouping: allCases, by: { $0.route.path })
 
     /// How a request names its action.
     enum Resolution {
@@ -67,20 +67,20 @@ enum Action: String, CaseIterable, Sendable {
         if path.hasPrefix("/api/") {
             return .action(try named(String(path.dropFirst(5)), method: method))
         }
-        guard let methods = byRoute[String(path)] else {
+        guard let actions = byRoute[String(path)] else {
             throw APIError(.notFound, "not_found", "no route \(path.prefix(200)); see the API reference")
         }
-        let readForHead = methods[.get].flatMap { $0.changesState ? nil : $0 }
+        if let action = actions.first(where: { $0.route.method == method }) {
+            return .action(action)
+        }
+        let readForHead = actions.first { $0.route.method == .get && !$0.changesState }
         if method == .head, let readForHead {
             return .action(readForHead)
         }
-        guard let action = methods[method] else {
-            var allowed = methods.keys.sorted { $0.rawValue < $1.rawValue }
-            if readForHead != nil { allowed.append(.head) }
-            let names = allowed.map(\.rawValue).joined(separator: ", ")
-            throw .methodNotAllowed("\(path) answers \(names), not \(method.rawValue)", allowed: allowed)
-        }
-        return .action(action)
+        var allowed = actions.map(\.route.method).sorted { $0.rawValue < $1.rawValue }
+        if readForHead != nil { allowed.append(.head) }
+        let names = allowed.map(\.rawValue).joined(separator: ", ")
+        throw .methodNotAllowed("\(path) answers \(names), not \(method.rawValue)", allowed: allowed)
     }
 
     /// The action called `name`, if it accepts `method` under its name.
