@@ -51,11 +51,15 @@ final class GroupCommitWriter: Sendable {
 
     /// Runs `operation` atomically in the next batch and answers after that batch is as durable
     /// as asked. `need` says what undoes it if it fails (see `Savepoint`).
+    ///
+    /// The continuation is resumed once: by the answer `run` returns, which only a batch that
+    /// commits passes on (`flush`), or by `fail`, for a batch that does not. Not a checked
+    /// one, which allocates its own object to check that on every write.
     func write<T: Sendable>(
         _ need: Savepoint.Need = .savepoint, durability: Durability = .synced,
         _ operation: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { continuation in
             let job = Job(
                 durability: durability,
                 run: { db throws(Savepoint.FailsTheBatch) in
