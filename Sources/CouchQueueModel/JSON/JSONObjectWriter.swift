@@ -8,7 +8,7 @@ public protocol JSONDirectlyWritable {
 extension JSONDirectlyWritable {
     public var jsonBytes: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
+        bytes.reserveCapacity(1024)  // a task's answer, with small data, without growing
         JSONObjectWriter.write(self, into: &bytes)
         return bytes
     }
