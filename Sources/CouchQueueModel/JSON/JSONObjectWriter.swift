@@ -8,7 +8,9 @@ public protocol JSONDirectlyWritable {
 extension JSONDirectlyWritable {
     public var jsonBytes: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)  // a task's answer, with small data, without growing
+        // A task's answer with small data, without growing; with the array's header, within
+        // the largest block glibc's per-thread cache serves (1,032 bytes): 1,024 was slower.
+        bytes.reserveCapacity(960)
         JSONObjectWriter.write(self, into: &bytes)
         return bytes
     }
