@@ -81,6 +81,12 @@ import Testing
         #expect(try parse(value.canonicalText) == value)
     }
 
+    /// The shortest text that reads back exactly, and `.0` on whole ones: as Swift writes them.
+    @Test(arguments: [0.1, 1.0, -0.0, 1e-7, 1_764_816_000.123_456_7, 1_764_816_000, 1e300, 5e-324, -2.5e-15])
+    func doublesAreWrittenAsSwiftDescribesThem(_ double: Double) {
+        #expect(JSONValue.double(double).canonicalText == double.description)
+    }
+
     @Test func encoderWritesTheWireShapesWithNulls() throws {
         let task = QueueTask(
             id: "t_1", publicationId: "p_1", queue: "q", workerId: nil, publisher: "me", data: CanonicalJSON(.object(["k": .int(1)])),
