@@ -17,8 +17,9 @@ extension SQLiteStore {
         }
     }
 
+    /// Refused (an unknown worker) only before it writes: no savepoint (`Savepoint`).
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
-        try await writer.write(.savepoint, durability: .logged) { [self] db in
+        try await writer.write(.refusalsBeforeWrites, durability: .logged) { [self] db in
             _ = try touchWorker(db, id: params.workerId, now: params.now)
             let held = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
