@@ -11,7 +11,7 @@ extension SQLiteStore {
         let need: Savepoint.Need = next == nil ? .singleStatement : .refusalsBeforeWrites
         return try await writer.write(need, durability: .logged) { [self] db in
             if let next { _ = try knownWorker(db, id: next.workerId) } else { try Self.noteSeen(db, workerId: params.workerId, now: params.now) }
-            let task = try Self.finish(db, twins, params)
+            let task = try finish(db, params)
             return FinishedTask(task: task, next: try next.map { try lease(db, $0) } ?? [])
         }
     }
@@ -19,10 +19,10 @@ extension SQLiteStore {
     /// One write, so that the reports share one commit. A refused report writes nothing and
     /// is answered as such: nothing refuses the write as a whole.
     public func finishTasks(_ reports: [FinishParams]) async throws -> [Result<QueueTask, StoreError>] {
-        try await writer.write(.refusalsBeforeWrites, durability: .logged) { [twins] db in
+        try await writer.write(.refusalsBeforeWrites, durability: .logged) { [self] db in
             for report in reports { try Self.noteSeen(db, workerId: report.workerId, now: report.now) }
             return try reports.map { report in
-                do { return .success(try Self.finish(db, twins, report)) } catch let refusal as StoreError { return .failure(refusal) }
+                do { return .success(try finish(db, report)) } catch let refusal as StoreError { return .failure(refusal) }
             }
         }
     }
@@ -33,23 +33,23 @@ extension SQLiteStore {
     /// 45 allocations per statement; a C loop of a drain's statements took 20 µs per task with
     /// it, 15 without. A finished task stops being a twin. `reEnqueue` applies only while the
     /// task's queue exists.
-    static func finish(_ db: Database, _ twins: TwinRegistry, _ params: FinishParams) throws -> QueueTask {
+    func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {
         var params = params
-        if params.reEnqueue, try !queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
-        let held = try ColumnCursor.first(db.cachedStatement(sql: heldTaskSQL), arguments: params.taskId) { row in
+        if params.reEnqueue, try !Self.queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
+        let held = try ColumnCursor.first(db.cachedStatement(sql: Self.heldTaskSQL), arguments: params.taskId) { row in
             (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row), keys: TaskRow.keys(row))
         }
         guard let held else {
-            try requireWorker(db, id: params.workerId)
+            _ = try knownWorker(db, id: params.workerId)
             throw StoreError.taskNotFound(params.taskId)
         }
         do {
             try StoreRules.checkFinish(params, state: held.task.state.rawValue, holder: held.task.workerId, attempts: held.task.attempts)
         } catch {
-            try requireWorker(db, id: params.workerId)
+            _ = try knownWorker(db, id: params.workerId)
             throw error
         }
-        let task = reported(held.task, owner: held.owner, params)
+        let task = Self.reported(held.task, owner: held.owner, params)
         try db.cachedStatement(sql: """
             UPDATE tasks SET state = ?, lease_expires_at = NULL, worker_id = ?, run_at = ?, finished_at = ?, fail_reason = ?
             WHERE seq = ?

@@ -60,12 +60,6 @@ extension SQLiteStore {
     private static let startOne = "\(startUpdate) WHERE seq = ?4"
     private static let startSeveral = "\(startUpdate) WHERE seq IN (SELECT value FROM json_each(?4))"
 
-    /// Throws `workerNotFound` unless the worker exists.
-    static func requireWorker(_ db: Database, id: String) throws {
-        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM workers WHERE id = ?)"), arguments: [id]) == true
-        else { throw StoreError.workerNotFound(id) }
-    }
-
     /// How far a worker's `last_seen_at` may lag behind its last call. A busy worker leases
     /// hundreds of times a second; rewriting its row each time would cost a write per lease.
     static let lastSeenResolution = 0.1

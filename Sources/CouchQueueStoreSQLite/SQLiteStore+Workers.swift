@@ -38,7 +38,7 @@ extension SQLiteStore {
         switch selection {
         case .id(let id):
             return try await writer.write { [self] db in
-                try Self.requireWorker(db, id: id)
+                _ = try knownWorker(db, id: id)
                 try deleteWorker(db, id: id)
                 return 1
             }

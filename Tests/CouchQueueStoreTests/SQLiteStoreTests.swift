@@ -132,7 +132,7 @@ import Testing
             for need in [Savepoint.Need.savepoint, .refusalsBeforeWrites] {
                 await #expect(throws: Failure.self) {
                     try await store.writer.write(need) { db in
-                        _ = try SQLiteStore.finish(db, store.twins, undone)
+                        _ = try store.finish(db, undone)
                         throw Failure()
                     }
                 }
