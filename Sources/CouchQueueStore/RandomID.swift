@@ -1,37 +1,68 @@
 import Foundation
 import Synchronization
 
-/// Opaque, unguessable identifiers: a prefix naming the kind, then the creation time and 128
-/// random bits, in base 32.
+/// Opaque, unguessable identifiers: a prefix naming the kind, then a key (by default the
+/// creation time) and 128 random bits, in base 32.
 ///
 /// The time comes first so that new ids sort after older ones: an index on ids then grows at
-/// its end, and a batch of inserts touches a few index pages instead of one page per row.
+/// its end, and a batch of inserts touches a few index pages instead of one page per row. A
+/// store that finds rows by a key of its own puts that key there instead (`key(of:)`).
 public enum RandomID {
     /// Base 32 in ASCII order, so that the encoded time sorts as the time does.
     private static let alphabet = Array("234567abcdefghijklmnopqrstuvwxyz".utf8)
+    private static let randomCharacters = 26
 
     /// `prefix` + `_` + 10 characters of milliseconds since 1970 + 26 characters from the
     /// system's secure random generator.
     public static func make(_ prefix: String) -> String {
-        let milliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        make(prefix, key: UInt64(max(0, Date().timeIntervalSince1970 * 1000)), keyCharacters: 10)
+    }
+
+    /// `prefix` + `_` + the low `5 × keyCharacters` bits of `key` + 26 random characters.
+    public static func make(_ prefix: String, key: UInt64, keyCharacters: Int) -> String {
         var bits = randomBits()
         // Written in place: one allocation, where an array of the characters, its string
         // and the prefix joined to it took three (an id is made for every publish and task).
-        return String(unsafeUninitializedCapacity: prefix.utf8.count + 37) { out in
+        return String(unsafeUninitializedCapacity: prefix.utf8.count + 1 + keyCharacters + randomCharacters) { out in
             var end = out.initialize(fromContentsOf: prefix.utf8)
             out[end] = UInt8(ascii: "_")
             end += 1
-            for shift in stride(from: 45, through: 0, by: -5) {
-                out[end] = alphabet[Int((milliseconds >> UInt64(shift)) & 31)]
+            for shift in stride(from: 5 * (keyCharacters - 1), through: 0, by: -5) {
+                out[end] = alphabet[Int((key >> UInt64(shift)) & 31)]
                 end += 1
             }
-            for _ in 0..<26 {
+            for _ in 0..<randomCharacters {
                 out[end] = alphabet[Int(bits.0 & 31)]
                 end += 1
                 bits.0 = (bits.0 >> 5) | (bits.1 << 59)
                 bits.1 >>= 5
             }
             return end
+        }
+    }
+
+    /// The key that `make(prefix, key:, keyCharacters:)` put in `id`; nil for any other string.
+    public static func key(of id: String, prefix: String, keyCharacters: Int) -> UInt64? {
+        let bytes = id.utf8
+        let keyStart = prefix.utf8.count + 1
+        guard bytes.count == keyStart + keyCharacters + randomCharacters, id.hasPrefix(prefix),
+            bytes[bytes.index(bytes.startIndex, offsetBy: keyStart - 1)] == UInt8(ascii: "_")
+        else { return nil }
+        var key: UInt64 = 0
+        for (position, byte) in bytes.enumerated().dropFirst(keyStart) {
+            guard let digit = digit(byte) else { return nil }
+            guard position < keyStart + keyCharacters else { continue }
+            guard key >> 59 == 0 else { return nil }
+            key = key << 5 | digit
+        }
+        return key
+    }
+
+    private static func digit(_ byte: UInt8) -> UInt64? {
+        switch byte {
+        case UInt8(ascii: "2")...UInt8(ascii: "7"): UInt64(byte - UInt8(ascii: "2"))
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt64(byte - UInt8(ascii: "a") + 6)
+        default: nil
         }
     }
 

@@ -36,7 +36,8 @@ extension SQLiteStore {
     func finish(_ db: Database, _ params: FinishParams) throws -> QueueTask {
         var params = params
         if params.reEnqueue, try !Self.queueExists(db, ofTask: params.taskId) { params.reEnqueue = false }
-        let held = try ColumnCursor.first(db.cachedStatement(sql: Self.heldTaskSQL), arguments: params.taskId) { row in
+        let lookup = Self.heldTask.finding(params.taskId)
+        let held = try ColumnCursor.first(db.cachedStatement(sql: lookup.sql), arguments: lookup.seq, params.taskId) { row in
             (task: TaskRow.decode(row, now: params.now), owner: TaskRow.owner(row), keys: TaskRow.keys(row))
         }
         guard let held else {
@@ -61,7 +62,7 @@ extension SQLiteStore {
         return task
     }
 
-    private static let heldTaskSQL = "\(TaskRow.selectWithKeys) WHERE id = ?"
+    private static let heldTask = TaskKey.Lookup { "\(TaskRow.selectWithKeys) WHERE \($0)" }
 
     /// The task as the report leaves it: re-enqueued, it waits again from now for its owner (a
     /// copy of scope `all`) or anyone; otherwise it is finished now. A success keeps the reason
@@ -86,8 +87,11 @@ extension SQLiteStore {
     }
 
     private static func queueExists(_ db: Database, ofTask id: String) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tasks JOIN queues ON queues.name = tasks.queue WHERE tasks.id = ? AND NOT tasks.queue_deleted)"),
-            arguments: [id]) == true
+        let lookup = queueOfTask.finding(id)
+        return try ColumnCursor.first(db.cachedStatement(sql: lookup.sql), arguments: lookup.seq, id) { _ in true } ?? false
+    }
+
+    private static let queueOfTask = TaskKey.Lookup {
+        "SELECT 1 FROM tasks JOIN queues ON queues.name = tasks.queue WHERE \($0) AND NOT tasks.queue_deleted"
     }
 }

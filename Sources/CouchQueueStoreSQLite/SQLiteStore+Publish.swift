@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func insertTasks(_ params: InsertTasksParams) async throws -> [PublishedTask] {
         // One copy with no twin to look for is one `INSERT`.
         let single = params.scope == .any && params.queues.count == 1 && !params.singularlyEnqueue
-        return try await writer.write(single ? .singleStatement : .savepoint) { [twins, workers, committedInterestsVersion] db in
+        return try await writer.write(single ? .singleStatement : .savepoint) { [twins, workers, committedInterestsVersion, taskSequence] db in
             try Self.checkRouting(db, params, committedInterestsVersion)
             let dataKey = DataFingerprint.of(params.data)
             var published: [PublishedTask] = []
@@ -24,16 +24,17 @@ extension SQLiteStore {
                     continue
                 }
                 if copy.owner != nil { workers.noteOwnCopy() }
-                let id = RandomID.make("t")
+                let seq = taskSequence.next()
+                let id = TaskKey.id(seq: seq)
                 try db.cachedStatement(sql: """
-                    INSERT INTO tasks (id, publication_id, queue, owner_id, publisher, data, data_key, scope,
+                    INSERT INTO tasks (seq, id, publication_id, queue, owner_id, publisher, data, data_key, scope,
                         singularly_enqueue, singularly_run, state, run_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
                     """
                 ).run(
-                    id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
+                    seq, id, params.publicationId, copy.queue, copy.owner, params.publisher, params.data, dataKey,
                     params.scope.rawValue, params.singularlyEnqueue, params.singularlyRun, params.runAt, params.now)
-                twins.add(seq: db.lastInsertedRowID, queue: copy.queue, dataKey: dataKey)
+                twins.add(seq: seq, queue: copy.queue, dataKey: dataKey)
                 let state = StoreRules.waitingState(runAt: params.runAt, now: params.now)
                 published.append(PublishedTask(id: id, queue: copy.queue, workerId: copy.owner, state: state, duplicate: false))
             }

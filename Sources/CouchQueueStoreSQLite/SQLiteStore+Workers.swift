@@ -21,16 +21,17 @@ extension SQLiteStore {
     public func heartbeat(_ params: HeartbeatParams) async throws -> [String] {
         try await writer.write(.refusalsBeforeWrites, durability: .logged) { [self] db in
             _ = try touchWorker(db, id: params.workerId, now: params.now)
-            let held = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
-                arguments: [params.workerId])
-            let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter(wanted.contains) } ?? held
+            let held = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT seq, id FROM tasks WHERE worker_id = ? AND state = 'started' ORDER BY seq"),
+                arguments: [params.workerId]
+            ).map { (seq: $0[0] as Int64, id: $0[1] as String) }
+            let renewed = params.taskIds.map { Set($0) }.map { wanted in held.filter { wanted.contains($0.id) } } ?? held
             if !renewed.isEmpty { leaseExpiryBound.lower(to: params.leaseExpiresAt) }
-            let renew = try db.cachedStatement(sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ?")
-            for id in renewed {
-                try renew.run(params.leaseExpiresAt, id)
+            let renew = try db.cachedStatement(sql: "UPDATE tasks SET lease_expires_at = ? WHERE seq = ?")
+            for task in renewed {
+                try renew.run(params.leaseExpiresAt, task.seq)
             }
-            return held
+            return held.map(\.id)
         }
     }
 

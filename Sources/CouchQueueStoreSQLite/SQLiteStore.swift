@@ -15,6 +15,7 @@ public final class SQLiteStore: QueueStore {
     let leaseExpiryBound = LeaseExpiryBound()
     let workers: WorkerDirectory
     let committedInterestsVersion: CommittedInterestsVersion
+    let taskSequence: TaskSequence
     private let checkpointer: WALCheckpointer
     private let fileLock: DatabaseFileLock
 
@@ -55,6 +56,7 @@ public final class SQLiteStore: QueueStore {
             try pool.read { [twins] db in try Self.loadLiveTasks(db, into: twins) }
             committedInterestsVersion = CommittedInterestsVersion(try pool.read(Self.storedInterestsVersion))
             workers = WorkerDirectory(ownCopiesStored: try pool.read(Self.holdsOwnCopies))
+            taskSequence = TaskSequence(last: try pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM tasks") } ?? 0)
             let opened = try WALCheckpointer(path: path, configuration: configuration)
             checkpointer = opened
             writer = GroupCommitWriter(

@@ -59,10 +59,11 @@ enum TaskRow {
         row[3]
     }
 
-    private static let fetchSQL = "SELECT \(columns) FROM tasks WHERE id = ?"
+    private static let byId = TaskKey.Lookup { "SELECT \(columns) FROM tasks WHERE \($0)" }
 
     static func fetch(_ db: Database, id: String, now: Double) throws -> QueueTask? {
-        try ColumnCursor.first(db.cachedStatement(sql: fetchSQL), arguments: id) {
+        let lookup = byId.finding(id)
+        return try ColumnCursor.first(db.cachedStatement(sql: lookup.sql), arguments: lookup.seq, id) {
             decode($0, now: now)
         }
     }

@@ -99,7 +99,64 @@ import Testing
             let indexes = try await DatabaseQueue(path: path).read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'")
             }
-            #expect(Set(indexes) == ["tasks_waiting", "tasks_owned", "tasks_held", "tasks_failed", "tasks_failed_by_queue", "tasks_succeeded"])
+            #expect(
+                Set(indexes) == [
+                    "tasks_waiting", "tasks_owned", "tasks_held", "tasks_failed", "tasks_failed_by_queue", "tasks_succeeded", "tasks_legacy_ids",
+                ])
+        }
+    }
+
+    /// Ids given before migration 7 carry no `seq` (`TaskKey`): such a task is still found,
+    /// leased, renewed and finished by its id, while new tasks are found by the `seq` in theirs
+    /// and only with the rest of the id. Ids are no longer indexed but in `tasks_legacy_ids`.
+    @Test func tasksStoredBeforeVersion7AreStillFoundByTheirIds() async throws {
+        try await withScratchDatabase { path in
+            let legacyId = RandomID.make("t")
+            let file = try DatabaseQueue(path: path)
+            try SQLiteMigrations.migrator.migrate(file, upTo: "v6: started tasks of deleted queues marked")
+            try await file.write { db in
+                try db.execute(sql: "INSERT INTO queues (name, interests, created_at) VALUES ('a', NULL, ?)", arguments: [StoreFixture.t0])
+                try db.execute(
+                    sql: """
+                        INSERT INTO tasks (id, publication_id, queue, publisher, data, data_key, scope, singularly_enqueue,
+                            singularly_run, state, run_at, created_at)
+                        VALUES (?, 'p_legacy', 'a', 'tests', '{}', 0, 'any', 0, 0, 'queued', ?, ?)
+                        """,
+                    arguments: [legacyId, StoreFixture.t0, StoreFixture.t0])
+            }
+            try file.close()
+
+            let store = try SQLiteStore(path: path)
+            let f = StoreFixture(store)
+            #expect(try await f.state(legacyId) == .queued)
+            let worker = try await f.worker(["a"])
+            #expect(try await f.lease(worker)?.id == legacyId)
+            let renewed = try await store.heartbeat(
+                HeartbeatParams(workerId: worker, taskIds: [legacyId], now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 120))
+            #expect(renewed == [legacyId])
+            #expect(try await store.task(id: legacyId, now: StoreFixture.t0)?.state == .started)
+            #expect(try await f.finish(worker, legacyId).state == .succeeded)
+
+            let fresh = try #require(try await f.publish(["a"]).first).id
+            #expect(fresh.count == legacyId.count + 3 && fresh != legacyId)
+            #expect(try await f.state(fresh) == .queued)
+            let forged = String(fresh.dropLast()) + (fresh.last == "a" ? "b" : "a")
+            #expect(try await store.task(id: forged, now: StoreFixture.t0) == nil, "its seq alone does not find a task")
+            try await store.close()
+
+            let (indexes, plans) = try await DatabaseQueue(path: path).read { db in
+                let lookup = TaskKey.Lookup { "SELECT data FROM tasks WHERE \($0)" }
+                return (
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'"),
+                    try [legacyId, fresh].map { (id: String) in
+                        let finding = lookup.finding(id)
+                        return try String.fetchAll(
+                            db, sql: "EXPLAIN QUERY PLAN \(finding.sql)", arguments: [finding.seq, id], adapter: SuffixRowAdapter(fromIndex: 3))
+                    }
+                )
+            }
+            #expect(indexes.contains("tasks_legacy_ids") && !indexes.contains { $0.hasPrefix("sqlite_autoindex") })
+            #expect(plans == [["SEARCH tasks USING INDEX tasks_legacy_ids (id=?)"], ["SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)"]])
         }
     }
 
