@@ -4,13 +4,14 @@ import Synchronization
 /// How the store finds a task by its id without an index on ids: the id carries the row's
 /// `seq` before its random part, so a lookup reads the row by `seq` and checks the whole id.
 /// A publish then adds to two B-trees, not three: the index on ids cost the server about 3%
-/// of its CPU per publish. Ids given before migration 7 carry the time instead, and are found
-/// through `tasks_legacy_ids`, which holds only them (a task's id never changes).
+/// of its CPU per publish. Ids given before migration 7 (38 characters with the time, 28 in
+/// the first builds) are found through `tasks_legacy_ids`, which holds only ids of another
+/// length than these (a task's id never changes).
 enum TaskKey {
     /// 13 base-32 characters: 65 bits, room for any `seq`.
     private static let seqCharacters = 13
-    /// Ids made by `RandomID.make("t")`, as every task's was before migration 7.
-    static let legacyIdLength = 2 + 10 + 26
+    /// The length of every id made since migration 7, and of no id made before it.
+    static let idLength = 2 + seqCharacters + 26
 
     static func id(seq: Int64) -> String {
         RandomID.make("t", key: UInt64(seq), keyCharacters: seqCharacters)
@@ -25,7 +26,7 @@ enum TaskKey {
         /// `statement` writes the SQL around the condition it is given.
         init(_ statement: (_ condition: String) -> String) {
             bySeq = statement("tasks.seq = ?1 AND tasks.id = ?2")
-            byLegacyId = statement("tasks.id = ?2 AND length(tasks.id) = \(TaskKey.legacyIdLength)")
+            byLegacyId = statement("tasks.id = ?2 AND length(tasks.id) <> \(TaskKey.idLength)")
         }
 
         /// The statement that finds `id`, and the `seq` it binds before the id (0 for an

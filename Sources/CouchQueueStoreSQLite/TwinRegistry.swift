@@ -96,7 +96,8 @@ final class TwinRegistry: TransactionJournal {
     }
 
     /// Applies the batch's removals, except where the same `seq` was added again after its
-    /// removal (SQLite reuses the `seq` of a deleted last row).
+    /// removal (the writer never hands out a `seq` twice while the store is open, but the
+    /// registry does not count on how `seq`s are chosen).
     func commit() {
         state.withLock { state in
             // A batch of publishes only adds: nothing to apply, and its additions need no hashing.
@@ -131,8 +132,8 @@ extension Dictionary where Key == Int64, Value == TwinRegistry.Seqs {
     fileprivate typealias Seqs = TwinRegistry.Seqs
 
     /// Adds `seq` under `key`. `sorted` keeps the key's `seq`s in order: a new task's `seq` is
-    /// the highest yet, so that appends, but for a `seq` SQLite hands out again after deleting
-    /// the last row. Loading adds in any order and sorts once, at the end.
+    /// the highest yet (`TaskSequence`), so that appends, and any other is put in its place.
+    /// Loading adds in any order and sorts once, at the end.
     fileprivate mutating func add(_ seq: Int64, at key: Int64, sorted: Bool) {
         switch self[key] {
         case nil: self[key] = .one(seq)

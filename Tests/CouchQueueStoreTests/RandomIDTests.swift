@@ -29,6 +29,7 @@ import Testing
         #expect(RandomID.key(of: id, prefix: "w", keyCharacters: 13) == nil, "another kind's prefix")
         #expect(RandomID.key(of: RandomID.make("t"), prefix: "t", keyCharacters: 13) == nil, "another length")
         #expect(RandomID.key(of: String(id.dropLast()) + "1", prefix: "t", keyCharacters: 13) == nil, "not base 32")
+        #expect(RandomID.key(of: "t-" + id.dropFirst(2), prefix: "t", keyCharacters: 13) == nil, "no separator")
         #expect(RandomID.key(of: "t_" + String(repeating: "z", count: 39), prefix: "t", keyCharacters: 13) == nil, "past 64 bits")
     }
 }

@@ -106,12 +106,13 @@ import Testing
         }
     }
 
-    /// Ids given before migration 7 carry no `seq` (`TaskKey`): such a task is still found,
-    /// leased, renewed and finished by its id, while new tasks are found by the `seq` in theirs
-    /// and only with the rest of the id. Ids are no longer indexed but in `tasks_legacy_ids`.
-    @Test func tasksStoredBeforeVersion7AreStillFoundByTheirIds() async throws {
+    /// Ids given before migration 7 carry no `seq` (`TaskKey`): such a task, whether its id
+    /// has the time in it (38 characters) or is only random (28, the first builds), is still
+    /// found, leased, renewed, re-enqueued and finished by its id, while new tasks are found by
+    /// the `seq` in theirs and only with the rest of the id. Only old ids are indexed.
+    @Test(arguments: [RandomID.make("t"), "t_" + RandomID.make("t").suffix(26)])
+    func tasksStoredBeforeVersion7AreStillFoundByTheirIds(legacyId: String) async throws {
         try await withScratchDatabase { path in
-            let legacyId = RandomID.make("t")
             let file = try DatabaseQueue(path: path)
             try SQLiteMigrations.migrator.migrate(file, upTo: "v6: started tasks of deleted queues marked")
             try await file.write { db in
@@ -135,19 +136,22 @@ import Testing
                 HeartbeatParams(workerId: worker, taskIds: [legacyId], now: StoreFixture.t0, leaseExpiresAt: StoreFixture.t0 + 120))
             #expect(renewed == [legacyId])
             #expect(try await store.task(id: legacyId, now: StoreFixture.t0)?.state == .started)
+            #expect(try await f.finish(worker, legacyId, reEnqueue: true).state == .queued, "its queue is still there")
+            #expect(try await f.lease(worker)?.id == legacyId)
             #expect(try await f.finish(worker, legacyId).state == .succeeded)
 
             let fresh = try #require(try await f.publish(["a"]).first).id
-            #expect(fresh.count == legacyId.count + 3 && fresh != legacyId)
+            #expect(fresh.count == TaskKey.idLength && fresh != legacyId)
             #expect(try await f.state(fresh) == .queued)
             let forged = String(fresh.dropLast()) + (fresh.last == "a" ? "b" : "a")
             #expect(try await store.task(id: forged, now: StoreFixture.t0) == nil, "its seq alone does not find a task")
             try await store.close()
 
-            let (indexes, plans) = try await DatabaseQueue(path: path).read { db in
+            let (indexes, legacyEntries, plans) = try await DatabaseQueue(path: path).read { db in
                 let lookup = TaskKey.Lookup { "SELECT data FROM tasks WHERE \($0)" }
                 return (
                     try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'"),
+                    try String.fetchAll(db, sql: "SELECT id FROM tasks INDEXED BY tasks_legacy_ids WHERE length(id) <> \(TaskKey.idLength)"),
                     try [legacyId, fresh].map { (id: String) in
                         let finding = lookup.finding(id)
                         return try String.fetchAll(
@@ -156,6 +160,7 @@ import Testing
                 )
             }
             #expect(indexes.contains("tasks_legacy_ids") && !indexes.contains { $0.hasPrefix("sqlite_autoindex") })
+            #expect(legacyEntries == [legacyId], "the new task's id is not indexed")
             #expect(plans == [["SEARCH tasks USING INDEX tasks_legacy_ids (id=?)"], ["SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)"]])
         }
     }
