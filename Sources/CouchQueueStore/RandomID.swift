@@ -45,15 +45,16 @@ public enum RandomID {
     public static func key(of id: String, prefix: String, keyCharacters: Int) -> UInt64? {
         let bytes = id.utf8
         let keyStart = prefix.utf8.count + 1
-        guard bytes.count == keyStart + keyCharacters + randomCharacters, id.hasPrefix(prefix),
-            bytes[bytes.index(bytes.startIndex, offsetBy: keyStart - 1)] == UInt8(ascii: "_")
+        guard bytes.count == keyStart + keyCharacters + randomCharacters, bytes.starts(with: prefix.utf8),
+            bytes.dropFirst(keyStart - 1).first == UInt8(ascii: "_")
         else { return nil }
         var key: UInt64 = 0
-        for (position, byte) in bytes.enumerated().dropFirst(keyStart) {
+        for (offset, byte) in bytes.dropFirst(keyStart).enumerated() {
             guard let digit = digit(byte) else { return nil }
-            guard position < keyStart + keyCharacters else { continue }
-            guard key >> 59 == 0 else { return nil }
-            key = key << 5 | digit
+            if offset < keyCharacters {
+                guard key >> 59 == 0 else { return nil }
+                key = key << 5 | digit
+            }
         }
         return key
     }
