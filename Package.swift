@@ -97,7 +97,7 @@ let package = Package(
             ],
             // Swift's runtime and Foundation linked in: the runtime's calls (reference counting,
             // exclusivity, tasks) go direct, not through the dynamic linker's tables, and its
-            // thread-locals need no `__tls_get_addr`: about 6% less CPU per publish
+            // thread-locals need no `__tls_get_addr`: 4-8% less CPU per publish
             // (docs/performance.md). `-static-stdlib` alone leaves out what the static
             // Foundation archives need, which SwiftPM's `--static-swift-stdlib` finds by
             // building every module again, so they are named here.
