@@ -12,7 +12,7 @@ final class ColumnCursor<Element>: Cursor {
     private var isDone = false
     private let read: (Columns) throws -> Element
 
-    init<each Argument: StatementBinding>(
+    init<each Argument: DirectBinding>(
         _ statement: Statement, arguments: repeat each Argument, read: @escaping (Columns) throws -> Element
     ) throws {
         self.statement = statement
@@ -21,7 +21,7 @@ final class ColumnCursor<Element>: Cursor {
     }
 
     /// The first row, or nil: the statement runs to its first row only.
-    static func first<each Argument: StatementBinding>(
+    static func first<each Argument: DirectBinding>(
         _ statement: Statement, arguments: repeat each Argument, read: (Columns) throws -> Element
     ) throws -> Element? {
         try withoutActuallyEscaping(read) { read in

@@ -28,4 +28,21 @@ import Testing
             #expect(try ColumnCursor.first(read, arguments: 2) { $0[0] as String } == "b")
         }
     }
+
+    /// Strings are bound by their bytes and count (`DirectBinding`): empty, small (kept inside
+    /// the `String`), long, and not ASCII (more bytes than characters).
+    @Test func stringsAreBoundWholeByteForByte() throws {
+        let database = try DatabaseQueue()
+        try database.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER, note TEXT)")
+            let insert = try db.cachedStatement(sql: "INSERT INTO t (n, note) VALUES (?, ?)")
+            let notes = ["", "short", "Grüße, 東京 🚀", String(repeating: "long é ", count: 1000)]
+            for (n, note) in notes.enumerated() { try insert.run(n, note) }
+            let read = try db.cachedStatement(sql: "SELECT note, length(CAST(note AS BLOB)), typeof(note) FROM t ORDER BY n")
+            let rows = try Array(ColumnCursor(read) { ($0[0] as String, $0[1] as Int, $0[2] as String) })
+            #expect(rows.map(\.0) == notes)
+            #expect(rows.map(\.1) == notes.map(\.utf8.count))
+            #expect(rows.allSatisfy { $0.2 == "text" })
+        }
+    }
 }
