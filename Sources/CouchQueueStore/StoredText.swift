@@ -18,7 +18,7 @@ public enum StoredText {
     public static func interests(_ interests: Interests) -> String {
         switch interests {
         case .everything: JSONValue.string("*").canonicalText
-        case .fields(let fields): JSONValue.object(fields.mapValues { .string($0) }).canonicalText
+        case .fields(let fields): JSONValue.object(JSONObject(fields.mapValues { .string($0) })).canonicalText
         }
     }
 
@@ -26,10 +26,10 @@ public enum StoredText {
         switch try JSONValue.parse(text.utf8, maxDepth: 2) {
         case .string("*"): return .everything
         case .object(let members):
-            return .fields(try members.mapValues { value in
+            return .fields(Dictionary(uniqueKeysWithValues: try members.map { field, value in
                 guard case .string(let pattern) = value else { throw corrupt(text) }
-                return pattern
-            })
+                return (field, pattern)
+            }))
         default: throw corrupt(text)
         }
     }

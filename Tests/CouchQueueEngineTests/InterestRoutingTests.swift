@@ -122,7 +122,7 @@ import Testing
                 "none": try interests(many),
             ], version: 1)
         #expect(try await router.route(data).chosen == (["few", "many"], 1))
-        let wide = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<200).map { ("g\($0)", JSONValue.string("x")) }))
+        let wide = JSONValue.object(JSONObject(Dictionary(uniqueKeysWithValues: (0..<200).map { ("g\($0)", JSONValue.string("x")) })))
         #expect(try await router.route(wide).queues.isEmpty)
     }
 
@@ -133,7 +133,7 @@ import Testing
         let table = RoutingTable(["q": try interests(fields)])
         let absent = try #require(table.plan(.object(["other": .string("x")]), budget: .max))
         #expect(absent.searches.isEmpty && absent.work == 0)
-        let present = JSONValue.object(fields.mapValues { _ in .string("x") })
+        let present = JSONValue.object(JSONObject(fields.mapValues { _ in .string("x") }))
         let planned = try #require(table.plan(present, budget: .max))
         #expect(planned.searches.count == 1_000 && planned.work > InterestRouter.inlineWorkLimit)
         #expect(table.plan(present, budget: planned.work - 1) == nil)

@@ -62,6 +62,25 @@ import Testing
         #expect(throws: JSONParseError.self) { try parse(#"{"\u00e9": 1, "e\u0301": 2}"#) }
     }
 
+    /// However its members arrive, an object keeps them sorted by name, each name once, and
+    /// finds them by name.
+    @Test func objectsKeepTheirMembersSortedAndFindThemByName() throws {
+        let names = (0..<50).map { "k\($0)" }
+        let text = "{" + names.shuffled().map { "\"\($0)\": \"\($0)\"" }.joined(separator: ",") + "}"
+        let members = try #require(try parse(text).objectValue)
+        #expect(members.map(\.key) == names.sorted())
+        #expect(names.allSatisfy { members[$0] == .string($0) })
+        #expect(members["k50"] == nil && members[""] == nil)
+        let built = JSONObject(Dictionary(uniqueKeysWithValues: names.map { ($0, JSONValue.string($0)) }))
+        #expect(members == built && members.hashValue == built.hashValue)
+
+        var edited = members
+        (edited["k7"], edited["a"], edited["k9"], edited["absent"]) = (.int(7), .null, nil, nil)
+        #expect(edited.count == 50 && edited.first?.key == "a" && edited["k7"] == .int(7) && edited["k9"] == nil)
+        #expect(edited.map(\.key) == edited.map(\.key).sorted() && edited != members)
+        #expect(try parse(#"{"b": 1, "a": 2, "b": 3}"#) == .object(["a": .int(2), "b": .int(3)]))
+    }
+
     @Test func refusesNestingPastTheLimitWithoutRecursingThere() throws {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONParseError.self) { try parse(deep) }

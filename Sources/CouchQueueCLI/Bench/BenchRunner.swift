@@ -131,7 +131,7 @@ struct BenchRunner: Sendable {
     /// and when it was received.
     private func workers(
         _ width: Int, wait: Double?, until finished: FinishedCounter? = nil,
-        _ measure: @escaping @Sendable ([String: JSONValue], Double, Date) throws -> Double
+        _ measure: @escaping @Sendable (JSONObject, Double, Date) throws -> Double
     ) async throws -> [Double] {
         try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<width {
@@ -173,7 +173,7 @@ struct BenchRunner: Sendable {
         }
     }
 
-    private typealias Leased = (task: [String: JSONValue], id: String, attempt: Int64)
+    private typealias Leased = (task: JSONObject, id: String, attempt: Int64)
 
     /// The tasks of an answer's `key`: one task (`task`) or a list (`tasks`, `next`).
     private func leased(_ answer: JSONValue, _ key: String) throws -> [Leased] {

@@ -12,7 +12,7 @@ struct RequestParameters: Sendable {
     /// From the query string or a form body.
     private var texts: [String: String] = [:]
     /// From a JSON body: they win over `texts`. Kept as parsed, not copied into `Value`s.
-    private var members: [String: JSONValue] = [:]
+    private var members = JSONObject()
     /// The deepest JSON nesting accepted in JSON text values.
     let maxJSONDepth: Int
 
@@ -26,8 +26,12 @@ struct RequestParameters: Sendable {
     }
 
     /// A JSON body's members, over any given before.
-    mutating func merge(json other: [String: JSONValue]) {
-        if members.isEmpty { members = other } else { members.merge(other) { _, new in new } }
+    mutating func merge(json other: JSONObject) {
+        if members.isEmpty {
+            members = other
+        } else {
+            for (name, value) in other { members[name] = value }
+        }
     }
 
     private subscript(_ name: String) -> Value? {

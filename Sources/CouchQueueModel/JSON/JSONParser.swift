@@ -60,11 +60,12 @@ struct JSONParser {
     private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nested more than \(maxDepth) levels deep") }
         index += 1
-        var members: [String: JSONValue] = [:]
+        var members: [JSONObject.Element] = []
+        var inOrder = true
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object(JSONObject())
         }
         while true {
             skipSpace()
@@ -73,20 +74,35 @@ struct JSONParser {
             skipSpace()
             try expect(UInt8(ascii: ":"))
             skipSpace()
-            // A repeated name keeps its last value. Swift compares strings by canonical
-            // equivalence, so two names JSON tells apart ("\u00e9" and "e\u0301") would merge
-            // into one: refused instead.
-            if members.updateValue(try value(depth: depth), forKey: key) != nil,
-                let kept = members.index(forKey: key), !members.keys[kept].utf8.elementsEqual(key.utf8)
-            {
-                throw error("member names differ only in Unicode normalization (\(key.debugDescription))")
-            }
+            if let last = members.last, !(last.key < key) { inOrder = false }
+            members.append((key, try value(depth: depth)))
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of text") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             try expect(UInt8(ascii: "}"))
-            return .object(members)
+            return .object(JSONObject(sortedUniqueMembers: inOrder ? members : try sorted(members)))
         }
+    }
+
+    /// Members sorted by name. A repeated name keeps its last value. Swift compares strings by
+    /// canonical equivalence, so two names JSON tells apart ("\u00e9" and "e\u0301") would
+    /// merge into one: refused instead.
+    private func sorted(_ members: [JSONObject.Element]) throws(JSONParseError) -> [JSONObject.Element] {
+        // By name, then by place in the text: of equal names, the last comes last.
+        let ordered = members.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
+        var unique: [JSONObject.Element] = []
+        unique.reserveCapacity(ordered.count)
+        for member in ordered {
+            guard let last = unique.last, last.key == member.key else {
+                unique.append(member)
+                continue
+            }
+            guard last.key.utf8.elementsEqual(member.key.utf8) else {
+                throw error("member names differ only in Unicode normalization (\(member.key.debugDescription))")
+            }
+            unique[unique.count - 1] = member
+        }
+        return unique
     }
 
     private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {

@@ -12,7 +12,7 @@ public enum JSONValue: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The value at a dotted path (`user.email`) through nested objects, or nil when absent.
     public func value(atPath path: some Collection<Substring>) -> JSONValue? {
@@ -24,7 +24,7 @@ public enum JSONValue: Sendable, Hashable {
         return current
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -51,7 +51,7 @@ extension JSONValue: Codable {
         } else if let array = try? container.decode([JSONValue].self) {
             self = .array(array)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
         }
     }
 
@@ -67,7 +67,7 @@ extension JSONValue: Codable {
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
+        case .object(let members): try container.encode(Dictionary(uniqueKeysWithValues: members.map { ($0.key, $0.value) }))
         }
     }
 }

@@ -34,7 +34,7 @@ private final class Node {
         switch content {
         case .empty: .object([:])
         case .value(let value): value
-        case .object(let members): .object(members.mapValues(\.resolved))
+        case .object(let members): .object(JSONObject(members.mapValues(\.resolved)))
         case .array(let items): .array(items.map(\.resolved))
         }
     }
