@@ -68,8 +68,9 @@ extension String: DirectBinding {
         return string.withUTF8 { bytes in
             // SQLite binds a null pointer as NULL: an empty string's bytes may have no address.
             guard let address = bytes.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            guard let length = CInt(exactly: bytes.count) else { return SQLITE_TOOBIG }
             return address.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                sqlite3_bind_text(statement, index, $0, CInt(bytes.count), transient)
+                sqlite3_bind_text(statement, index, $0, length, transient)
             }
         }
     }
