@@ -78,7 +78,12 @@ import Testing
         (edited["k7"], edited["a"], edited["k9"], edited["absent"]) = (.int(7), .null, nil, nil)
         #expect(edited.count == 50 && edited.first?.key == "a" && edited["k7"] == .int(7) && edited["k9"] == nil)
         #expect(edited.map(\.key) == edited.map(\.key).sorted() && edited != members)
+        // Few members are sorted by insertion, many by a general sort: both keep the last of a
+        // repeated name and refuse names equal only under normalization.
         #expect(try parse(#"{"b": 1, "a": 2, "b": 3}"#) == .object(["a": .int(2), "b": .int(3)]))
+        let repeated = try #require(try parse(String(text.dropLast()) + #", "k3": "last"}"#).objectValue)
+        #expect(repeated.count == 50 && repeated["k3"] == .string("last") && repeated["k4"] == .string("k4"))
+        #expect(throws: JSONParseError.self) { try parse(String(text.dropLast()) + #", "\u00e9": 1, "e\u0301": 2}"#) }
     }
 
     @Test func refusesNestingPastTheLimitWithoutRecursingThere() throws {

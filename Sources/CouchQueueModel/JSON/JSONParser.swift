@@ -88,21 +88,37 @@ struct JSONParser {
     /// canonical equivalence, so two names JSON tells apart ("\u00e9" and "e\u0301") would
     /// merge into one: refused instead.
     private func sorted(_ members: [JSONObject.Element]) throws(JSONParseError) -> [JSONObject.Element] {
-        // By name, then by place in the text: of equal names, the last comes last.
-        let ordered = members.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
-        var unique: [JSONObject.Element] = []
-        unique.reserveCapacity(ordered.count)
-        for member in ordered {
-            guard let last = unique.last, last.key == member.key else {
-                unique.append(member)
-                continue
+        // Stable, so that of equal names the last comes last.
+        var ordered = members
+        if ordered.count <= 16 {
+            // Most objects: by insertion, in place, without the general sort's allocations.
+            for position in ordered.indices.dropFirst() {
+                let member = ordered[position]
+                var slot = position
+                while slot > 0, member.key < ordered[slot - 1].key {
+                    ordered[slot] = ordered[slot - 1]
+                    slot -= 1
+                }
+                ordered[slot] = member
             }
-            guard last.key.utf8.elementsEqual(member.key.utf8) else {
-                throw error("member names differ only in Unicode normalization (\(member.key.debugDescription))")
-            }
-            unique[unique.count - 1] = member
+        } else {
+            ordered = members.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
         }
-        return unique
+        var kept = 0
+        for position in ordered.indices {
+            let member = ordered[position]
+            if kept > 0, ordered[kept - 1].key == member.key {
+                guard ordered[kept - 1].key.utf8.elementsEqual(member.key.utf8) else {
+                    throw error("member names differ only in Unicode normalization (\(member.key.debugDescription))")
+                }
+                ordered[kept - 1] = member
+            } else {
+                ordered[kept] = member
+                kept += 1
+            }
+        }
+        ordered.removeLast(ordered.count - kept)
+        return ordered
     }
 
     private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
