@@ -80,16 +80,16 @@ struct JSONParser {
             guard index < bytes.count else { throw error("unexpected end of text") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             try expect(UInt8(ascii: "}"))
-            return .object(JSONObject(sortedUniqueMembers: inOrder ? members : try sorted(members)))
+            if !inOrder { try sortByName(&members) }
+            return .object(JSONObject(sortedUniqueMembers: members))
         }
     }
 
-    /// Members sorted by name. A repeated name keeps its last value. Swift compares strings by
+    /// Sorts members by name. A repeated name keeps its last value. Swift compares strings by
     /// canonical equivalence, so two names JSON tells apart ("\u00e9" and "e\u0301") would
     /// merge into one: refused instead.
-    private func sorted(_ members: [JSONObject.Element]) throws(JSONParseError) -> [JSONObject.Element] {
+    private func sortByName(_ ordered: inout [JSONObject.Element]) throws(JSONParseError) {
         // Stable, so that of equal names the last comes last.
-        var ordered = members
         if ordered.count <= 16 {
             // Most objects: by insertion, in place, without the general sort's allocations.
             for position in ordered.indices.dropFirst() {
@@ -102,7 +102,7 @@ struct JSONParser {
                 ordered[slot] = member
             }
         } else {
-            ordered = members.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
+            ordered = ordered.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
         }
         var kept = 0
         for position in ordered.indices {
@@ -118,7 +118,6 @@ struct JSONParser {
             }
         }
         ordered.removeLast(ordered.count - kept)
-        return ordered
     }
 
     private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
