@@ -22,8 +22,8 @@ public struct Publication: Sendable {
     }
 
     /// About what the publication holds in memory: its data's values (32 bytes each, the size
-    /// of a value with its place in an array or dictionary), their strings and keys. A body of
-    /// 1 MiB may hold ten times that once parsed (`[0,0,…]`).
+    /// of a value with its place in an array or among an object's members), their strings and
+    /// keys. A body of 1 MiB may hold ten times that once parsed (`[0,0,…]`).
     var heldBytes: Int {
         Self.heldBytes(data) + publisher.utf8.count
     }

@@ -4,8 +4,8 @@
 /// data) hold a handful of members, which the parser sorts in place as it finishes each object
 /// and the canonical writer emits as they stand. A dictionary hashed every name on each insert
 /// and look-up, and the writer sorted its keys anew; inserting into dictionaries alone was 1.3%
-/// of a publish's CPU. Names are ordered and compared as Swift's `String` does (canonical equivalence), as
-/// a dictionary's were.
+/// of a publish's CPU. Names are ordered and compared as Swift's `String` does (canonical
+/// equivalence), as a dictionary's were.
 public struct JSONObject: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     public typealias Element = (key: String, value: JSONValue)
 
