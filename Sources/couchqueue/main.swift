@@ -14,8 +14,8 @@ if ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil,
     NIOSingletons.groupLoopCountSuggestion = usable
 }
 
-// Swift concurrency runs on NIO's event loops: a request's handler and its I/O then share a
-// thread instead of hopping between two pools on every request.
-NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-
+// Swift's global executor stays Dispatch's pool. NIO's call that would install the event loops
+// in its place finds Swift's hook through the dynamic linker, which cannot see it in a runtime
+// linked into the executable (Package.swift). What is hot runs on the loops anyway: a
+// connection's task and a bench lane prefer their loop as executor (`EventLoopTaskExecutor`).
 await CouchQueueCommand.start()

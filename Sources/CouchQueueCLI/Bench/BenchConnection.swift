@@ -23,12 +23,12 @@ struct BenchConnection: Sendable {
     private let channel: any Channel
     private let host: String
 
-    static func connect(to url: String) async throws -> BenchConnection {
+    static func connect(to url: String, on eventLoop: any EventLoop) async throws -> BenchConnection {
         guard let address = url.split(separator: "//").last?.split(separator: "/").first,
             let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...])
         else { throw BenchError("--url must look like http://HOST:PORT, not \(url)") }
         let host = String(address[..<colon]).trimmingCharacters(in: ["[", "]"])
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

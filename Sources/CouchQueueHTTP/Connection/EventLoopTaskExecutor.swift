@@ -3,19 +3,18 @@ import Synchronization
 
 /// Runs connections' tasks on their event loop, one executor per loop.
 ///
-/// Swift's global executor is NIO's event loops (`main.swift`), but it picks a loop for each
-/// job: the one it is already on, or any loop of the group for a task resumed by a store's
-/// thread. With several loops, a connection's task could resume on another loop than the
-/// connection's, and its answer then hop back to the connection's. Preferring the
-/// connection's loop keeps parsing, routing and the answer on the thread that owns the socket.
-/// Nothing on this path blocks: the store is awaited, and data too costly to match runs on
-/// its own lanes (`CostlyMatching`).
+/// Swift's global executor is Dispatch's pool (`main.swift`): a connection's task on it would
+/// hop from the loop to a pool thread with each request, and back with each answer. Preferring
+/// the connection's loop keeps parsing, routing and the answer on the thread that owns the
+/// socket, and brings a task resumed by a store's thread straight back to it. Nothing on this
+/// path blocks: the store is awaited, and data too costly to match runs on its own lanes
+/// (`CostlyMatching`). The benchmark's lanes use it too (`couchqueue bench`).
 ///
 /// Jobs come in bursts: the requests of one read from many sockets, the answers of one group
 /// commit resumed by the store's thread. Queued to the loop one by one, each cost a closure
 /// and a place in the loop's task queue (under two locks, from another thread); here a burst
 /// waits in one list that a single loop task runs in order.
-final class EventLoopTaskExecutor: TaskExecutor {
+public final class EventLoopTaskExecutor: TaskExecutor {
     private let eventLoop: any EventLoop
 
     private struct Waiting {
@@ -31,7 +30,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
         self.eventLoop = eventLoop
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let mustSchedule = waiting.withLock { waiting in
             waiting.jobs.append(job)
@@ -60,10 +59,12 @@ final class EventLoopTaskExecutor: TaskExecutor {
 }
 
 /// One `EventLoopTaskExecutor` per event loop, made when the loop's first connection opens.
-final class EventLoopTaskExecutors: Sendable {
+public final class EventLoopTaskExecutors: Sendable {
     private let byLoop = Mutex<[ObjectIdentifier: EventLoopTaskExecutor]>([:])
 
-    func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+    public init() {}
+
+    public func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
         byLoop.withLock { byLoop in
             if let executor = byLoop[ObjectIdentifier(eventLoop)] { return executor }
             let executor = EventLoopTaskExecutor(eventLoop)
