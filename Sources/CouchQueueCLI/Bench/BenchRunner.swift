@@ -29,9 +29,11 @@ struct BenchRunner: Sendable {
         }
         await connection.close()
         guard backlog > 0 else { return }
-        _ = try await concurrently(connections, count: backlog) { connection, i in
+        let lanes = try await openLanes(connections) { _ in }
+        _ = try await concurrently(lanes, count: backlog) { connection, i in
             _ = try await connection.send(.PUT, "/task", json: #"{"publisher":"bench","data":{"backlog":"\#(runID)","userId":\#(i)}}"#).json()
         }
+        try await close(lanes)
     }
 
     func cleanUp() async throws {
@@ -49,13 +51,16 @@ struct BenchRunner: Sendable {
     }
 
     func publish() async throws -> PhaseResult {
+        let lanes = try await openLanes(connections) { _ in }
         let start = Date()
-        let latencies = try await concurrently(connections, count: tasks) { connection, i in
+        let latencies = try await concurrently(lanes, count: tasks) { connection, i in
             let begin = Date()
             try await publishOne(task(i), on: connection)
             return Date().timeIntervalSince(begin)
         }
-        return PhaseResult(phase: "publish", tasks: tasks, seconds: Date().timeIntervalSince(start), latencies: latencies)
+        let seconds = Date().timeIntervalSince(start)
+        try await close(lanes)
+        return PhaseResult(phase: "publish", tasks: tasks, seconds: seconds, latencies: latencies)
     }
 
     /// A publish counts only once stored: `201` with one task (a `200` routed it nowhere).
@@ -67,12 +72,19 @@ struct BenchRunner: Sendable {
     }
 
     /// Workers lease and finish until the queue is empty; latency is one lease plus its finish
-    /// (with a batch, the lease and report of the batch each task came in).
+    /// (with a batch, the lease and report of the batch each task came in). The phase ends
+    /// with the last report's answer.
     func drain() async throws -> PhaseResult {
+        let lanes = try await openLanes(connections) { try await registerWorker($0) }
         let start = Date()
-        let latencies = try await workers(connections, wait: nil) { _, latency, _ in latency }
+        let worked = try await run(lanes) { lane in
+            try await work(lane, wait: nil) { _, latency, _ in latency }
+        }
+        let latencies = worked.flatMap(\.latencies)
+        let seconds = (worked.compactMap(\.lastAnswer).max() ?? Date()).timeIntervalSince(start)
+        try await close(lanes, leave: leave)
         guard !latencies.isEmpty else { throw BenchError("drain found no task: run publish before it") }
-        return PhaseResult(phase: "drain", tasks: latencies.count, seconds: Date().timeIntervalSince(start), latencies: latencies)
+        return PhaseResult(phase: "drain", tasks: latencies.count, seconds: seconds, latencies: latencies)
     }
 
     /// Half the connections publish, half work (long polls); latency runs from publish to
@@ -83,104 +95,150 @@ struct BenchRunner: Sendable {
         let waiting = try await connection.send(.GET, "/status?queue=\(queue)").json().objectValue?["queue"]?.objectValue?["length"]
         await connection.close()
         guard waiting == .int(0) else { throw BenchError("mixed needs its queue empty, not \(waiting ?? .null) waiting: run drain before it") }
+        let publishers = try await openLanes(connections / 2) { _ in }
+        let workers = try await openLanes(connections - connections / 2) { try await registerWorker($0) }
         let start = Date()
         let finished = FinishedCounter(total: tasks)
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask {
-                _ = try await concurrently(connections / 2, count: tasks) { connection, i in
+                _ = try await concurrently(publishers, count: tasks) { connection, i in
                     try await publishOne(task(i, sentAt: Date().timeIntervalSince1970), on: connection)
                 }
                 return []
             }
             group.addTask {
-                try await workers(connections - connections / 2, wait: 1, until: finished) { task, _, receivedAt in
-                    guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else {
-                        throw BenchError("a task without its publication time: \(task)")
+                try await run(workers) { lane in
+                    try await work(lane, wait: 1, until: finished) { task, _, receivedAt in
+                        guard case .double(let sentAt)? = task["data"]?.objectValue?["ts"] else {
+                            throw BenchError("a task without its publication time: \(task)")
+                        }
+                        return receivedAt.timeIntervalSince1970 - sentAt
                     }
-                    return receivedAt.timeIntervalSince1970 - sentAt
-                }
+                }.flatMap(\.latencies)
             }
             // A publisher that fails ends the phase: its workers would wait for tasks forever.
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let seconds = (finished.reachedTotalAt ?? Date()).timeIntervalSince(start)
+        try await close(publishers)
+        try await close(workers, leave: leave)
         return PhaseResult(phase: "mixed", tasks: latencies.count, seconds: seconds, latencies: latencies)
     }
 
-    /// Runs `count` iterations over `width` concurrent lanes, each with its own connection,
-    /// and gathers what they return.
-    private func concurrently<T: Sendable>(
-        _ width: Int, count: Int, _ body: @escaping @Sendable (BenchConnection, Int) async throws -> T
-    ) async throws -> [T] {
-        try await lanes(width) { connection, lane in
-            var results: [T] = []
-            for i in stride(from: lane, to: count, by: width) { results.append(try await body(connection, i)) }
-            return results
-        }
+    /// A lane of a phase: a connection of its own, whose event loop runs the lane's tasks, and
+    /// what the lane set up on it before the phase's clock started (a worker's id).
+    private struct Lane<Setup: Sendable>: Sendable {
+        let index: Int
+        let connection: BenchConnection
+        let executor: EventLoopTaskExecutor
+        let setup: Setup
     }
 
-    /// Runs `body` on `width` lanes at once, each with a connection of its own, and gathers
-    /// what they return. A lane's task runs on its connection's event loop, where the answers
-    /// arrive: on Swift's global executor (Dispatch's threads, see `main.swift`) each request
-    /// cost two hops between threads, a fifth of the client's CPU.
-    private func lanes<T: Sendable>(
-        _ width: Int, _ body: @escaping @Sendable (BenchConnection, _ lane: Int) async throws -> [T]
-    ) async throws -> [T] {
-        try await withThrowingTaskGroup(of: [T].self) { group in
-            for lane in 0..<width {
+    /// Opens `width` lanes at once and sets each one up, before the phase's clock starts: the
+    /// shared benchmark's clients, and pgbench's, connect before theirs too.
+    private func openLanes<Setup: Sendable>(
+        _ width: Int, _ setup: @escaping @Sendable (BenchConnection) async throws -> Setup
+    ) async throws -> [Lane<Setup>] {
+        try await withThrowingTaskGroup(of: Lane<Setup>.self) { group in
+            for index in 0..<width {
                 let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-                group.addTask(executorPreference: executors.executor(for: eventLoop)) {
-                    let connection = try await BenchConnection.connect(to: urls[lane % urls.count], on: eventLoop)
-                    let results = try await body(connection, lane)
-                    await connection.close()
-                    return results
+                let executor = executors.executor(for: eventLoop)
+                group.addTask(executorPreference: executor) {
+                    let connection = try await BenchConnection.connect(to: urls[index % urls.count], on: eventLoop)
+                    return Lane(index: index, connection: connection, executor: executor, setup: try await setup(connection))
                 }
             }
-            return try await group.reduce(into: []) { $0 += $1 }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
     }
 
-    /// `width` workers lease and finish; without `until` each stops at its first empty lease,
-    /// with it they stop once it counts its total finished. A worker reports and takes
-    /// its next tasks in one call (`next`), as a CouchQueue worker does; only a lease of its
-    /// own waits (`wait`), so that a report is counted as soon as it is recorded. `measure` is
-    /// given each task, the time from the call that handed it out to the answer to its report,
-    /// and when it was received.
-    private func workers(
-        _ width: Int, wait: Double?, until finished: FinishedCounter? = nil,
-        _ measure: @escaping @Sendable (JSONObject, Double, Date) throws -> Double
-    ) async throws -> [Double] {
-        try await lanes(width) { connection, _ in
-            let registration = try await connection.send(.PUT, "/worker", json: #"{"queues":["\#(queue)"]}"#).json()
-            guard case .string(let worker)? = registration.objectValue?["workerId"] else {
-                throw BenchError("PUT /worker answered no workerId")
+    /// Runs `body` on every lane at once and gathers what each returns. A lane's task runs on
+    /// its connection's event loop, where the answers arrive: on Swift's global executor
+    /// (Dispatch's threads, see `main.swift`) each request cost two hops between threads, a
+    /// fifth of the client's CPU.
+    private func run<Setup: Sendable, T: Sendable>(
+        _ lanes: [Lane<Setup>], _ body: @escaping @Sendable (Lane<Setup>) async throws -> T
+    ) async throws -> [T] {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            for lane in lanes {
+                group.addTask(executorPreference: lane.executor) { try await body(lane) }
             }
-            let lease = "/task?workerId=\(worker)" + (batch > 1 ? "&count=\(batch)" : "") + (wait.map { "&wait=\($0)" } ?? "")
-            var held: [Leased] = []
-            var heldSince = Date()
-            var receivedAt = Date()
-            var latencies: [Double] = []
-            while finished?.reachedTotal != true {
-                try Task.checkCancellation()
-                if held.isEmpty {
-                    heldSince = Date()
-                    held = try leased(try await connection.send(.GET, lease).json(), batch > 1 ? "tasks" : "task")
-                    receivedAt = Date()
-                    guard !held.isEmpty else {
-                        if finished == nil { break } else { continue }
-                    }
-                }
-                let reportedAt = Date()
-                let next = try await report(held, of: worker, on: connection)
-                let answeredAt = Date()
-                finished?.add(held.count)
-                let latency = answeredAt.timeIntervalSince(heldSince)
-                for task in held { latencies.append(try measure(task.task, latency, receivedAt)) }
-                (held, heldSince, receivedAt) = (next, reportedAt, answeredAt)
-            }
-            _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
-            return latencies
+            return try await group.reduce(into: []) { $0.append($1) }
         }
+    }
+
+    /// Closes the lanes' connections, after `leave` on each.
+    private func close<Setup: Sendable>(
+        _ lanes: [Lane<Setup>], leave: (@Sendable (Lane<Setup>) async throws -> Void)? = nil
+    ) async throws {
+        _ = try await run(lanes) { lane in
+            try await leave?(lane)
+            await lane.connection.close()
+        }
+    }
+
+    /// Runs `count` iterations over the lanes, iteration `i` on lane `i` modulo their number,
+    /// and gathers what they return.
+    private func concurrently<Setup: Sendable, T: Sendable>(
+        _ lanes: [Lane<Setup>], count: Int, _ body: @escaping @Sendable (BenchConnection, Int) async throws -> T
+    ) async throws -> [T] {
+        try await run(lanes) { lane in
+            var results: [T] = []
+            for i in stride(from: lane.index, to: count, by: lanes.count) { results.append(try await body(lane.connection, i)) }
+            return results
+        }.flatMap { $0 }
+    }
+
+    /// Registers a worker on `queue` (the bench's own by default) and answers its id.
+    func registerWorker(_ connection: BenchConnection, on queue: String? = nil) async throws -> String {
+        let registration = try await connection.send(.PUT, "/worker", json: #"{"queues":["\#(queue ?? self.queue)"]}"#).json()
+        guard case .string(let worker)? = registration.objectValue?["workerId"] else {
+            throw BenchError("PUT /worker answered no workerId")
+        }
+        return worker
+    }
+
+    private func leave(_ lane: Lane<String>) async throws {
+        _ = try await lane.connection.send(.DELETE, "/worker?workerId=\(lane.setup)").json()
+    }
+
+    /// A worker's lane leases and finishes; without `until` it stops at its first empty lease,
+    /// with it once that counts its total finished. A worker reports and takes its next tasks
+    /// in one call (`next`), as a CouchQueue worker does; only a lease of its own waits
+    /// (`wait`), so that a report is counted as soon as it is recorded. `measure` is given each
+    /// task, the time from the call that handed it out to the answer to its report, and when
+    /// it was received. Returns what `measure` made of each task, and when the lane's last
+    /// report was answered.
+    private func work(
+        _ lane: Lane<String>, wait: Double?, until finished: FinishedCounter? = nil,
+        _ measure: @escaping @Sendable (JSONObject, Double, Date) throws -> Double
+    ) async throws -> (latencies: [Double], lastAnswer: Date?) {
+        let (connection, worker) = (lane.connection, lane.setup)
+        let lease = "/task?workerId=\(worker)" + (batch > 1 ? "&count=\(batch)" : "") + (wait.map { "&wait=\($0)" } ?? "")
+        var held: [Leased] = []
+        var heldSince = Date()
+        var receivedAt = Date()
+        var lastAnswer: Date?
+        var latencies: [Double] = []
+        while finished?.reachedTotal != true {
+            try Task.checkCancellation()
+            if held.isEmpty {
+                heldSince = Date()
+                held = try leased(try await connection.send(.GET, lease).json(), batch > 1 ? "tasks" : "task")
+                receivedAt = Date()
+                guard !held.isEmpty else {
+                    if finished == nil { break } else { continue }
+                }
+            }
+            let reportedAt = Date()
+            let next = try await report(held, of: worker, on: connection)
+            let answeredAt = Date()
+            finished?.add(held.count)
+            let latency = answeredAt.timeIntervalSince(heldSince)
+            for task in held { latencies.append(try measure(task.task, latency, receivedAt)) }
+            (held, heldSince, receivedAt, lastAnswer) = (next, reportedAt, answeredAt, answeredAt)
+        }
+        return (latencies, lastAnswer)
     }
 
     private typealias Leased = (task: JSONObject, id: String, attempt: Int64)

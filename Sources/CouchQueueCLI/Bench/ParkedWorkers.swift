@@ -44,11 +44,7 @@ extension BenchRunner {
         for lane in 0..<count {
             let connection = try await connect(lane)
             connections.append(connection)
-            let registration = try await connection.send(.PUT, "/worker", json: #"{"queues":["\#(parkingQueue)"]}"#).json()
-            guard case .string(let worker)? = registration.objectValue?["workerId"] else {
-                throw BenchError("PUT /worker answered no workerId")
-            }
-            workers.append(worker)
+            workers.append(try await registerWorker(connection, on: parkingQueue))
         }
         let parked = ParkedWorkers(connections: connections, workers: workers, runner: self)
         if count > 0 { try await Task.sleep(for: .seconds(1)) }
