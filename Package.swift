@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CouchQueueCLI",
             dependencies: [
-                "CouchQueueHTTP", "CouchQueueServer",
+                "CouchQueueHTTP", "CouchQueueRegex", "CouchQueueServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -60,3 +60,22 @@ def test_parked_workers_wait_through_the_phases_and_are_deleted_after(make_serve
     assert workers == [], workers
     queues = requests.get(srv.url("/status?queues=true"), timeout=10).json()["queues"]
     assert queues == [], queues
+
+
+def test_bench_refuses_a_server_whose_other_queues_would_take_its_tasks(make_server):
+    """Tasks go wherever their data interests a queue: the bench's would land in a user's
+    queue interested in one of their fields, or in everything. It refuses before publishing;
+    a queue left by an earlier run, interested in that run's id only, does not stop it."""
+    srv = make_server()
+    stale = {"queue": "bench-earlier", "interests": {"run": "^earlier$", "backlog": "^earlier$"}}
+    assert requests.put(srv.url("/interest"), json=stale, timeout=10).status_code == 201
+    bench = [str(binary_path()), "bench", "--url", srv.origin, "--tasks", "50", "--connections", "2"]
+    done = subprocess.run(bench + ["--backlog", "10"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for queue, interests in [("emails", {"email": "@"}), ("audit", "*")]:
+        assert requests.put(srv.url("/interest"), json={"queue": queue, "interests": interests}, timeout=10).status_code == 201
+        done = subprocess.run(bench + ["--backlog", "10"], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and f"the interests of {queue} would take copies" in done.stderr, done.stderr
+        assert requests.delete(srv.url(f"/queue?queue={queue}"), timeout=10).status_code == 200
+    queues = requests.get(srv.url("/status?queues=true"), timeout=10).json()["queues"]
+    assert [(q["name"], q["length"]) for q in queues] == [("bench-earlier", 0)], queues

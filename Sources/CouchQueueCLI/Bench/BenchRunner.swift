@@ -23,6 +23,7 @@ struct BenchRunner: Sendable {
 
     func prepare(backlog: Int) async throws {
         let connection = try await connect(0)
+        try await refuseIfOtherQueuesAreInterested(connection)
         _ = try await connection.send(.PUT, "/interest", json: #"{"queue":"\#(queue)","interests":{"run":"^\#(runID)$"}}"#).json()
         if backlog > 0 {
             _ = try await connection.send(.PUT, "/interest", json: #"{"queue":"\#(backlogQueue)","interests":{"backlog":"^\#(runID)$"}}"#).json()
