@@ -14,7 +14,10 @@ struct BenchCommand: AsyncParsableCommand {
             queue, to show that publish and lease costs do not grow with the number of tasks \
             the store holds. With --parked, P more connections long-poll a queue that gets no \
             task while the phases run, to show that a publish does not cost more for the \
-            workers waiting on other queues. Tasks are durable publishes, as in ../shared/bench.
+            workers waiting on other queues. Tasks are durable publishes, as in ../shared/bench. \
+            Tasks go to every queue their data interests, so the bench refuses to run where \
+            another queue is interested in everything or in one of its tasks' fields (run, \
+            userId, email, ts, backlog): run it against a server of its own.
             """)
 
     @Option(help: "A server's address; repeat it to spread connections over several servers.")
