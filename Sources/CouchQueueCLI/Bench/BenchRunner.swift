@@ -4,7 +4,8 @@ import Foundation
 import NIOPosix
 
 /// The benchmark's workload: the shared peer benchmark's task (`{"userId": i, "email": …}`)
-/// published into a queue of its own, so a bench run never touches other queues. Each
+/// published into a queue of its own, so a bench run never touches other queues (it refuses a
+/// server where another queue's interests would take its tasks, `+OtherQueues`). Each
 /// concurrent lane has its own connection; lane `i` talks to server `i` modulo their number.
 struct BenchRunner: Sendable {
     let urls: [String]
@@ -199,8 +200,12 @@ struct BenchRunner: Sendable {
         return worker
     }
 
+    func deleteWorker(_ worker: String, on connection: BenchConnection) async throws {
+        _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json()
+    }
+
     private func leave(_ lane: Lane<String>) async throws {
-        _ = try await lane.connection.send(.DELETE, "/worker?workerId=\(lane.setup)").json()
+        try await deleteWorker(lane.setup, on: lane.connection)
     }
 
     /// A worker's lane leases and finishes; without `until` it stops at its first empty lease,

@@ -29,7 +29,7 @@ struct ParkedWorkers {
         for connection in connections { await connection.close() }
         await polls.value
         let connection = try await runner.connect(0)
-        for worker in workers { _ = try await connection.send(.DELETE, "/worker?workerId=\(worker)").json() }
+        for worker in workers { try await runner.deleteWorker(worker, on: connection) }
         await connection.close()
     }
 }
